@@ -1,0 +1,522 @@
+//! Blocking: rules turn records into keys; records sharing a rule's key form candidate pairs.
+//! Pairs are pushed in chunks into a [`PairSink`], never all held in memory; a pair produced by
+//! several rules is passed on once (by the first rule that produces it).
+
+use crate::prepare::{Features, FieldFeature, LinkType};
+use crate::settings::Settings;
+use listlink_names::{phonetic, tokens};
+use rayon::prelude::*;
+use std::hash::{Hash, Hasher};
+
+/// What a rule's key part computes from a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFunc {
+    /// The field's match key (for dates: the whole date).
+    Value,
+    Year,
+    Soundex,
+    Metaphone,
+    Initial,
+    Prefix3,
+    /// The name tokens of all the given fields, sorted: catches given/family swaps.
+    SortedNames,
+}
+
+/// One part of a rule: a function of one or more fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPart {
+    pub func: KeyFunc,
+    pub fields: Vec<usize>,
+}
+
+/// A parsed blocking rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub text: String,
+    pub parts: Vec<KeyPart>,
+}
+
+/// Parses `key & key & …` where a key is `field` or `func(field, …)`.
+pub fn parse_rule(text: &str, settings: &Settings) -> Result<Rule, String> {
+    let mut parts = Vec::new();
+    for raw in text.split('&') {
+        let raw = raw.trim();
+        let (func, args) = match raw.find('(') {
+            Some(open) => {
+                let Some(args) = raw[open + 1..].strip_suffix(')') else {
+                    return Err(format!("`{raw}`: missing closing parenthesis"));
+                };
+                let func = match raw[..open].trim() {
+                    "year" => KeyFunc::Year,
+                    "soundex" => KeyFunc::Soundex,
+                    "metaphone" => KeyFunc::Metaphone,
+                    "initial" => KeyFunc::Initial,
+                    "prefix3" => KeyFunc::Prefix3,
+                    "sorted_names" => KeyFunc::SortedNames,
+                    other => {
+                        return Err(format!(
+                            "unknown function `{other}`; functions are year, soundex, metaphone, initial, prefix3, sorted_names"
+                        ));
+                    }
+                };
+                (func, args.split(',').map(str::trim).collect::<Vec<_>>())
+            }
+            None => (KeyFunc::Value, vec![raw]),
+        };
+        let mut fields = Vec::new();
+        for name in args {
+            match settings.field(name) {
+                Some((i, _)) => fields.push(i),
+                None => {
+                    let names: Vec<&str> =
+                        settings.fields.iter().map(|f| f.name.as_str()).collect();
+                    return Err(format!(
+                        "no field named `{name}`; fields are: {}",
+                        names.join(", ")
+                    ));
+                }
+            }
+        }
+        if fields.is_empty() {
+            return Err(format!("`{raw}` names no field"));
+        }
+        if func != KeyFunc::SortedNames && fields.len() != 1 {
+            return Err(format!("`{raw}` takes one field"));
+        }
+        parts.push(KeyPart { func, fields });
+    }
+    Ok(Rule {
+        text: text.to_string(),
+        parts,
+    })
+}
+
+/// A rule's key per record (0: no key, the record is not blocked by this rule) and the records
+/// grouped by key.
+#[derive(Debug, Clone)]
+pub struct RuleIndex {
+    pub rule: Rule,
+    pub keys: Vec<u64>,
+    /// Rows with a key, sorted by (key, row).
+    rows: Vec<u32>,
+    /// Start of each group of two or more rows in `rows`, plus a final end.
+    group_starts: Vec<u32>,
+    /// Candidate pairs this rule produces on its own (before removing pairs of earlier rules).
+    pub pairs: u64,
+}
+
+/// The candidate-pair generator of a run: the rules' indexes, in rule order.
+#[derive(Debug, Clone)]
+pub struct Blocker {
+    pub rules: Vec<RuleIndex>,
+}
+
+fn hash_str(h: &mut rustc_hash::FxHasher, s: &str) {
+    s.hash(h);
+}
+
+/// Computes the key of one record for one part; `None` when a field is missing.
+fn part_key(part: &KeyPart, f: &Features, row: usize, h: &mut rustc_hash::FxHasher) -> Option<()> {
+    let field = part.fields[0];
+    match (&f.fields[field], part.func) {
+        (FieldFeature::Date(d), func) => {
+            let date = d.dates[row]?;
+            if func == KeyFunc::Year {
+                if date.year == 0 {
+                    return None;
+                }
+                date.year.hash(h);
+            } else {
+                date.digits().hash(h);
+            }
+        }
+        (FieldFeature::Age(a), _) => a.ages[row]?.hash(h),
+        (FieldFeature::Set(s), _) => {
+            let v = s.get(row);
+            if v.is_empty() {
+                return None;
+            }
+            v.hash(h);
+        }
+        (FieldFeature::Text(t), func) => {
+            let key = t.keys.get(row);
+            if key.is_empty() {
+                return None;
+            }
+            match func {
+                KeyFunc::Value | KeyFunc::Year => hash_str(h, key),
+                KeyFunc::Soundex => hash_str(h, &nonempty(phonetic::soundex(key))?),
+                KeyFunc::Metaphone => {
+                    let compact: String = key.chars().filter(|c| *c != ' ').collect();
+                    hash_str(h, &nonempty(phonetic::double_metaphone(&compact).0)?)
+                }
+                KeyFunc::Initial => key.as_bytes()[0].hash(h),
+                KeyFunc::Prefix3 => hash_str(h, &key[..key.len().min(3)]),
+                KeyFunc::SortedNames => {
+                    let mut all: Vec<&str> = Vec::new();
+                    for &fi in &part.fields {
+                        if let FieldFeature::Text(t) = &f.fields[fi] {
+                            all.extend(tokens(t.keys.get(row)));
+                        }
+                    }
+                    all.sort_unstable();
+                    all.hash(h);
+                }
+            }
+        }
+    }
+    Some(())
+}
+
+fn nonempty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// The key of `row` under `rule`, 0 when any part is missing.
+fn rule_key(rule: &Rule, f: &Features, row: usize) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    for part in &rule.parts {
+        if part_key(part, f, row, &mut h).is_none() {
+            return 0;
+        }
+    }
+    h.finish().max(1)
+}
+
+impl Blocker {
+    /// Computes every rule's keys and groups. Rules are indexed in parallel.
+    pub fn new(rules: Vec<Rule>, f: &Features) -> Blocker {
+        let rules = rules
+            .into_par_iter()
+            .map(|rule| {
+                let keys: Vec<u64> = (0..f.len())
+                    .into_par_iter()
+                    .map(|r| rule_key(&rule, f, r))
+                    .collect();
+                let mut keyed: Vec<(u64, u32)> = keys
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, k)| **k != 0)
+                    .map(|(r, k)| (*k, r as u32))
+                    .collect();
+                keyed.par_sort_unstable();
+                let mut rows = Vec::with_capacity(keyed.len());
+                let mut group_starts = Vec::new();
+                let mut pairs = 0u64;
+                let mut i = 0;
+                while i < keyed.len() {
+                    let mut j = i + 1;
+                    while j < keyed.len() && keyed[j].0 == keyed[i].0 {
+                        j += 1;
+                    }
+                    if j - i >= 2 {
+                        group_starts.push(rows.len() as u32);
+                        let group: Vec<u32> = keyed[i..j].iter().map(|(_, r)| *r).collect();
+                        pairs += group_pairs(f, &group);
+                        rows.extend(group);
+                    }
+                    i = j;
+                }
+                group_starts.push(rows.len() as u32);
+                RuleIndex {
+                    rule,
+                    keys,
+                    rows,
+                    group_starts,
+                    pairs,
+                }
+            })
+            .collect();
+        Blocker { rules }
+    }
+
+    /// Whether an earlier rule than `rule` already produces the pair (a, b).
+    #[inline]
+    fn seen_before(&self, rule: usize, a: usize, b: usize) -> bool {
+        self.rules[..rule]
+            .iter()
+            .any(|r| r.keys[a] != 0 && r.keys[a] == r.keys[b])
+    }
+
+    /// Work items: (rule, group, first outer index, end outer index). Large groups are split by
+    /// their outer loop so that threads share them.
+    fn work(&self) -> Vec<(u32, u32, u32, u32)> {
+        const OUTER_SLICE: u32 = 256;
+        let mut items = Vec::new();
+        for (ri, r) in self.rules.iter().enumerate() {
+            for g in 0..r.group_starts.len().saturating_sub(1) {
+                let len = r.group_starts[g + 1] - r.group_starts[g];
+                let mut start = 0;
+                while start < len {
+                    let end = (start + OUTER_SLICE).min(len);
+                    items.push((ri as u32, g as u32, start, end));
+                    start = end;
+                }
+            }
+        }
+        items
+    }
+
+    /// Streams every candidate pair once, as `(a, b)` with `a < b`, in chunks into `sink`, in
+    /// parallel. The sink's states are merged at the end; the result does not depend on the
+    /// order chunks arrive in as long as the sink's merge is order-independent.
+    pub fn for_each_pair<S: PairSink>(&self, f: &Features, sink: &S) -> S::State {
+        const CHUNK: usize = 4096;
+        self.work()
+            .into_par_iter()
+            .fold(
+                || (sink.start(), Vec::with_capacity(CHUNK)),
+                |(mut state, mut buf), (ri, g, start, end)| {
+                    let r = &self.rules[ri as usize];
+                    let group = &r.rows[r.group_starts[g as usize] as usize
+                        ..r.group_starts[g as usize + 1] as usize];
+                    for i in start as usize..end as usize {
+                        let a = group[i] as usize;
+                        for &b in &group[i + 1..] {
+                            let b = b as usize;
+                            if f.allowed(a, b) && !self.seen_before(ri as usize, a, b) {
+                                buf.push((a as u32, b as u32));
+                                if buf.len() == CHUNK {
+                                    sink.pairs(&mut state, &buf);
+                                    buf.clear();
+                                }
+                            }
+                        }
+                    }
+                    (state, buf)
+                },
+            )
+            .map(|(mut state, buf)| {
+                if !buf.is_empty() {
+                    sink.pairs(&mut state, &buf);
+                }
+                state
+            })
+            .reduce(|| sink.start(), |a, b| sink.merge(a, b))
+    }
+
+    /// Candidate pairs per rule that no earlier rule produced, and their total.
+    pub fn new_pairs_per_rule(&self, f: &Features) -> Vec<u64> {
+        struct Count<'a>(&'a Blocker);
+        impl PairSink for Count<'_> {
+            type State = Vec<u64>;
+            fn start(&self) -> Vec<u64> {
+                vec![0; self.0.rules.len()]
+            }
+            fn pairs(&self, state: &mut Vec<u64>, pairs: &[(u32, u32)]) {
+                for &(a, b) in pairs {
+                    let first = self.0.rules.iter().position(|r| {
+                        r.keys[a as usize] != 0 && r.keys[a as usize] == r.keys[b as usize]
+                    });
+                    state[first.expect("a pair comes from a rule")] += 1;
+                }
+            }
+            fn merge(&self, mut a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            }
+        }
+        self.for_each_pair(f, &Count(self))
+    }
+}
+
+/// Receives candidate pairs in chunks. Each rayon task holds a `State`; states are merged.
+pub trait PairSink: Sync {
+    type State: Send;
+    fn start(&self) -> Self::State;
+    fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]);
+    fn merge(&self, a: Self::State, b: Self::State) -> Self::State;
+}
+
+/// Allowed pairs among a group of rows.
+fn group_pairs(f: &Features, group: &[u32]) -> u64 {
+    let k = group.len() as u64;
+    match f.link_type {
+        LinkType::Dedupe => k * (k - 1) / 2,
+        LinkType::Find => {
+            let q = group.iter().filter(|r| f.side[**r as usize] == 0).count() as u64;
+            q * (k - q)
+        }
+        LinkType::Link => {
+            let mut per_source: rustc_hash::FxHashMap<u32, u64> = Default::default();
+            for r in group {
+                *per_source.entry(f.source[*r as usize]).or_default() += 1;
+            }
+            let same: u64 = per_source.values().map(|n| n * n).sum();
+            (k * k - same) / 2
+        }
+    }
+}
+
+/// All allowed pairs among all rows: the size of the comparison space.
+pub fn total_pairs(f: &Features) -> u64 {
+    let all: Vec<u32> = (0..f.len() as u32).collect();
+    if all.len() < 2 {
+        0
+    } else {
+        group_pairs(f, &all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prepare::prepare;
+    use crate::settings::infer;
+    use crate::table::{RecordTable, StrColumn};
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+
+    fn table(source: &str, rows: &[(&str, &str, &str)]) -> RecordTable {
+        let headers = ["given_name", "surname", "dob"];
+        let mut t = RecordTable {
+            path: format!("{source}.csv"),
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        t.columns = vec![StrColumn::default(); 3];
+        for (i, r) in rows.iter().enumerate() {
+            t.sources.push(source);
+            t.ids.push(&i.to_string());
+            t.lines.push(i as u64 + 2);
+            t.columns[0].push(r.0);
+            t.columns[1].push(r.1);
+            t.columns[2].push(r.2);
+        }
+        t
+    }
+
+    struct Collect;
+    impl PairSink for Collect {
+        type State = Vec<(u32, u32)>;
+        fn start(&self) -> Self::State {
+            Vec::new()
+        }
+        fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
+            state.extend_from_slice(pairs);
+        }
+        fn merge(&self, mut a: Self::State, b: Self::State) -> Self::State {
+            a.extend(b);
+            a
+        }
+    }
+
+    /// The obvious blocking: every allowed pair, kept if any rule's keys agree.
+    fn reference(b: &Blocker, f: &Features) -> BTreeSet<(u32, u32)> {
+        let mut out = BTreeSet::new();
+        for x in 0..f.len() {
+            for y in x + 1..f.len() {
+                if f.allowed(x, y)
+                    && b.rules
+                        .iter()
+                        .any(|r| r.keys[x] != 0 && r.keys[x] == r.keys[y])
+                {
+                    out.insert((x as u32, y as u32));
+                }
+            }
+        }
+        out
+    }
+
+    fn run(
+        tables: &[RecordTable],
+        link_type: LinkType,
+        rules: &[&str],
+    ) -> (Blocker, Features, Vec<(u32, u32)>) {
+        let headers: Vec<&[String]> = tables.iter().map(|t| t.headers.as_slice()).collect();
+        let (s, _) = infer(&headers).unwrap();
+        let sides: Vec<u8> = (0..tables.len()).map(|i| (i > 0) as u8).collect();
+        let f = prepare(tables, &sides, &s, link_type);
+        let rules = rules.iter().map(|r| parse_rule(r, &s).unwrap()).collect();
+        let b = Blocker::new(rules, &f);
+        let pairs = b.for_each_pair(&f, &Collect);
+        (b, f, pairs)
+    }
+
+    #[test]
+    fn pairs_from_several_rules_come_once() {
+        let t = table(
+            "a",
+            &[
+                ("john", "smith", "1980"),
+                ("john", "smith", "1980"),
+                ("jon", "smith", "1980"),
+                ("x", "y", ""),
+            ],
+        );
+        let (b, f, pairs) = run(
+            &[t],
+            LinkType::Dedupe,
+            &[
+                "given_name & family_name",
+                "family_name & year(date_of_birth)",
+            ],
+        );
+        let set: BTreeSet<_> = pairs.iter().copied().collect();
+        assert_eq!(set.len(), pairs.len(), "no pair twice");
+        assert_eq!(set, [(0, 1), (0, 2), (1, 2)].into_iter().collect());
+        assert_eq!(b.rules[0].pairs, 1);
+        assert_eq!(b.rules[1].pairs, 3);
+        assert_eq!(b.new_pairs_per_rule(&f), vec![1, 2]);
+    }
+
+    #[test]
+    fn sorted_names_catches_swaps_and_link_only_crosses_sources() {
+        let a = table("a", &[("john", "smith", ""), ("smith", "john", "")]);
+        let b = table("b", &[("Smith", "John", "")]);
+        let (_, _, pairs) = run(
+            &[a, b],
+            LinkType::Link,
+            &["sorted_names(given_name, family_name)"],
+        );
+        let set: BTreeSet<_> = pairs.into_iter().collect();
+        assert_eq!(set, [(0, 2), (1, 2)].into_iter().collect());
+    }
+
+    #[test]
+    fn bad_rules_are_explained() {
+        let t = table("a", &[]);
+        let (s, _) = infer(&[&t.headers]).unwrap();
+        assert!(
+            parse_rule("nosuch", &s)
+                .unwrap_err()
+                .contains("no field named `nosuch`")
+        );
+        assert!(
+            parse_rule("foo(surname)", &s)
+                .unwrap_err()
+                .contains("unknown function `foo`")
+        );
+        assert!(
+            parse_rule("year(surname", &s)
+                .unwrap_err()
+                .contains("parenthesis")
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn streamed_pairs_equal_the_reference(
+            rows in proptest::collection::vec(("[ab]{1,2}", "[xy]{0,2}", "(19[0-1][0-9])?"), 0..40),
+            link in 0u8..3,
+            threads in 1usize..4,
+        ) {
+            let refs: Vec<(&str, &str, &str)> = rows.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+            let half = refs.len() / 2;
+            let tables = vec![table("a", &refs[..half]), table("b", &refs[half..])];
+            let link_type = [LinkType::Dedupe, LinkType::Link, LinkType::Find][link as usize];
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let out = Mutex::new(None);
+            pool.install(|| {
+                *out.lock().unwrap() = Some(run(&tables, link_type, &["given_name", "family_name & year(date_of_birth)", "metaphone(given_name)"]));
+            });
+            let (b, f, pairs) = out.into_inner().unwrap().unwrap();
+            let set: BTreeSet<_> = pairs.iter().copied().collect();
+            prop_assert_eq!(set.len(), pairs.len());
+            prop_assert_eq!(set, reference(&b, &f));
+            let counted: u64 = b.new_pairs_per_rule(&f).iter().sum();
+            prop_assert_eq!(counted as usize, pairs.len());
+        }
+    }
+}

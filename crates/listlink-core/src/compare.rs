@@ -1,0 +1,582 @@
+//! The comparison library: for a pair of records, each comparison yields a level (`u8`). Level 0
+//! is always "null" (a value missing on either side: neutral evidence); level 1 is the strongest
+//! agreement and the last level is "else".
+
+use crate::prepare::{Date, Features, FieldFeature};
+use crate::settings::{Comparison, FieldKind, Method, Settings};
+
+/// At most this many comparisons: a pattern packs 4 bits per comparison into a `u64`.
+pub const MAX_COMPARISONS: usize = 16;
+/// At most this many levels per comparison, the null level included.
+pub const MAX_LEVELS: usize = 16;
+
+/// A pattern: the levels of all comparisons of one pair, 4 bits each, comparison 0 lowest.
+pub type Pattern = u64;
+
+/// Level of comparison `c` in a pattern.
+#[inline]
+pub fn level_of(pattern: Pattern, c: usize) -> u8 {
+    ((pattern >> (4 * c)) & 0xF) as u8
+}
+
+/// The number of levels of a comparison, the null level included.
+pub fn level_count(c: &Comparison) -> usize {
+    match c.method {
+        Method::Exact => 3,
+        Method::JaroWinkler => 3 + usize::from(c.swap_with.is_some()) + c.thresholds.len(),
+        Method::Levenshtein => 3 + c.thresholds.len(),
+        Method::Date => DATE_LABELS.len(),
+        Method::SetOverlap => 4,
+    }
+}
+
+const DATE_LABELS: [&str; 9] = [
+    "null",
+    "exact",
+    "day and month transposed",
+    "one digit off",
+    "same year and month",
+    "age consistent (±1 year)",
+    "within 1 year",
+    "within 5 years",
+    "else",
+];
+const DATE_EXACT: u8 = 1;
+const DATE_TRANSPOSED: u8 = 2;
+const DATE_ONE_DIGIT: u8 = 3;
+const DATE_YEAR_MONTH: u8 = 4;
+const DATE_AGE: u8 = 5;
+const DATE_1Y: u8 = 6;
+const DATE_5Y: u8 = 7;
+const DATE_ELSE: u8 = 8;
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Exact {
+        field: usize,
+    },
+    JaroWinkler {
+        field: usize,
+        swap: Option<usize>,
+        thresholds: Vec<f64>,
+    },
+    Levenshtein {
+        field: usize,
+        thresholds: Vec<usize>,
+    },
+    Date {
+        field: usize,
+        age: Option<usize>,
+    },
+    Age {
+        field: usize,
+    },
+    SetOverlap {
+        field: usize,
+    },
+}
+
+/// A comparison resolved against the settings' fields, ready for the hot loop.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub name: String,
+    /// Index of the settings field it reads.
+    pub field: usize,
+    /// Level labels, index = level.
+    pub labels: Vec<String>,
+    /// The level that is an exact agreement eligible for a term-frequency adjustment.
+    pub tf_level: Option<u8>,
+    kind: Kind,
+}
+
+/// All comparisons of a run, in settings order.
+#[derive(Debug, Clone)]
+pub struct Comparator {
+    pub comparisons: Vec<Compiled>,
+}
+
+impl Comparator {
+    /// Resolves the settings' comparisons. The settings must be valid.
+    pub fn new(settings: &Settings) -> Comparator {
+        let field_index = |name: &str| {
+            settings
+                .field(name)
+                .map(|(i, _)| i)
+                .expect("validated settings")
+        };
+        let comparisons = settings
+            .comparisons
+            .iter()
+            .map(|c| {
+                let field = field_index(&c.field);
+                let field_label = |name: &str| name.to_string();
+                let (kind, labels): (Kind, Vec<String>) = match c.method {
+                    Method::Exact => (
+                        Kind::Exact { field },
+                        vec!["null".into(), "exact".into(), "else".into()],
+                    ),
+                    Method::JaroWinkler => {
+                        let swap = c.swap_with.as_deref().map(field_index);
+                        let mut labels = vec!["null".to_string(), "exact".to_string()];
+                        if let Some(other) = &c.swap_with {
+                            labels.push(format!("swapped with {}", field_label(other)));
+                        }
+                        labels.extend(c.thresholds.iter().map(|t| format!("Jaro-Winkler ≥ {t}")));
+                        labels.push("else".into());
+                        (
+                            Kind::JaroWinkler {
+                                field,
+                                swap,
+                                thresholds: c.thresholds.clone(),
+                            },
+                            labels,
+                        )
+                    }
+                    Method::Levenshtein => {
+                        let thresholds: Vec<usize> =
+                            c.thresholds.iter().map(|t| *t as usize).collect();
+                        let mut labels = vec!["null".to_string(), "exact".to_string()];
+                        labels.extend(
+                            thresholds
+                                .iter()
+                                .map(|t| format!("Damerau-Levenshtein ≤ {t}")),
+                        );
+                        labels.push("else".into());
+                        (Kind::Levenshtein { field, thresholds }, labels)
+                    }
+                    Method::Date => {
+                        let labels = DATE_LABELS.iter().map(|s| s.to_string()).collect();
+                        let kind = if settings.fields[field].kind == FieldKind::Age {
+                            Kind::Age { field }
+                        } else {
+                            Kind::Date {
+                                field,
+                                age: c.age_field.as_deref().map(field_index),
+                            }
+                        };
+                        (kind, labels)
+                    }
+                    Method::SetOverlap => (
+                        Kind::SetOverlap { field },
+                        vec![
+                            "null".into(),
+                            "same set".into(),
+                            "overlap".into(),
+                            "disjoint".into(),
+                        ],
+                    ),
+                };
+                let tf_level = (c.term_frequency
+                    && matches!(
+                        c.method,
+                        Method::Exact | Method::JaroWinkler | Method::Levenshtein
+                    ))
+                .then_some(1);
+                Compiled {
+                    name: c.name.clone(),
+                    field,
+                    labels,
+                    tf_level,
+                    kind,
+                }
+            })
+            .collect();
+        Comparator { comparisons }
+    }
+
+    /// The pattern of the pair (a, b).
+    #[inline]
+    pub fn pattern(&self, f: &Features, a: usize, b: usize) -> Pattern {
+        let mut p = 0u64;
+        for (i, c) in self.comparisons.iter().enumerate() {
+            p |= (c.level(f, a, b) as u64) << (4 * i);
+        }
+        p
+    }
+}
+
+impl Compiled {
+    /// The level of this comparison for the pair (a, b); symmetric in a and b.
+    pub fn level(&self, f: &Features, a: usize, b: usize) -> u8 {
+        match &self.kind {
+            Kind::Exact { field } => {
+                let t = f.text(*field);
+                let (x, y) = (t.codes[a], t.codes[b]);
+                if x == 0 || y == 0 {
+                    0
+                } else if x == y {
+                    1
+                } else {
+                    2
+                }
+            }
+            Kind::JaroWinkler {
+                field,
+                swap,
+                thresholds,
+            } => {
+                let t = f.text(*field);
+                let (x, y) = (t.codes[a], t.codes[b]);
+                if x == 0 || y == 0 {
+                    return 0;
+                }
+                if x == y {
+                    return 1;
+                }
+                let mut level = 2;
+                if let Some(other) = swap {
+                    let o = f.text(*other);
+                    let (ka, kb) = (t.keys.get(a), t.keys.get(b));
+                    if ka == o.keys.get(b) || kb == o.keys.get(a) {
+                        return level;
+                    }
+                    level += 1;
+                }
+                let sim = jaro_winkler(t.keys.get(a), t.keys.get(b));
+                for th in thresholds {
+                    if sim >= *th {
+                        return level;
+                    }
+                    level += 1;
+                }
+                level
+            }
+            Kind::Levenshtein { field, thresholds } => {
+                let t = f.text(*field);
+                let (x, y) = (t.codes[a], t.codes[b]);
+                if x == 0 || y == 0 {
+                    return 0;
+                }
+                if x == y {
+                    return 1;
+                }
+                let d = osa_distance(t.keys.get(a), t.keys.get(b));
+                let mut level = 2;
+                for th in thresholds {
+                    if d <= *th {
+                        return level;
+                    }
+                    level += 1;
+                }
+                level
+            }
+            Kind::Date { field, age } => {
+                let FieldFeature::Date(d) = &f.fields[*field] else {
+                    unreachable!("date field")
+                };
+                match (d.dates[a], d.dates[b]) {
+                    (Some(x), Some(y)) => date_level(x, y),
+                    (x, y) => {
+                        let Some(age) = age else { return 0 };
+                        let FieldFeature::Age(ages) = &f.fields[*age] else {
+                            unreachable!("age field")
+                        };
+                        let age_a = x
+                            .filter(|d| d.year > 0)
+                            .map(|d| d.age_at(f.as_of))
+                            .or(ages.ages[a].map(i32::from));
+                        let age_b = y
+                            .filter(|d| d.year > 0)
+                            .map(|d| d.age_at(f.as_of))
+                            .or(ages.ages[b].map(i32::from));
+                        match (age_a, age_b) {
+                            (Some(p), Some(q)) => age_level(p, q),
+                            _ => 0,
+                        }
+                    }
+                }
+            }
+            Kind::Age { field } => {
+                let FieldFeature::Age(ages) = &f.fields[*field] else {
+                    unreachable!("age field")
+                };
+                match (ages.ages[a], ages.ages[b]) {
+                    (Some(p), Some(q)) => age_level(p as i32, q as i32),
+                    _ => 0,
+                }
+            }
+            Kind::SetOverlap { field } => {
+                let FieldFeature::Set(s) = &f.fields[*field] else {
+                    unreachable!("set field")
+                };
+                let (x, y) = (s.get(a), s.get(b));
+                if x.is_empty() || y.is_empty() {
+                    0
+                } else if x == y {
+                    1
+                } else if x.iter().any(|v| y.binary_search(v).is_ok()) {
+                    2
+                } else {
+                    3
+                }
+            }
+        }
+    }
+}
+
+fn age_level(p: i32, q: i32) -> u8 {
+    match (p - q).abs() {
+        0..=1 => DATE_AGE,
+        2..=5 => DATE_5Y,
+        _ => DATE_ELSE,
+    }
+}
+
+/// Level of two dates of birth as written (either may be partial or impossible).
+fn date_level(x: Date, y: Date) -> u8 {
+    if x == y {
+        return if x.month == 0 || x.day == 0 {
+            DATE_1Y
+        } else {
+            DATE_EXACT
+        };
+    }
+    let full = |d: Date| d.month != 0 && d.day != 0;
+    if full(x) && full(y) {
+        if x.year == y.year && x.month == y.day && x.day == y.month {
+            return DATE_TRANSPOSED;
+        }
+        if digits_one_edit(x.digits(), y.digits()) {
+            return DATE_ONE_DIGIT;
+        }
+        if x.year == y.year && x.month == y.month {
+            return DATE_YEAR_MONTH;
+        }
+        if x.is_valid() && y.is_valid() && (x.day_number() - y.day_number()).abs() <= 366 {
+            return DATE_1Y;
+        }
+    }
+    let years = (x.year as i32 - y.year as i32).abs();
+    if x.year == 0 || y.year == 0 {
+        DATE_ELSE
+    } else if years == 0 && !(full(x) && full(y)) {
+        DATE_1Y
+    } else if years <= 5 {
+        DATE_5Y
+    } else {
+        DATE_ELSE
+    }
+}
+
+/// Whether two 8-digit dates differ by one substituted digit or one swap of adjacent digits.
+fn digits_one_edit(a: u32, b: u32) -> bool {
+    let da: [u8; 8] = std::array::from_fn(|i| (a / 10u32.pow(7 - i as u32) % 10) as u8);
+    let db: [u8; 8] = std::array::from_fn(|i| (b / 10u32.pow(7 - i as u32) % 10) as u8);
+    let diffs: Vec<usize> = (0..8).filter(|&i| da[i] != db[i]).collect();
+    match diffs.as_slice() {
+        [_] => true,
+        [i, j] => *j == i + 1 && da[*i] == db[*j] && da[*j] == db[*i],
+        _ => false,
+    }
+}
+
+/// Jaro–Winkler similarity of two ASCII keys (prefix weight 0.1, as is standard).
+#[inline]
+pub fn jaro_winkler(a: &str, b: &str) -> f64 {
+    rapidfuzz::distance::jaro_winkler::similarity(a.bytes(), b.bytes())
+}
+
+/// Optimal string alignment distance (Damerau–Levenshtein without repeated edits of a substring).
+#[inline]
+pub fn osa_distance(a: &str, b: &str) -> usize {
+    rapidfuzz::distance::osa::distance(a.bytes(), b.bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prepare::{LinkType, prepare};
+    use crate::settings::infer;
+    use crate::table::{RecordTable, StrColumn};
+    use proptest::prelude::*;
+
+    fn table(headers: &[&str], rows: &[&[&str]]) -> RecordTable {
+        let mut t = RecordTable {
+            path: "t.csv".into(),
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        t.columns = vec![StrColumn::default(); headers.len()];
+        for (i, r) in rows.iter().enumerate() {
+            t.sources.push("t");
+            t.ids.push(&i.to_string());
+            t.lines.push(i as u64 + 2);
+            for (c, v) in r.iter().enumerate() {
+                t.columns[c].push(v);
+            }
+        }
+        t
+    }
+
+    fn levels(headers: &[&str], rows: &[&[&str]]) -> (Comparator, Features) {
+        let t = table(headers, rows);
+        let (s, _) = infer(&[&t.headers]).unwrap();
+        let f = prepare(std::slice::from_ref(&t), &[0], &s, LinkType::Dedupe);
+        (Comparator::new(&s), f)
+    }
+
+    fn label(c: &Comparator, f: &Features, name: &str, a: usize, b: usize) -> String {
+        let comp = c.comparisons.iter().find(|x| x.name == name).unwrap();
+        comp.labels[comp.level(f, a, b) as usize].clone()
+    }
+
+    #[test]
+    fn name_levels() {
+        let (c, f) = levels(
+            &["given_name", "surname"],
+            &[
+                &["John", "Smith"],
+                &["JOHN", "Smyth"],
+                &["Smith", "John"],
+                &["", "Smith"],
+                &["Peter", "Jones"],
+            ],
+        );
+        assert_eq!(label(&c, &f, "given_name", 0, 1), "exact");
+        assert_eq!(label(&c, &f, "family_name", 0, 1), "Jaro-Winkler ≥ 0.88");
+        assert_eq!(
+            label(&c, &f, "given_name", 0, 2),
+            "swapped with family_name"
+        );
+        assert_eq!(label(&c, &f, "given_name", 0, 3), "null");
+        assert_eq!(label(&c, &f, "given_name", 0, 4), "else");
+    }
+
+    #[test]
+    fn date_levels() {
+        let (c, f) = levels(
+            &["surname", "date_of_birth", "age"],
+            &[
+                &["a", "1987-03-14", ""],
+                &["a", "1987-03-14", ""],
+                &["a", "1987-14-03", ""],
+                &["a", "1987-03-15", ""],
+                &["a", "1987-03-25", ""],
+                &["a", "", "38"],
+                &["a", "1986-11-30", ""],
+                &["a", "1990-01-01", ""],
+                &["a", "1950-01-01", ""],
+                &["a", "", ""],
+            ],
+        );
+        let l = |b| label(&c, &f, "date_of_birth", 0, b);
+        assert_eq!(l(1), "exact");
+        assert_eq!(l(2), "day and month transposed");
+        assert_eq!(l(3), "one digit off");
+        assert_eq!(l(4), "same year and month");
+        assert_eq!(l(5), "age consistent (±1 year)"); // 38 on 2026-01-01
+        assert_eq!(l(6), "within 1 year");
+        assert_eq!(l(7), "within 5 years");
+        assert_eq!(l(8), "else");
+        assert_eq!(l(9), "null");
+    }
+
+    #[test]
+    fn identifier_and_set_levels() {
+        let (c, f) = levels(
+            &["surname", "soc_sec_id", "citizenship"],
+            &[
+                &["a", "1234567", "ru;il"],
+                &["a", "1234576", "il;ru"],
+                &["a", "1299999", "il"],
+                &["a", "7654321", "us"],
+            ],
+        );
+        assert_eq!(
+            label(&c, &f, "national_id", 0, 1),
+            "Damerau-Levenshtein ≤ 1"
+        );
+        assert_eq!(label(&c, &f, "national_id", 0, 3), "else");
+        assert_eq!(label(&c, &f, "citizenship", 0, 1), "same set");
+        assert_eq!(label(&c, &f, "citizenship", 0, 2), "overlap");
+        assert_eq!(label(&c, &f, "citizenship", 0, 3), "disjoint");
+    }
+
+    #[test]
+    fn one_digit_edits() {
+        assert!(digits_one_edit(19870314, 19870315));
+        assert!(digits_one_edit(19870314, 19870341));
+        assert!(!digits_one_edit(19870314, 19870325));
+    }
+
+    /// The obvious, slow Jaro–Winkler, to check the fast one against.
+    fn jaro_winkler_reference(a: &[u8], b: &[u8]) -> f64 {
+        if a.is_empty() && b.is_empty() {
+            return 1.0;
+        }
+        if a.is_empty() || b.is_empty() {
+            return 0.0;
+        }
+        let window = (a.len().max(b.len()) / 2).saturating_sub(1);
+        let mut a_match = vec![false; a.len()];
+        let mut b_match = vec![false; b.len()];
+        let mut m = 0usize;
+        for i in 0..a.len() {
+            let lo = i.saturating_sub(window);
+            let hi = (i + window + 1).min(b.len());
+            for j in lo..hi {
+                if !b_match[j] && a[i] == b[j] {
+                    a_match[i] = true;
+                    b_match[j] = true;
+                    m += 1;
+                    break;
+                }
+            }
+        }
+        if m == 0 {
+            return 0.0;
+        }
+        let am: Vec<u8> = a
+            .iter()
+            .zip(&a_match)
+            .filter(|(_, m)| **m)
+            .map(|(c, _)| *c)
+            .collect();
+        let bm: Vec<u8> = b
+            .iter()
+            .zip(&b_match)
+            .filter(|(_, m)| **m)
+            .map(|(c, _)| *c)
+            .collect();
+        // half the out-of-order matches, rounded down (as jellyfish and rapidfuzz count them)
+        let t = (am.iter().zip(&bm).filter(|(x, y)| x != y).count() / 2) as f64;
+        let m = m as f64;
+        let jaro = (m / a.len() as f64 + m / b.len() as f64 + (m - t) / m) / 3.0;
+        let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count() as f64;
+        if jaro > 0.7 {
+            jaro + prefix * 0.1 * (1.0 - jaro)
+        } else {
+            jaro
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn jaro_winkler_agrees_with_reference(a in "[a-e ]{0,12}", b in "[a-e ]{0,12}") {
+            let fast = jaro_winkler(&a, &b);
+            let slow = jaro_winkler_reference(a.as_bytes(), b.as_bytes());
+            prop_assert!((fast - slow).abs() < 1e-9, "{} vs {} for {:?} {:?}", fast, slow, a, b);
+        }
+
+        #[test]
+        fn comparisons_are_symmetric_and_bounded(
+            rows in proptest::collection::vec(
+                ("[A-Za-zА-я]{0,6}", "[A-Za-z]{0,6}", "(19[0-9]{2}-[01][0-9]-[0-3][0-9])?", "([0-9]{1,2})?", "[0-9]{0,4}", "(ru|il|us)?(;(ru|il))?"),
+                2..8)
+        ) {
+            let owned: Vec<Vec<String>> = rows.iter().map(|r| vec![r.0.clone(), r.1.clone(), r.2.clone(), r.3.clone(), r.4.clone(), r.5.clone()]).collect();
+            let refs: Vec<Vec<&str>> = owned.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
+            let rows: Vec<&[&str]> = refs.iter().map(|r| r.as_slice()).collect();
+            let (c, f) = levels(&["given_name", "surname", "dob", "age", "postcode", "citizenship"], &rows);
+            for a in 0..rows.len() {
+                for b in 0..rows.len() {
+                    for comp in &c.comparisons {
+                        let l = comp.level(&f, a, b);
+                        prop_assert_eq!(l, comp.level(&f, b, a), "{} not symmetric", comp.name);
+                        prop_assert!((l as usize) < comp.labels.len());
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! Output files: pairs, clusters, find answers, rejects and the run report, written atomically
+//! (a temporary file in the same folder, then a rename) and in a fixed order.
+
+use crate::error::{Error, Reject, Result};
+use crate::ingest::FileSummary;
+use crate::pipeline::{Counts, FindStatus, RuleReport, Run, ScoredPair, Timings};
+use crate::prepare::{FieldValues, LinkType};
+use crate::score::explain;
+use crate::settings::{FieldKind, InferredColumn};
+use serde::Serialize;
+use std::io::Write;
+use std::path::Path;
+
+/// The version of the output CSV layouts; bumped when a column changes.
+pub const OUTPUT_VERSION: u32 = 1;
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so that an interrupted run
+/// never leaves a half-written file under the final name.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut file = std::fs::File::create(&tmp).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// A cell safe to open in a spreadsheet: text starting with `=`, `+`, `-` or `@` (which a
+/// spreadsheet would run as a formula) gets a leading apostrophe. Numbers are left alone.
+pub fn safe_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = matches!(
+        s.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    );
+    if risky && s.parse::<f64>().is_err() {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new())
+}
+
+fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
+    w.into_inner().expect("writing to memory does not fail")
+}
+
+fn fmt_p(p: f64) -> String {
+    format!("{p:.6}")
+}
+
+fn fmt_w(w: f64) -> String {
+    format!("{w:.4}")
+}
+
+/// The person's name as written in the record: its name fields joined, for reading outputs.
+pub fn display_name(run: &Run, row: usize) -> String {
+    let (table, r) = run.locate(row);
+    let mut parts = Vec::new();
+    for name in ["full_name", "given_name", "patronymic", "family_name"] {
+        if let Some((_, field)) = run.settings.field(name) {
+            if field.kind == FieldKind::Name {
+                if let Some(col) = field.columns.iter().find_map(|c| table.column(c)) {
+                    let v = col.get(r);
+                    if !v.is_empty() {
+                        parts.push(v);
+                    }
+                }
+            }
+        }
+    }
+    if parts.is_empty() {
+        // No name role: fall back to the first name-kind field.
+        for f in run
+            .settings
+            .fields
+            .iter()
+            .filter(|f| f.kind == FieldKind::Name)
+        {
+            let values = FieldValues::new(std::slice::from_ref(table), &f.columns);
+            if let Some(v) = values.iter().nth(r).filter(|v| !v.is_empty()) {
+                return v.to_string();
+            }
+        }
+    }
+    parts.join(" ")
+}
+
+/// The plain explanation of one pair's weight.
+pub fn explanation(run: &Run, pair: &ScoredPair) -> String {
+    explain(
+        &run.comparator,
+        &run.scorer
+            .parts(&run.features, pair.a.index(), pair.pattern),
+    )
+}
+
+/// `pairs.csv`: one row per scored pair, with each comparison's contribution to the weight.
+pub fn pairs_csv(run: &Run) -> Vec<u8> {
+    let mut w = csv_writer();
+    let mut header: Vec<String> = [
+        "left_source",
+        "left_id",
+        "right_source",
+        "right_id",
+        "match_probability",
+        "match_weight",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(
+        run.comparator
+            .comparisons
+            .iter()
+            .map(|c| format!("{}_weight", c.name)),
+    );
+    w.write_record(&header).expect("in memory");
+    let mut row: Vec<String> = Vec::with_capacity(header.len());
+    for p in &run.pairs {
+        row.clear();
+        let (ls, li) = run.key(p.a.index());
+        let (rs, ri) = run.key(p.b.index());
+        row.extend([
+            safe_cell(ls).into_owned(),
+            safe_cell(li).into_owned(),
+            safe_cell(rs).into_owned(),
+            safe_cell(ri).into_owned(),
+        ]);
+        row.push(fmt_p(p.probability()));
+        row.push(fmt_w(p.weight));
+        for part in run.scorer.parts(&run.features, p.a.index(), p.pattern) {
+            row.push(fmt_w(part.weight + part.tf_adjustment));
+        }
+        w.write_record(&row).expect("in memory");
+    }
+    finish(w)
+}
+
+/// `clusters.csv`: every record with its cluster id (`source:id` of the member that names it).
+pub fn clusters_csv(run: &Run) -> Vec<u8> {
+    let mut w = csv_writer();
+    w.write_record(["source", "record_id", "cluster_id", "cluster_size"])
+        .expect("in memory");
+    let mut sizes = vec![0u32; run.features.len()];
+    for c in &run.clusters {
+        sizes[*c as usize] += 1;
+    }
+    for (row, c) in run.clusters.iter().enumerate() {
+        let (s, i) = run.key(row);
+        let (cs, ci) = run.key(*c as usize);
+        w.write_record([
+            &*safe_cell(s),
+            &*safe_cell(i),
+            &*safe_cell(&format!("{cs}:{ci}")),
+            &sizes[*c as usize].to_string(),
+        ])
+        .expect("in memory");
+    }
+    finish(w)
+}
+
+/// `found.csv`: every query record, found or not, with its best candidates (one row each).
+pub fn found_csv(run: &Run) -> Vec<u8> {
+    let mut w = csv_writer();
+    w.write_record([
+        "query_source",
+        "query_id",
+        "query_name",
+        "status",
+        "rank",
+        "candidate_source",
+        "candidate_id",
+        "candidate_name",
+        "match_probability",
+        "match_weight",
+        "explanation",
+    ])
+    .expect("in memory");
+    for f in run.find.iter().flatten() {
+        let q = f.query.index();
+        let (qs, qi) = run.key(q);
+        let qn = display_name(run, q);
+        if f.candidates.is_empty() {
+            w.write_record([
+                &*safe_cell(qs),
+                &*safe_cell(qi),
+                &*safe_cell(&qn),
+                f.status.as_str(),
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ])
+            .expect("in memory");
+        }
+        for (rank, &i) in f.candidates.iter().enumerate() {
+            let p = &run.pairs[i];
+            let (cs, ci) = run.key(p.b.index());
+            let cn = display_name(run, p.b.index());
+            let status = if rank == 0 {
+                f.status
+            } else {
+                status_of(run, p)
+            };
+            w.write_record([
+                &*safe_cell(qs),
+                &*safe_cell(qi),
+                &*safe_cell(&qn),
+                status.as_str(),
+                &(rank + 1).to_string(),
+                &*safe_cell(cs),
+                &*safe_cell(ci),
+                &*safe_cell(&cn),
+                &fmt_p(p.probability()),
+                &fmt_w(p.weight),
+                &*safe_cell(&explanation(run, p)),
+            ])
+            .expect("in memory");
+        }
+    }
+    finish(w)
+}
+
+fn status_of(run: &Run, p: &ScoredPair) -> FindStatus {
+    let t = &run.settings.thresholds;
+    let prob = p.probability();
+    if prob >= t.match_probability {
+        FindStatus::Found
+    } else if prob >= t.review_probability {
+        FindStatus::Possible
+    } else {
+        FindStatus::NotFound
+    }
+}
+
+/// `rejects.csv`: every rejected row or field, with file, line, column, reason and raw text.
+pub fn rejects_csv(rejects: &[Reject]) -> Vec<u8> {
+    let mut w = csv_writer();
+    w.write_record(["file", "line", "column", "severity", "reason", "raw"])
+        .expect("in memory");
+    for r in rejects {
+        w.write_record([
+            &*safe_cell(&r.file),
+            &r.line.to_string(),
+            &*safe_cell(r.field.as_deref().unwrap_or("")),
+            &r.severity.to_string(),
+            &*safe_cell(&r.reason),
+            &*safe_cell(&r.raw),
+        ])
+        .expect("in memory");
+    }
+    finish(w)
+}
+
+/// A source in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    pub name: String,
+    /// find: `query` or `roster`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub side: Option<&'static str>,
+    pub records: u64,
+}
+
+/// The model in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelReport {
+    pub trained: bool,
+    pub prior: f64,
+    pub em_iterations: u32,
+    pub em_converged: bool,
+    pub u_pairs_sampled: u64,
+}
+
+/// Seconds of the stages the CLI runs around the pipeline.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OuterTimings {
+    pub ingest: f64,
+    pub write: f64,
+    pub total: f64,
+}
+
+/// `report.json`: counts and seconds per stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub listlink_version: &'static str,
+    pub output_version: u32,
+    pub link_type: LinkType,
+    pub inputs: Vec<FileSummary>,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_rejected: u64,
+    pub warnings: u64,
+    pub sources: Vec<SourceReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inferred_columns: Option<Vec<InferredColumn>>,
+    pub blocking: Vec<RuleReport>,
+    pub model: ModelReport,
+    pub thresholds: crate::settings::Thresholds,
+    pub counts: Counts,
+    pub seconds: Seconds,
+}
+
+/// Seconds per stage, pipeline and CLI together.
+#[derive(Debug, Clone, Serialize)]
+pub struct Seconds {
+    pub ingest: f64,
+    #[serde(flatten)]
+    pub pipeline: Timings,
+    pub write: f64,
+    pub total: f64,
+}
+
+/// Assembles the report of a run.
+pub fn report(
+    run: &Run,
+    inputs: Vec<FileSummary>,
+    rejects: &[Reject],
+    inferred: Option<Vec<InferredColumn>>,
+    outer: OuterTimings,
+) -> Report {
+    let mut sources: Vec<SourceReport> = Vec::new();
+    for (row, &s) in run.features.source.iter().enumerate() {
+        let name = &run.features.source_names[s as usize];
+        let side = (run.features.link_type == LinkType::Find).then(|| {
+            if run.features.side[row] == 0 {
+                "query"
+            } else {
+                "roster"
+            }
+        });
+        match sources
+            .iter_mut()
+            .find(|x| &x.name == name && x.side == side)
+        {
+            Some(x) => x.records += 1,
+            None => sources.push(SourceReport {
+                name: name.clone(),
+                side,
+                records: 1,
+            }),
+        }
+    }
+    let sum = |f: fn(&FileSummary) -> u64| inputs.iter().map(f).sum();
+    Report {
+        listlink_version: env!("CARGO_PKG_VERSION"),
+        output_version: OUTPUT_VERSION,
+        link_type: run.features.link_type,
+        rows_read: sum(|s| s.rows_read),
+        rows_accepted: sum(|s| s.rows_accepted),
+        rows_rejected: sum(|s| s.rows_rejected),
+        warnings: rejects
+            .iter()
+            .filter(|r| r.severity == crate::error::Severity::Warning)
+            .count() as u64,
+        inputs,
+        sources,
+        inferred_columns: inferred,
+        blocking: run.rules.clone(),
+        model: ModelReport {
+            trained: run.trained,
+            prior: run.model.prior,
+            em_iterations: run.model.training.em_iterations,
+            em_converged: run.model.training.em_converged,
+            u_pairs_sampled: run.model.training.u_pairs_sampled,
+        },
+        thresholds: run.settings.thresholds.clone(),
+        counts: run.counts.clone(),
+        seconds: Seconds {
+            ingest: outer.ingest,
+            pipeline: run.timings.clone(),
+            write: outer.write,
+            total: outer.total,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused_but_numbers_are_not() {
+        assert_eq!(safe_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(safe_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(safe_cell("-12.5"), "-12.5");
+        assert_eq!(safe_cell("Anna"), "Anna");
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        write_atomic(&p, b"a\n").unwrap();
+        write_atomic(&p, b"b\n").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"b\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

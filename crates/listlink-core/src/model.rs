@@ -1,0 +1,529 @@
+//! The Fellegi–Sunter model: the prior λ, and per comparison level the probabilities m (of the
+//! level among matches) and u (among non-matches). u comes from a seeded sample of random pairs;
+//! m and λ from EM over the counts of comparison patterns among candidate pairs, so that EM costs
+//! the same for a thousand or a billion pairs.
+
+use crate::compare::{Comparator, Pattern, level_of};
+use crate::error::{Error, Result};
+use crate::prepare::{Features, LinkType};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The model file format this build writes; it reads this version and older ones it knows.
+pub const MODEL_VERSION: u32 = 1;
+const MODEL_FORMAT: &str = "listlink-model";
+
+/// Probabilities below this are raised to it, so that no level has an infinite weight.
+const MIN_PROBABILITY: f64 = 1e-9;
+
+/// m and u of one level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelModel {
+    pub label: String,
+    pub m: f64,
+    pub u: f64,
+}
+
+/// One comparison's levels; index 0 is the null level (m and u unused, weight 0).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonModel {
+    pub name: String,
+    pub levels: Vec<LevelModel>,
+}
+
+/// How the model was trained, for the report and for whoever reads the file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    pub total_pairs: u64,
+    pub candidate_pairs: u64,
+    pub distinct_patterns: u64,
+    pub u_pairs_sampled: u64,
+    pub em_iterations: u32,
+    pub em_converged: bool,
+    pub log_likelihood: f64,
+    pub seed: u64,
+}
+
+/// A trained model, saved as versioned JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub format: String,
+    pub version: u32,
+    pub link_type: LinkType,
+    /// λ: the probability that two records of a random allowed pair are the same person.
+    pub prior: f64,
+    pub comparisons: Vec<ComparisonModel>,
+    pub training: TrainingInfo,
+}
+
+impl Model {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("model serialises")
+    }
+
+    /// Reads a model file, checking its format and version.
+    pub fn from_json(text: &str, path: &Path) -> Result<Model> {
+        let err = |message: String| Error::Model {
+            path: path.to_path_buf(),
+            message,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| err(format!("not a model file: {e}")))?;
+        if value.get("format").and_then(|v| v.as_str()) != Some(MODEL_FORMAT) {
+            return Err(err(format!(
+                "not a listlink model file (no \"format\": \"{MODEL_FORMAT}\")"
+            )));
+        }
+        let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+        if version == 0 || version > MODEL_VERSION as u64 {
+            return Err(err(format!(
+                "model version {version} is not supported by this build (it reads versions 1 to {MODEL_VERSION}); retrain with this version"
+            )));
+        }
+        serde_json::from_value(value)
+            .map_err(|e| err(format!("model version {version} is malformed: {e}")))
+    }
+
+    /// Checks that this model fits the comparisons of a run: same names and level labels.
+    pub fn check_fits(&self, comparator: &Comparator, path: &Path) -> Result<()> {
+        let mut problems = Vec::new();
+        if self.comparisons.len() != comparator.comparisons.len() {
+            problems.push(format!(
+                "the model has {} comparisons, the settings {}",
+                self.comparisons.len(),
+                comparator.comparisons.len()
+            ));
+        }
+        for (m, c) in self.comparisons.iter().zip(&comparator.comparisons) {
+            let labels: Vec<&str> = m.levels.iter().map(|l| l.label.as_str()).collect();
+            if m.name != c.name || labels != c.labels.iter().map(String::as_str).collect::<Vec<_>>()
+            {
+                problems.push(format!(
+                    "comparison `{}` of the model does not match `{}` of the settings",
+                    m.name, c.name
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Model {
+                path: path.to_path_buf(),
+                message: problems.join("; "),
+            })
+        }
+    }
+
+    /// log2(m/u) per comparison and level (0 for the null level).
+    pub fn level_weights(&self) -> Vec<Vec<f64>> {
+        self.comparisons
+            .iter()
+            .map(|c| {
+                c.levels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        if i == 0 {
+                            0.0
+                        } else {
+                            (l.m.max(MIN_PROBABILITY) / l.u.max(MIN_PROBABILITY)).log2()
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Counts of each distinct pattern among candidate pairs, sorted by pattern.
+pub type PatternCounts = Vec<(Pattern, u64)>;
+
+/// Merges a pattern → count map into a sorted list (sorted so that sums run in a fixed order).
+pub fn sorted_counts(map: FxHashMap<Pattern, u64>) -> PatternCounts {
+    let mut v: Vec<_> = map.into_iter().collect();
+    v.sort_unstable();
+    v
+}
+
+/// A small, fixed pseudo-random generator (SplitMix64): the same seed gives the same sample on
+/// every platform and every version, which a general-purpose RNG crate does not promise.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (n > 0), by Lemire's multiply-shift (bias below 2^-32 for our n).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((self.next_u64() as u128 * n as u128) >> 64) as u64
+    }
+}
+
+/// Level counts per comparison (index = level) among sampled random pairs, and the number of
+/// pairs sampled. All allowed pairs are enumerated when there are at most `max_pairs`.
+pub fn sample_u_counts(
+    f: &Features,
+    comparator: &Comparator,
+    max_pairs: u64,
+    seed: u64,
+) -> (Vec<Vec<u64>>, u64) {
+    use rayon::prelude::*;
+    let n = f.len();
+    let total = crate::block::total_pairs(f);
+    let empty = || {
+        comparator
+            .comparisons
+            .iter()
+            .map(|c| vec![0u64; c.labels.len()])
+            .collect::<Vec<Vec<u64>>>()
+    };
+    let add = |mut acc: Vec<Vec<u64>>, (a, b): (usize, usize)| {
+        let p = comparator.pattern(f, a, b);
+        for (c, counts) in acc.iter_mut().enumerate() {
+            counts[level_of(p, c) as usize] += 1;
+        }
+        acc
+    };
+    let merge = |mut x: Vec<Vec<u64>>, y: Vec<Vec<u64>>| {
+        for (cx, cy) in x.iter_mut().zip(y) {
+            cx.iter_mut().zip(cy).for_each(|(p, q)| *p += q);
+        }
+        x
+    };
+    if total == 0 {
+        return (empty(), 0);
+    }
+    let pairs: Vec<(usize, usize)> = if total <= max_pairs {
+        (0..n)
+            .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+            .filter(|&(a, b)| f.allowed(a, b))
+            .collect()
+    } else {
+        let mut rng = SplitMix64::new(seed);
+        let queries: Vec<usize> = (0..n).filter(|&r| f.side[r] == 0).collect();
+        let roster: Vec<usize> = (0..n).filter(|&r| f.side[r] == 1).collect();
+        let mut out = Vec::with_capacity(max_pairs as usize);
+        while (out.len() as u64) < max_pairs {
+            let (a, b) = match f.link_type {
+                LinkType::Find => (
+                    queries[rng.below(queries.len() as u64) as usize],
+                    roster[rng.below(roster.len() as u64) as usize],
+                ),
+                _ => (rng.below(n as u64) as usize, rng.below(n as u64) as usize),
+            };
+            if a != b && f.allowed(a, b) {
+                out.push((a.min(b), a.max(b)));
+            }
+        }
+        out
+    };
+    let sampled = pairs.len() as u64;
+    let counts = pairs.into_par_iter().fold(empty, add).reduce(empty, merge);
+    (counts, sampled)
+}
+
+/// u per comparison and level from sampled counts: the share of each non-null level among the
+/// non-null levels, with a floor of half a pair for levels never seen.
+pub fn u_from_counts(counts: &[Vec<u64>]) -> Vec<Vec<f64>> {
+    counts
+        .iter()
+        .map(|levels| {
+            let seen: u64 = levels[1..].iter().sum();
+            let denom = seen as f64 + 0.5 * (levels.len() - 1) as f64;
+            let mut u: Vec<f64> = levels
+                .iter()
+                .map(|&c| (c as f64 + 0.5) / denom.max(1.0))
+                .collect();
+            u[0] = 0.0;
+            u
+        })
+        .collect()
+}
+
+/// Options of the EM run.
+#[derive(Debug, Clone, Copy)]
+pub struct EmOptions {
+    pub max_iterations: u32,
+    pub tolerance: f64,
+}
+
+/// Result of EM: m per comparison and level, λ, and the log-likelihood after each iteration.
+#[derive(Debug, Clone)]
+pub struct EmResult {
+    pub m: Vec<Vec<f64>>,
+    pub prior: f64,
+    pub iterations: u32,
+    pub converged: bool,
+    pub log_likelihood: Vec<f64>,
+}
+
+/// Estimates m and λ by EM with u fixed.
+///
+/// The model: every allowed pair is a match with probability λ. A match is always a candidate
+/// (blocking is assumed to keep all matches) and its pattern has probability Π m; a non-match's
+/// pattern has probability Π u (from random pairs), and non-candidate pairs are non-matches.
+/// Over all `total_pairs` pairs this gives
+///   log L = Σ_candidates n_p log(λ Π m + (1 − λ) Π u) + (total − candidates) log(1 − λ),
+/// which EM never decreases. The null level of a comparison contributes a factor of 1 to both
+/// products (missing values are neutral evidence).
+pub fn em(
+    counts: &PatternCounts,
+    total_pairs: u64,
+    u: &[Vec<f64>],
+    m0: &[Vec<f64>],
+    prior0: f64,
+    opts: EmOptions,
+) -> EmResult {
+    let k = u.len();
+    let candidates: u64 = counts.iter().map(|(_, n)| n).sum();
+    let mut m: Vec<Vec<f64>> = m0.to_vec();
+    let mut prior = prior0.clamp(1e-12, 1.0 - 1e-9);
+    let mut trace = Vec::new();
+    let mut converged = false;
+    let mut iterations = 0;
+    let non_candidates = total_pairs.saturating_sub(candidates) as f64;
+    for _ in 0..opts.max_iterations {
+        iterations += 1;
+        let mut m_acc: Vec<Vec<f64>> = m.iter().map(|l| vec![0.0; l.len()]).collect();
+        let mut matches = 0.0;
+        let mut ll = non_candidates * (1.0 - prior).ln();
+        for &(p, n) in counts {
+            let (mut pm, mut pu) = (1.0f64, 1.0f64);
+            for c in 0..k {
+                let l = level_of(p, c) as usize;
+                if l != 0 {
+                    pm *= m[c][l].max(MIN_PROBABILITY);
+                    pu *= u[c][l].max(MIN_PROBABILITY);
+                }
+            }
+            let joint_m = prior * pm;
+            let joint = joint_m + (1.0 - prior) * pu;
+            ll += n as f64 * joint.ln();
+            let w = n as f64 * joint_m / joint;
+            matches += w;
+            for c in 0..k {
+                let l = level_of(p, c) as usize;
+                if l != 0 {
+                    m_acc[c][l] += w;
+                }
+            }
+        }
+        trace.push(ll);
+        let new_prior = (matches / total_pairs.max(1) as f64).clamp(1e-12, 1.0 - 1e-9);
+        let mut delta = ((new_prior - prior) / prior).abs();
+        for c in 0..k {
+            let total: f64 = m_acc[c][1..].iter().sum();
+            for l in 1..m[c].len() {
+                let v = if total > 0.0 {
+                    m_acc[c][l] / total
+                } else {
+                    m[c][l]
+                };
+                delta = delta.max((v - m[c][l]).abs());
+                m[c][l] = v;
+            }
+        }
+        prior = new_prior;
+        if delta < opts.tolerance {
+            converged = true;
+            break;
+        }
+    }
+    EmResult {
+        m,
+        prior,
+        iterations,
+        converged,
+        log_likelihood: trace,
+    }
+}
+
+/// Starting m: most of the mass on the strongest level, the rest spread evenly.
+pub fn initial_m(levels: &[usize]) -> Vec<Vec<f64>> {
+    levels
+        .iter()
+        .map(|&n| {
+            let mut m = vec![0.0; n];
+            if n >= 2 {
+                m[1] = 0.8;
+                let rest = n - 2;
+                for x in m.iter_mut().skip(2) {
+                    *x = if rest > 0 { 0.2 / rest as f64 } else { 0.0 };
+                }
+                if rest == 0 {
+                    m[1] = 1.0;
+                }
+            }
+            m
+        })
+        .collect()
+}
+
+/// Assembles a model from its parts.
+pub fn assemble(
+    comparator: &Comparator,
+    link_type: LinkType,
+    u: &[Vec<f64>],
+    fit: &EmResult,
+    training: TrainingInfo,
+) -> Model {
+    let comparisons = comparator
+        .comparisons
+        .iter()
+        .enumerate()
+        .map(|(c, comp)| ComparisonModel {
+            name: comp.name.clone(),
+            levels: comp
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(l, label)| LevelModel {
+                    label: label.clone(),
+                    m: if l == 0 { 0.0 } else { fit.m[c][l] },
+                    u: if l == 0 { 0.0 } else { u[c][l] },
+                })
+                .collect(),
+        })
+        .collect();
+    Model {
+        format: MODEL_FORMAT.into(),
+        version: MODEL_VERSION,
+        link_type,
+        prior: fit.prior,
+        comparisons,
+        training,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Two comparisons with 3 non-null levels each; matches agree, non-matches do not.
+    fn synthetic_counts() -> PatternCounts {
+        let pat = |a: u64, b: u64| a | (b << 4);
+        vec![
+            (pat(1, 1), 90),
+            (pat(1, 2), 8),
+            (pat(2, 1), 6),
+            (pat(3, 3), 5000),
+            (pat(2, 3), 300),
+            (pat(3, 2), 250),
+            (pat(0, 1), 4),
+        ]
+    }
+
+    #[test]
+    fn em_recovers_a_clear_structure() {
+        let u = vec![vec![0.0, 0.001, 0.05, 0.949], vec![0.0, 0.001, 0.05, 0.949]];
+        let m0 = initial_m(&[4, 4]);
+        let fit = em(
+            &synthetic_counts(),
+            1_000_000,
+            &u,
+            &m0,
+            1e-3,
+            EmOptions {
+                max_iterations: 500,
+                tolerance: 1e-10,
+            },
+        );
+        assert!(fit.converged);
+        assert!(fit.m[0][1] > 0.8, "{:?}", fit.m);
+        // about 100 matches among a million pairs
+        assert!((fit.prior * 1e6 - 100.0).abs() < 15.0, "{}", fit.prior);
+    }
+
+    #[test]
+    fn model_json_round_trips_and_checks_version() {
+        let comparator_free = Model {
+            format: MODEL_FORMAT.into(),
+            version: MODEL_VERSION,
+            link_type: LinkType::Link,
+            prior: 1e-4,
+            comparisons: vec![ComparisonModel {
+                name: "x".into(),
+                levels: vec![
+                    LevelModel {
+                        label: "null".into(),
+                        m: 0.0,
+                        u: 0.0,
+                    },
+                    LevelModel {
+                        label: "exact".into(),
+                        m: 0.9,
+                        u: 0.01,
+                    },
+                ],
+            }],
+            training: TrainingInfo::default(),
+        };
+        let p = Path::new("model.json");
+        let back = Model::from_json(&comparator_free.to_json(), p).unwrap();
+        assert_eq!(back, comparator_free);
+        let newer = comparator_free
+            .to_json()
+            .replace("\"version\": 1", "\"version\": 99");
+        let err = Model::from_json(&newer, p).unwrap_err().to_string();
+        assert!(
+            err.contains("model.json") && err.contains("version 99"),
+            "{err}"
+        );
+        assert!(
+            Model::from_json("{}", p)
+                .unwrap_err()
+                .to_string()
+                .contains("not a listlink model")
+        );
+    }
+
+    #[test]
+    fn version_1_fixture_still_loads() {
+        let text = include_str!("../tests/fixtures/model-v1.json");
+        let m = Model::from_json(text, Path::new("model-v1.json")).unwrap();
+        assert_eq!(m.version, 1);
+        assert!(!m.comparisons.is_empty());
+    }
+
+    #[test]
+    fn splitmix_is_fixed() {
+        let mut r = SplitMix64::new(42);
+        let first: Vec<u64> = (0..3).map(|_| r.below(1000)).collect();
+        let mut r2 = SplitMix64::new(42);
+        assert_eq!(first, (0..3).map(|_| r2.below(1000)).collect::<Vec<_>>());
+        // pinned: a change here changes every sampled u and so every output
+        assert_eq!(SplitMix64::new(0).next_u64(), 0xE220_A839_7B1D_CDAF);
+    }
+
+    proptest! {
+        #[test]
+        fn em_never_decreases_the_likelihood(
+            counts in proptest::collection::btree_map(0u64..256, 1u64..5000, 1..40),
+            u_raw in proptest::collection::vec(proptest::collection::vec(0.01f64..1.0, 3), 2),
+            m_raw in proptest::collection::vec(proptest::collection::vec(0.01f64..1.0, 3), 2),
+            prior in 1e-6f64..0.5,
+            extra in 0u64..10_000_000,
+        ) {
+            // patterns: 2 comparisons, levels 0..=3 each (4 bits): keep levels ≤ 3
+            let counts: PatternCounts = counts.into_iter().map(|(p, n)| (p & 0x33, n)).collect::<std::collections::BTreeMap<_, _>>().into_iter().collect();
+            let norm = |v: &Vec<f64>| { let s: f64 = v.iter().sum(); let mut o = vec![0.0]; o.extend(v.iter().map(|x| x / s)); o };
+            let u: Vec<Vec<f64>> = u_raw.iter().map(norm).collect();
+            let m0: Vec<Vec<f64>> = m_raw.iter().map(norm).collect();
+            let candidates: u64 = counts.iter().map(|c| c.1).sum();
+            let fit = em(&counts, candidates + extra, &u, &m0, prior, EmOptions { max_iterations: 60, tolerance: 0.0 });
+            for w in fit.log_likelihood.windows(2) {
+                prop_assert!(w[1] >= w[0] - 1e-7 * w[0].abs().max(1.0), "likelihood fell: {} -> {}", w[0], w[1]);
+            }
+        }
+    }
+}

@@ -1,0 +1,501 @@
+//! The pipeline: the only module that wires the stages together — prepare, block, estimate u,
+//! count patterns, EM, score, cluster — and times them for the report.
+
+use crate::block::{Blocker, PairSink, Rule, parse_rule, total_pairs};
+use crate::cluster::connected_components;
+use crate::compare::{Comparator, Pattern};
+use crate::error::{Error, Result};
+use crate::model::{self, EmOptions, Model, TrainingInfo};
+use crate::prepare::{Features, LinkType, prepare};
+use crate::score::{Scorer, probability};
+use crate::settings::Settings;
+use crate::table::{RecordTable, RowId};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use std::time::Instant;
+
+/// One input table and, for find, its side (0: the query list, 1: the roster).
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub table: RecordTable,
+    pub side: u8,
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub link_type: LinkType,
+    /// A trained model to score with instead of training one.
+    pub model: Option<Model>,
+    /// Whether the blocking rules were inferred (then rules over the pair budget are dropped
+    /// with a note instead of failing the run).
+    pub rules_inferred: bool,
+    /// find: candidates kept per query record.
+    pub top_k: usize,
+}
+
+/// A candidate pair that scored at least `thresholds.pairs_min_probability`. `a` is the left
+/// record (for find, the query record), `b` the right.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredPair {
+    pub a: RowId,
+    pub b: RowId,
+    pub pattern: Pattern,
+    pub weight: f64,
+}
+
+impl ScoredPair {
+    pub fn probability(&self) -> f64 {
+        probability(self.weight)
+    }
+}
+
+/// A blocking rule's figures for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleReport {
+    pub rule: String,
+    /// Pairs the rule produces on its own.
+    pub pairs: u64,
+    /// Pairs no earlier rule produced.
+    pub new_pairs: u64,
+    /// Why the rule was not used, if it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+/// Seconds per stage.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    pub prepare: f64,
+    pub blocking: f64,
+    pub estimate_u: f64,
+    pub count_patterns: f64,
+    pub em: f64,
+    pub score: f64,
+    pub cluster: f64,
+}
+
+/// find: the answer for one query record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindStatus {
+    Found,
+    Possible,
+    NotFound,
+}
+
+impl FindStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindStatus::Found => "found",
+            FindStatus::Possible => "possible",
+            FindStatus::NotFound => "not_found",
+        }
+    }
+}
+
+/// find: a query record, its status and its best candidates (indexes into `Run::pairs`).
+#[derive(Debug, Clone)]
+pub struct FindResult {
+    pub query: RowId,
+    pub status: FindStatus,
+    pub candidates: Vec<usize>,
+}
+
+/// Counts for the report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub records: u64,
+    pub total_pairs: u64,
+    pub candidate_pairs: u64,
+    pub pairs_written: u64,
+    pub matches: u64,
+    pub review: u64,
+    pub clusters: u64,
+    pub clusters_with_several_records: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub possible: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_found: Option<u64>,
+}
+
+/// Everything a run produced.
+pub struct Run {
+    pub settings: Settings,
+    pub inputs: Vec<Input>,
+    pub features: Features,
+    pub comparator: Comparator,
+    pub model: Model,
+    /// Whether the model was trained in this run (else it was given).
+    pub trained: bool,
+    pub scorer: Scorer,
+    /// Pairs at or above `pairs_min_probability`, sorted by (a, b).
+    pub pairs: Vec<ScoredPair>,
+    /// Cluster per row: the row that names it.
+    pub clusters: Vec<u32>,
+    pub find: Option<Vec<FindResult>>,
+    pub rules: Vec<RuleReport>,
+    pub counts: Counts,
+    pub timings: Timings,
+}
+
+impl Run {
+    /// (source, id) of a row.
+    pub fn key(&self, row: usize) -> (&str, &str) {
+        let (t, r) = self.locate(row);
+        (t.sources.get(r), t.ids.get(r))
+    }
+
+    /// The table and row within it of a global row.
+    pub fn locate(&self, mut row: usize) -> (&RecordTable, usize) {
+        for input in &self.inputs {
+            if row < input.table.len() {
+                return (&input.table, row);
+            }
+            row -= input.table.len();
+        }
+        panic!("row {row} out of range");
+    }
+}
+
+/// Candidate-pair budget for an inferred rule: generous for small data, linear in records.
+fn inferred_budget(records: usize, configured: u64) -> u64 {
+    configured.min((records as u64 * 200).max(2_000_000))
+}
+
+/// Runs the whole pipeline.
+pub fn run(inputs: Vec<Input>, mut settings: Settings, options: &RunOptions) -> Result<Run> {
+    let mut timings = Timings::default();
+    let tables: Vec<RecordTable> = inputs.iter().map(|i| i.table.clone()).collect();
+    let sides: Vec<u8> = inputs.iter().map(|i| i.side).collect();
+    let clock = Instant::now();
+    let features = prepare(&tables, &sides, &settings, options.link_type);
+    drop(tables);
+    timings.prepare = clock.elapsed().as_secs_f64();
+
+    // Blocking: index every rule, then drop (inferred) or refuse (given) rules over budget.
+    let clock = Instant::now();
+    let parsed: Vec<Rule> = settings
+        .blocking
+        .rules
+        .iter()
+        .map(|r| {
+            parse_rule(r, &settings).map_err(|m| Error::Usage(format!("blocking rule `{r}`: {m}")))
+        })
+        .collect::<Result<_>>()?;
+    let blocker = Blocker::new(parsed, &features);
+    let mut kept = Vec::new();
+    let mut rules = Vec::new();
+    let budget = if options.rules_inferred {
+        inferred_budget(features.len(), settings.blocking.max_pairs_per_rule)
+    } else {
+        settings.blocking.max_pairs_per_rule
+    };
+    for index in blocker.rules {
+        if index.pairs > budget {
+            if !options.rules_inferred {
+                return Err(Error::TooManyPairs {
+                    rule: index.rule.text.clone(),
+                    pairs: index.pairs,
+                    limit: budget,
+                });
+            }
+            rules.push(RuleReport {
+                rule: index.rule.text.clone(),
+                pairs: index.pairs,
+                new_pairs: 0,
+                skipped: Some(format!(
+                    "{} pairs is over the budget of {budget} for an inferred rule",
+                    index.pairs
+                )),
+            });
+        } else {
+            kept.push(index);
+        }
+    }
+    if kept.is_empty() {
+        return Err(Error::Usage(
+            "every blocking rule was over its pair budget; give stricter rules in --settings"
+                .into(),
+        ));
+    }
+    let blocker = Blocker { rules: kept };
+    let new_pairs = blocker.new_pairs_per_rule(&features);
+    for (index, new) in blocker.rules.iter().zip(&new_pairs) {
+        rules.push(RuleReport {
+            rule: index.rule.text.clone(),
+            pairs: index.pairs,
+            new_pairs: *new,
+            skipped: None,
+        });
+    }
+    // Keep the settings true to what ran: the rules used, in order.
+    settings.blocking.rules = blocker.rules.iter().map(|r| r.rule.text.clone()).collect();
+    rules.sort_by_key(|r| r.skipped.is_some());
+    timings.blocking = clock.elapsed().as_secs_f64();
+
+    let comparator = Comparator::new(&settings);
+    let total = total_pairs(&features);
+    let candidate_pairs: u64 = new_pairs.iter().sum();
+
+    let (model, trained) = match &options.model {
+        Some(m) => (m.clone(), false),
+        None => {
+            let clock = Instant::now();
+            let (u_counts, sampled) = model::sample_u_counts(
+                &features,
+                &comparator,
+                settings.training.u_sample_pairs,
+                settings.seed,
+            );
+            let u = model::u_from_counts(&u_counts);
+            timings.estimate_u = clock.elapsed().as_secs_f64();
+
+            let clock = Instant::now();
+            let counts = model::sorted_counts(blocker.for_each_pair(
+                &features,
+                &PatternCounter {
+                    comparator: &comparator,
+                    features: &features,
+                },
+            ));
+            timings.count_patterns = clock.elapsed().as_secs_f64();
+
+            let clock = Instant::now();
+            let levels: Vec<usize> = comparator
+                .comparisons
+                .iter()
+                .map(|c| c.labels.len())
+                .collect();
+            let expected_matches = match options.link_type {
+                LinkType::Dedupe => features.len() as f64 / 4.0,
+                _ => {
+                    let left = features.side.iter().filter(|s| **s == 0).count();
+                    let per_source = features.len() / features.source_names.len().max(1);
+                    match options.link_type {
+                        LinkType::Find => left.min(features.len() - left) as f64 / 2.0,
+                        _ => per_source as f64 / 2.0,
+                    }
+                }
+            };
+            let prior0 = (expected_matches.max(1.0) / total.max(1) as f64).min(0.5);
+            let fit = model::em(
+                &counts,
+                total,
+                &u,
+                &model::initial_m(&levels),
+                prior0,
+                EmOptions {
+                    max_iterations: settings.training.em_max_iterations,
+                    tolerance: settings.training.em_tolerance,
+                },
+            );
+            timings.em = clock.elapsed().as_secs_f64();
+            let info = TrainingInfo {
+                total_pairs: total,
+                candidate_pairs,
+                distinct_patterns: counts.len() as u64,
+                u_pairs_sampled: sampled,
+                em_iterations: fit.iterations,
+                em_converged: fit.converged,
+                log_likelihood: fit.log_likelihood.last().copied().unwrap_or(0.0),
+                seed: settings.seed,
+            };
+            (
+                model::assemble(&comparator, options.link_type, &u, &fit, info),
+                true,
+            )
+        }
+    };
+
+    let clock = Instant::now();
+    let scorer = Scorer::new(&model, &comparator, &features);
+    let min_weight = crate::score::weight_of(settings.thresholds.pairs_min_probability);
+    let mut pairs = blocker.for_each_pair(
+        &features,
+        &ScoreSink {
+            comparator: &comparator,
+            scorer: &scorer,
+            features: &features,
+            min_weight,
+        },
+    );
+    for p in &mut pairs {
+        // Orient: for find the query record is on the left.
+        if options.link_type == LinkType::Find && features.side[p.a.index()] == 1 {
+            std::mem::swap(&mut p.a, &mut p.b);
+        }
+    }
+    pairs.sort_unstable_by_key(|p| (p.a, p.b));
+    timings.score = clock.elapsed().as_secs_f64();
+
+    let clock = Instant::now();
+    let mut run = Run {
+        settings,
+        inputs,
+        features,
+        comparator,
+        model,
+        trained,
+        scorer,
+        pairs,
+        clusters: Vec::new(),
+        find: None,
+        rules,
+        counts: Counts::default(),
+        timings,
+    };
+    let t = &run.settings.thresholds;
+    let (match_p, review_p) = (t.match_probability, t.review_probability);
+    let edges: Vec<(RowId, RowId)> = run
+        .pairs
+        .iter()
+        .filter(|p| p.probability() >= match_p)
+        .map(|p| (p.a, p.b))
+        .collect();
+    run.clusters = connected_components(run.features.len(), edges.iter().copied(), |r| {
+        let (s, i) = run.key(r);
+        (s.to_string(), i.to_string())
+    });
+    if options.link_type == LinkType::Find {
+        run.find = Some(find_results(&run, options.top_k.max(1), match_p, review_p));
+    }
+    run.timings.cluster = clock.elapsed().as_secs_f64();
+
+    let mut sizes: FxHashMap<u32, u64> = FxHashMap::default();
+    for c in &run.clusters {
+        *sizes.entry(*c).or_default() += 1;
+    }
+    let probabilities = run.pairs.iter().map(|p| p.probability());
+    let (matches, review) = probabilities.fold((0, 0), |(m, r), p| {
+        if p >= match_p {
+            (m + 1, r)
+        } else if p >= review_p {
+            (m, r + 1)
+        } else {
+            (m, r)
+        }
+    });
+    run.counts = Counts {
+        records: run.features.len() as u64,
+        total_pairs: total,
+        candidate_pairs,
+        pairs_written: run.pairs.len() as u64,
+        matches,
+        review,
+        clusters: sizes.len() as u64,
+        clusters_with_several_records: sizes.values().filter(|n| **n > 1).count() as u64,
+        ..Default::default()
+    };
+    if let Some(find) = &run.find {
+        let count = |s: FindStatus| Some(find.iter().filter(|f| f.status == s).count() as u64);
+        run.counts.found = count(FindStatus::Found);
+        run.counts.possible = count(FindStatus::Possible);
+        run.counts.not_found = count(FindStatus::NotFound);
+    }
+    Ok(run)
+}
+
+fn find_results(run: &Run, top_k: usize, match_p: f64, review_p: f64) -> Vec<FindResult> {
+    let mut by_query: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+    for (i, p) in run.pairs.iter().enumerate() {
+        by_query.entry(p.a.0).or_default().push(i);
+    }
+    (0..run.features.len())
+        .filter(|&r| run.features.side[r] == 0)
+        .map(|r| {
+            let mut candidates = by_query.remove(&(r as u32)).unwrap_or_default();
+            // Best first; ties by row for determinism.
+            candidates.sort_by(|&x, &y| {
+                run.pairs[y]
+                    .weight
+                    .total_cmp(&run.pairs[x].weight)
+                    .then(run.pairs[x].b.cmp(&run.pairs[y].b))
+            });
+            candidates.truncate(top_k);
+            let best = candidates
+                .first()
+                .map(|&i| run.pairs[i].probability())
+                .unwrap_or(0.0);
+            let status = if best >= match_p {
+                FindStatus::Found
+            } else if best >= review_p {
+                FindStatus::Possible
+            } else {
+                FindStatus::NotFound
+            };
+            FindResult {
+                query: RowId(r as u32),
+                status,
+                candidates,
+            }
+        })
+        .collect()
+}
+
+struct PatternCounter<'a> {
+    comparator: &'a Comparator,
+    features: &'a Features,
+}
+
+impl PairSink for PatternCounter<'_> {
+    type State = FxHashMap<Pattern, u64>;
+    fn start(&self) -> Self::State {
+        FxHashMap::default()
+    }
+    fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
+        for &(a, b) in pairs {
+            *state
+                .entry(
+                    self.comparator
+                        .pattern(self.features, a as usize, b as usize),
+                )
+                .or_default() += 1;
+        }
+    }
+    fn merge(&self, mut a: Self::State, b: Self::State) -> Self::State {
+        if a.len() < b.len() {
+            return self.merge(b, a);
+        }
+        for (k, v) in b {
+            *a.entry(k).or_default() += v;
+        }
+        a
+    }
+}
+
+struct ScoreSink<'a> {
+    comparator: &'a Comparator,
+    scorer: &'a Scorer,
+    features: &'a Features,
+    min_weight: f64,
+}
+
+impl PairSink for ScoreSink<'_> {
+    type State = Vec<ScoredPair>;
+    fn start(&self) -> Self::State {
+        Vec::new()
+    }
+    fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
+        for &(a, b) in pairs {
+            let pattern = self
+                .comparator
+                .pattern(self.features, a as usize, b as usize);
+            let weight = self.scorer.weight(self.features, a as usize, pattern);
+            if weight >= self.min_weight {
+                state.push(ScoredPair {
+                    a: RowId(a),
+                    b: RowId(b),
+                    pattern,
+                    weight,
+                });
+            }
+        }
+    }
+    fn merge(&self, mut a: Self::State, b: Self::State) -> Self::State {
+        a.extend(b);
+        a
+    }
+}

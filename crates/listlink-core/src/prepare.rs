@@ -1,0 +1,503 @@
+//! Per-record features, computed once per run: keys, interned codes, term frequencies, parsed
+//! dates. The comparison and blocking loops read only these arrays.
+
+use crate::settings::{FieldKind, Settings};
+use crate::table::{RecordTable, StrColumn};
+use listlink_names::match_key;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+/// A calendar date as written: components may be unknown (0) or out of range (kept as digits so a
+/// typo like `19450493` can still be compared digit by digit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl Date {
+    /// Whether the components form a real calendar date.
+    pub fn is_valid(self) -> bool {
+        self.year > 0
+            && (1..=12).contains(&self.month)
+            && self.day >= 1
+            && self.day <= days_in_month(self.year, self.month)
+    }
+
+    /// The date as one number `YYYYMMDD`, for digit comparisons.
+    pub fn digits(self) -> u32 {
+        self.year as u32 * 10_000 + self.month as u32 * 100 + self.day as u32
+    }
+
+    /// Days since 0000-03-01 in the proleptic Gregorian calendar (valid dates only).
+    pub fn day_number(self) -> i64 {
+        let (y, m) = if self.month <= 2 {
+            (self.year as i64 - 1, self.month as i64 + 9)
+        } else {
+            (self.year as i64, self.month as i64 - 3)
+        };
+        365 * y + y / 4 - y / 100 + y / 400 + (153 * m + 2) / 5 + self.day as i64 - 1
+    }
+
+    /// Whole years from `self` (a date of birth) to `at`.
+    pub fn age_at(self, at: Date) -> i32 {
+        let mut age = at.year as i32 - self.year as i32;
+        if self.month != 0 && (at.month, at.day) < (self.month, self.day) {
+            age -= 1;
+        }
+        age
+    }
+}
+
+fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// Parses `YYYY-MM-DD` (a settings value), valid dates only.
+pub fn parse_iso_date(s: &str) -> Option<Date> {
+    let d = parse_date(s)?;
+    d.is_valid().then_some(d)
+}
+
+/// Parses a date of birth as written: `YYYY-MM-DD`, `YYYYMMDD`, `YYYY/MM/DD`, `DD.MM.YYYY`,
+/// `DD/MM/YYYY`, `YYYY-MM`, `YYYY`. Day-first is assumed for `DD/MM/YYYY`. Out-of-range
+/// components are kept (they are typos to compare, not to discard); `None` means not a date at all.
+pub fn parse_date(s: &str) -> Option<Date> {
+    let s = s.trim();
+    let parts: Vec<&str> = s
+        .split(['-', '/', '.', ' '])
+        .filter(|p| !p.is_empty())
+        .collect();
+    let num = |p: &str| -> Option<u32> {
+        if p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty() {
+            p.parse().ok()
+        } else {
+            None
+        }
+    };
+    match parts.as_slice() {
+        [one] if one.len() == 8 => {
+            let n = num(one)?;
+            Some(Date {
+                year: (n / 10_000) as u16,
+                month: (n / 100 % 100) as u8,
+                day: (n % 100) as u8,
+            })
+        }
+        [one] if one.len() == 4 => Some(Date {
+            year: num(one)? as u16,
+            month: 0,
+            day: 0,
+        }),
+        [y, m] if y.len() == 4 && m.len() <= 2 => Some(Date {
+            year: num(y)? as u16,
+            month: num(m)? as u8,
+            day: 0,
+        }),
+        [a, b, c] if a.len() == 4 && b.len() <= 2 && c.len() <= 2 => Some(Date {
+            year: num(a)? as u16,
+            month: num(b)? as u8,
+            day: num(c)? as u8,
+        }),
+        [a, b, c] if c.len() == 4 && a.len() <= 2 && b.len() <= 2 => Some(Date {
+            year: num(c)? as u16,
+            month: num(b)? as u8,
+            day: num(a)? as u8,
+        }),
+        _ => None,
+    }
+}
+
+/// Parses an age in whole years (0–130).
+pub fn parse_age(s: &str) -> Option<u8> {
+    let n: u32 = s.trim().parse().ok()?;
+    (n <= 130).then_some(n as u8)
+}
+
+/// Normalises a sex code to `m`, `f` or `x` (unknown codes kept as their key).
+pub fn sex_key(s: &str) -> String {
+    let k = match_key(s);
+    match k.as_str() {
+        "m" | "male" | "man" | "masc" | "h" | "homme" | "mann" | "muzhskoi" | "muzh" | "zkr"
+        | "dhkr" | "dhakar" => "m".into(),
+        "f" | "female" | "woman" | "fem" | "w" | "femme" | "frau" | "zh" | "zhenskii" | "zhen"
+        | "nqbh" | "nqvh" | "anthy" | "antha" => "f".into(),
+        _ => k,
+    }
+}
+
+/// Features of one text-like field for all rows.
+#[derive(Debug, Clone, Default)]
+pub struct TextFeature {
+    /// ASCII match key per row ("" when missing).
+    pub keys: StrColumn,
+    /// Interned key per row; 0 when missing. Equal codes ⇔ equal keys.
+    pub codes: Vec<u32>,
+    /// Share of non-missing rows with each code (index 0 unused).
+    pub frequency: Vec<f64>,
+}
+
+/// Features of one date or age field.
+#[derive(Debug, Clone, Default)]
+pub struct DateFeature {
+    /// Parsed date per row, `None` when missing or unreadable.
+    pub dates: Vec<Option<Date>>,
+}
+
+/// Features of one age field.
+#[derive(Debug, Clone, Default)]
+pub struct AgeFeature {
+    pub ages: Vec<Option<u8>>,
+}
+
+/// Features of a multi-valued field: sorted interned codes per row.
+#[derive(Debug, Clone, Default)]
+pub struct SetFeature {
+    pub ends: Vec<u32>,
+    pub codes: Vec<u32>,
+}
+
+impl SetFeature {
+    pub fn get(&self, row: usize) -> &[u32] {
+        let start = if row == 0 {
+            0
+        } else {
+            self.ends[row - 1] as usize
+        };
+        &self.codes[start..self.ends[row] as usize]
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum FieldFeature {
+    Text(TextFeature),
+    Date(DateFeature),
+    Age(AgeFeature),
+    Set(SetFeature),
+}
+
+/// Which records may be paired with which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkType {
+    /// Every pair of records, within and across sources.
+    Dedupe,
+    /// Only pairs of records from different sources.
+    Link,
+    /// Only pairs of a query record (side 0) and a roster record (side 1).
+    Find,
+}
+
+/// Everything the comparison and blocking loops read, for all rows of a run.
+#[derive(Debug, Clone)]
+pub struct Features {
+    pub link_type: LinkType,
+    /// Source index per row (into `source_names`).
+    pub source: Vec<u32>,
+    pub source_names: Vec<String>,
+    /// For find: 0 query, 1 roster. Otherwise 0.
+    pub side: Vec<u8>,
+    /// One entry per settings field, in settings order.
+    pub fields: Vec<FieldFeature>,
+    /// The date ages are counted at.
+    pub as_of: Date,
+}
+
+impl Features {
+    pub fn len(&self) -> usize {
+        self.source.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.source.is_empty()
+    }
+
+    /// Whether rows `a` and `b` (a ≠ b) may form a candidate pair.
+    #[inline]
+    pub fn allowed(&self, a: usize, b: usize) -> bool {
+        match self.link_type {
+            LinkType::Dedupe => true,
+            LinkType::Link => self.source[a] != self.source[b],
+            LinkType::Find => self.side[a] != self.side[b],
+        }
+    }
+
+    pub fn text(&self, field: usize) -> &TextFeature {
+        match &self.fields[field] {
+            FieldFeature::Text(t) => t,
+            _ => panic!("field {field} is not a text field"),
+        }
+    }
+}
+
+/// The raw value of a settings field for one row of the concatenated tables.
+pub struct FieldValues<'a> {
+    tables: &'a [RecordTable],
+    /// Per table: the column index holding this field, if the table has one.
+    columns: Vec<Option<usize>>,
+}
+
+impl<'a> FieldValues<'a> {
+    pub fn new(tables: &'a [RecordTable], candidates: &[String]) -> Self {
+        let columns = tables
+            .iter()
+            .map(|t| {
+                candidates
+                    .iter()
+                    .find_map(|c| t.headers.iter().position(|h| h == c))
+            })
+            .collect();
+        FieldValues { tables, columns }
+    }
+
+    /// Iterates the values of all rows of all tables, in order ("" when the table lacks the field).
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.tables.iter().zip(&self.columns).flat_map(|(t, c)| {
+            let col = c.map(|i| &t.columns[i]);
+            (0..t.len()).map(move |r| col.map_or("", |c| c.get(r)))
+        })
+    }
+}
+
+/// Computes the features of all rows: `tables` concatenated in order; `sides` gives, per table,
+/// the side for find (ignored otherwise).
+pub fn prepare(
+    tables: &[RecordTable],
+    sides: &[u8],
+    settings: &Settings,
+    link_type: LinkType,
+) -> Features {
+    let mut source_names: Vec<String> = Vec::new();
+    let mut source = Vec::new();
+    let mut side = Vec::new();
+    let mut index: FxHashMap<&str, u32> = FxHashMap::default();
+    for (t, &s) in tables.iter().zip(sides) {
+        for name in t.sources.iter() {
+            let id = *index.entry(name).or_insert_with(|| {
+                source_names.push(name.to_string());
+                (source_names.len() - 1) as u32
+            });
+            source.push(id);
+            side.push(s);
+        }
+    }
+    let as_of = settings
+        .as_of
+        .as_deref()
+        .and_then(parse_iso_date)
+        .unwrap_or(Date {
+            year: 2026,
+            month: 1,
+            day: 1,
+        });
+    let fields = settings
+        .fields
+        .par_iter()
+        .map(|field| {
+            let values = FieldValues::new(tables, &field.columns);
+            let raw: Vec<&str> = values.iter().collect();
+            match field.kind {
+                FieldKind::Date => FieldFeature::Date(DateFeature {
+                    dates: raw.par_iter().map(|v| parse_date(v)).collect(),
+                }),
+                FieldKind::Age => FieldFeature::Age(AgeFeature {
+                    ages: raw.par_iter().map(|v| parse_age(v)).collect(),
+                }),
+                FieldKind::Set => FieldFeature::Set(set_feature(&raw)),
+                FieldKind::Sex => FieldFeature::Text(text_feature(&raw, sex_key)),
+                FieldKind::Identifier => FieldFeature::Text(text_feature(&raw, identifier_key)),
+                FieldKind::Name | FieldKind::Text => {
+                    FieldFeature::Text(text_feature(&raw, match_key))
+                }
+            }
+        })
+        .collect();
+    Features {
+        link_type,
+        source,
+        source_names,
+        side,
+        fields,
+        as_of,
+    }
+}
+
+/// Identifiers compare on letters and digits only: `123-45 67` ~ `1234567`.
+fn identifier_key(s: &str) -> String {
+    match_key(s)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect()
+}
+
+fn text_feature(raw: &[&str], key_of: fn(&str) -> String) -> TextFeature {
+    let keyed: Vec<String> = raw.par_iter().map(|v| key_of(v)).collect();
+    let mut keys = StrColumn::with_capacity(raw.len());
+    let mut codes = Vec::with_capacity(raw.len());
+    let mut intern: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut counts: Vec<u64> = vec![0];
+    for k in &keyed {
+        keys.push(k);
+        if k.is_empty() {
+            codes.push(0);
+            continue;
+        }
+        let next = counts.len() as u32;
+        let code = *intern.entry(k.as_str()).or_insert(next);
+        if code == next {
+            counts.push(0);
+        }
+        counts[code as usize] += 1;
+        codes.push(code);
+    }
+    let present: u64 = counts.iter().sum();
+    let frequency = counts
+        .iter()
+        .map(|&c| {
+            if present == 0 {
+                0.0
+            } else {
+                c as f64 / present as f64
+            }
+        })
+        .collect();
+    TextFeature {
+        keys,
+        codes,
+        frequency,
+    }
+}
+
+fn set_feature(raw: &[&str]) -> SetFeature {
+    let mut intern: FxHashMap<String, u32> = FxHashMap::default();
+    let mut out = SetFeature::default();
+    for v in raw {
+        let mut row: Vec<u32> = v
+            .split([';', ',', '|', '/'])
+            .map(match_key)
+            .filter(|k| !k.is_empty())
+            .map(|k| {
+                let next = intern.len() as u32 + 1;
+                *intern.entry(k).or_insert(next)
+            })
+            .collect();
+        row.sort_unstable();
+        row.dedup();
+        out.codes.extend(row);
+        out.ends.push(out.codes.len() as u32);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_date_forms() {
+        let d = Date {
+            year: 1987,
+            month: 3,
+            day: 14,
+        };
+        for s in [
+            "1987-03-14",
+            "19870314",
+            "1987/3/14",
+            "14.03.1987",
+            "14/03/1987",
+        ] {
+            assert_eq!(parse_date(s), Some(d), "{s}");
+        }
+        assert_eq!(
+            parse_date("1987"),
+            Some(Date {
+                year: 1987,
+                month: 0,
+                day: 0
+            })
+        );
+        // An impossible date is kept as its digits, not dropped.
+        let typo = parse_date("19450493").unwrap();
+        assert!(!typo.is_valid());
+        assert_eq!(typo.digits(), 19450493);
+        assert_eq!(parse_date("soon"), None);
+        assert_eq!(parse_date(""), None);
+    }
+
+    #[test]
+    fn ages_and_day_numbers() {
+        let dob = Date {
+            year: 1990,
+            month: 6,
+            day: 15,
+        };
+        assert_eq!(
+            dob.age_at(Date {
+                year: 2020,
+                month: 6,
+                day: 14
+            }),
+            29
+        );
+        assert_eq!(
+            dob.age_at(Date {
+                year: 2020,
+                month: 6,
+                day: 15
+            }),
+            30
+        );
+        let a = Date {
+            year: 2000,
+            month: 2,
+            day: 28,
+        };
+        let b = Date {
+            year: 2000,
+            month: 3,
+            day: 1,
+        };
+        assert_eq!(b.day_number() - a.day_number(), 2);
+        assert!(
+            !Date {
+                year: 2001,
+                month: 2,
+                day: 29
+            }
+            .is_valid()
+        );
+        assert!(
+            Date {
+                year: 2000,
+                month: 2,
+                day: 29
+            }
+            .is_valid()
+        );
+    }
+
+    #[test]
+    fn interns_and_counts() {
+        let t = text_feature(&["Smith", "SMITH", "", "Jones"], match_key);
+        assert_eq!(t.codes[0], t.codes[1]);
+        assert_eq!(t.codes[2], 0);
+        assert_ne!(t.codes[3], t.codes[0]);
+        assert!((t.frequency[t.codes[0] as usize] - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn sex_codes() {
+        assert_eq!(sex_key("Male"), "m");
+        assert_eq!(sex_key("F"), "f");
+        assert_eq!(sex_key("Ж"), "f");
+        assert_eq!(sex_key("м"), "m");
+    }
+}

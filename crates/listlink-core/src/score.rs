@@ -1,0 +1,161 @@
+//! Scoring: a pair's match weight is the log2 Bayes factor, a sum of parts — the prior, one part
+//! per comparison level, and a term-frequency adjustment for exact agreement on a rare or common
+//! value — and its probability follows from the weight.
+
+use crate::compare::{Comparator, Pattern, level_of};
+use crate::model::Model;
+use crate::prepare::{Features, FieldFeature};
+
+/// Weight ↔ probability.
+pub fn probability(weight: f64) -> f64 {
+    1.0 / (1.0 + (-weight).exp2())
+}
+
+/// Probability → weight.
+pub fn weight_of(probability: f64) -> f64 {
+    let p = probability.clamp(1e-300, 1.0 - 1e-16);
+    (p / (1.0 - p)).log2()
+}
+
+/// A model made ready for the hot loop: weights per level in flat arrays.
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    /// log2(λ / (1 − λ)).
+    pub prior_weight: f64,
+    /// log2(m/u) per comparison and level.
+    pub level_weights: Vec<Vec<f64>>,
+    /// Per comparison where a term-frequency adjustment applies: (field, exact level, u of the
+    /// exact level, the smallest share a value can have).
+    tf: Vec<Option<(usize, u8, f64, f64)>>,
+}
+
+/// One comparison's part of a pair's weight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    pub level: u8,
+    /// log2(m/u) of the level.
+    pub weight: f64,
+    /// Term-frequency adjustment added to `weight` (0 when none applies).
+    pub tf_adjustment: f64,
+}
+
+impl Scorer {
+    pub fn new(model: &Model, comparator: &Comparator, f: &Features) -> Scorer {
+        let tf = comparator
+            .comparisons
+            .iter()
+            .zip(&model.comparisons)
+            .map(|(c, m)| {
+                let level = c.tf_level?;
+                let FieldFeature::Text(t) = &f.fields[c.field] else {
+                    return None;
+                };
+                // A value's share is at least one record's worth.
+                let present = t.codes.iter().filter(|code| **code != 0).count().max(1);
+                Some((
+                    c.field,
+                    level,
+                    m.levels[level as usize].u,
+                    1.0 / present as f64,
+                ))
+            })
+            .collect();
+        Scorer {
+            prior_weight: weight_of(model.prior),
+            level_weights: model.level_weights(),
+            tf,
+        }
+    }
+
+    fn tf_adjustment(&self, f: &Features, c: usize, level: u8, a: usize) -> f64 {
+        match self.tf[c] {
+            Some((field, exact, u_exact, floor)) if level == exact => {
+                let FieldFeature::Text(t) = &f.fields[field] else {
+                    return 0.0;
+                };
+                let tf = t.frequency[t.codes[a] as usize].max(floor);
+                (u_exact / tf).log2()
+            }
+            _ => 0.0,
+        }
+    }
+
+    /// The match weight of pair (a, b) with the given pattern.
+    #[inline]
+    pub fn weight(&self, f: &Features, a: usize, pattern: Pattern) -> f64 {
+        let mut w = self.prior_weight;
+        for (c, weights) in self.level_weights.iter().enumerate() {
+            let l = level_of(pattern, c);
+            w += weights[l as usize];
+            if self.tf[c].is_some() {
+                w += self.tf_adjustment(f, c, l, a);
+            }
+        }
+        w
+    }
+
+    /// The parts of the weight of pair (a, b), one per comparison.
+    pub fn parts(&self, f: &Features, a: usize, pattern: Pattern) -> Vec<Part> {
+        self.level_weights
+            .iter()
+            .enumerate()
+            .map(|(c, weights)| {
+                let level = level_of(pattern, c);
+                Part {
+                    level,
+                    weight: weights[level as usize],
+                    tf_adjustment: self.tf_adjustment(f, c, level, a),
+                }
+            })
+            .collect()
+    }
+}
+
+/// A plain-text explanation of a pair's weight: the comparison, its level, its part, strongest
+/// evidence first, e.g. `family_name: exact (+9.1, of which +2.3 for a rare value)`.
+pub fn explain(comparator: &Comparator, parts: &[Part]) -> String {
+    let mut items: Vec<(f64, String)> = comparator
+        .comparisons
+        .iter()
+        .zip(parts)
+        .map(|(c, p)| {
+            let total = p.weight + p.tf_adjustment;
+            let label = &c.labels[p.level as usize];
+            let text = if p.level == 0 {
+                format!("{}: missing (0)", c.name)
+            } else if p.tf_adjustment != 0.0 {
+                let kind = if p.tf_adjustment > 0.0 {
+                    "rare"
+                } else {
+                    "common"
+                };
+                format!(
+                    "{}: {label} ({total:+.1}, of which {:+.1} for a {kind} value)",
+                    c.name, p.tf_adjustment
+                )
+            } else {
+                format!("{}: {label} ({total:+.1})", c.name)
+            };
+            (total, text)
+        })
+        .collect();
+    items.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()));
+    items
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weight_and_probability_are_inverse() {
+        for w in [-20.0, -1.0, 0.0, 0.5, 7.0, 30.0] {
+            assert!((weight_of(probability(w)) - w).abs() < 1e-6);
+        }
+        assert_eq!(probability(0.0), 0.5);
+    }
+}

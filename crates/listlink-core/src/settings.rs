@@ -1,0 +1,834 @@
+//! Settings: which columns play which role, how records are compared and blocked, thresholds and
+//! seed. Stored as versioned TOML; inferred from column names when the user gives none.
+
+use crate::error::{Error, Result, SettingsProblem};
+use serde::{Deserialize, Serialize};
+
+/// The settings format version this build writes and reads.
+pub const SETTINGS_VERSION: u32 = 1;
+
+/// What a field holds; decides how it is prepared and which comparison methods apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// A person's name or part of it.
+    Name,
+    /// A date (of birth): parsed, compared by calendar.
+    Date,
+    /// An age in whole years at `as_of`.
+    Age,
+    /// A code with few values (sex): compared after a code table.
+    Sex,
+    /// Several values separated by `;` or `,` (citizenships).
+    Set,
+    /// Free text (place, address).
+    Text,
+    /// An identifier written by people (a national id number): compared as digits and letters.
+    Identifier,
+}
+
+/// One field: a name, what it holds, and the columns it may be read from (the first column a file
+/// has is used, so lists with different headers can be linked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub name: String,
+    pub kind: FieldKind,
+    pub columns: Vec<String>,
+}
+
+/// How one comparison turns a pair of values into a level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// exact / else.
+    Exact,
+    /// exact / [swapped with another field] / Jaro–Winkler ≥ each threshold / else.
+    JaroWinkler,
+    /// exact / Damerau–Levenshtein (optimal string alignment) ≤ each threshold / else.
+    Levenshtein,
+    /// exact / day and month transposed / one digit off / same year and month / age consistent /
+    /// within 1 year / within 5 years / else.
+    Date,
+    /// same set / sets overlap / disjoint.
+    SetOverlap,
+}
+
+/// One comparison: a method applied to a field, with its parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Comparison {
+    pub name: String,
+    pub method: Method,
+    pub field: String,
+    /// JaroWinkler: similarity thresholds, descending. Levenshtein: distance thresholds, ascending.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<f64>,
+    /// JaroWinkler: a level for the value being equal to this other field of the other record
+    /// (given name written as family name and vice versa).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swap_with: Option<String>,
+    /// Date: an age field compared against the date of birth of the other record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_field: Option<String>,
+    /// Adjust the exact level by how common the value is.
+    #[serde(default)]
+    pub term_frequency: bool,
+}
+
+/// Blocking: the rules whose union gives the candidate pairs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Blocking {
+    /// Each rule is keys joined by `&`; a key is a field name or `func(field)` with func one of
+    /// `year`, `soundex`, `metaphone`, `initial`, `prefix3`, `sorted_names`.
+    pub rules: Vec<String>,
+    /// A rule that would produce more candidate pairs than this is refused.
+    #[serde(default = "default_max_pairs_per_rule")]
+    pub max_pairs_per_rule: u64,
+}
+
+fn default_max_pairs_per_rule() -> u64 {
+    200_000_000
+}
+
+/// Training parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Training {
+    /// Random pairs drawn to estimate u (all pairs when there are fewer).
+    #[serde(default = "default_u_sample_pairs")]
+    pub u_sample_pairs: u64,
+    #[serde(default = "default_em_max_iterations")]
+    pub em_max_iterations: u32,
+    #[serde(default = "default_em_tolerance")]
+    pub em_tolerance: f64,
+}
+
+fn default_u_sample_pairs() -> u64 {
+    2_000_000
+}
+fn default_em_max_iterations() -> u32 {
+    500
+}
+fn default_em_tolerance() -> f64 {
+    1e-7
+}
+
+impl Default for Training {
+    fn default() -> Self {
+        Training {
+            u_sample_pairs: default_u_sample_pairs(),
+            em_max_iterations: default_em_max_iterations(),
+            em_tolerance: default_em_tolerance(),
+        }
+    }
+}
+
+/// Decision thresholds on the match probability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// At or above: a match (clustered; `found` in find).
+    #[serde(default = "default_match")]
+    pub match_probability: f64,
+    /// At or above, below the match threshold: the review band (`possible` in find).
+    #[serde(default = "default_review")]
+    pub review_probability: f64,
+    /// Pairs below this are not written to pairs.csv.
+    #[serde(default = "default_pairs_min")]
+    pub pairs_min_probability: f64,
+}
+
+fn default_match() -> f64 {
+    0.5
+}
+fn default_review() -> f64 {
+    0.1
+}
+fn default_pairs_min() -> f64 {
+    0.01
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            match_probability: default_match(),
+            review_probability: default_review(),
+            pairs_min_probability: default_pairs_min(),
+        }
+    }
+}
+
+/// Everything a run needs to know besides its inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub version: u32,
+    /// Seed for every random choice (u sampling).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Columns that may hold the record id; the first a file has is used (else the row number
+    /// is the id).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub id_columns: Vec<String>,
+    /// Columns that may hold the source name; the first a file has is used (else the file's stem).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_columns: Vec<String>,
+    /// The date ages are counted at, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    pub fields: Vec<Field>,
+    pub comparisons: Vec<Comparison>,
+    pub blocking: Blocking,
+    #[serde(default)]
+    pub training: Training,
+    #[serde(default)]
+    pub thresholds: Thresholds,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+impl Settings {
+    /// Parses and validates settings; `origin` names the file in messages.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Settings> {
+        let settings: Settings = toml::from_str(text).map_err(|e| Error::Settings {
+            path: origin.to_string(),
+            problems: vec![SettingsProblem {
+                key: toml_error_key(text, &e),
+                message: e.message().to_string(),
+            }],
+        })?;
+        settings.validate(origin)?;
+        Ok(settings)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("settings serialise to TOML")
+    }
+
+    pub fn field(&self, name: &str) -> Option<(usize, &Field)> {
+        self.fields.iter().enumerate().find(|(_, f)| f.name == name)
+    }
+
+    /// Checks every cross-reference and value at once and reports all the problems found.
+    pub fn validate(&self, origin: &str) -> Result<()> {
+        let mut problems = Vec::new();
+        let mut problem =
+            |key: String, message: String| problems.push(SettingsProblem { key, message });
+        if self.version != SETTINGS_VERSION {
+            problem(
+                "version".into(),
+                format!(
+                    "settings version {} is not supported; this build reads version {SETTINGS_VERSION}",
+                    self.version
+                ),
+            );
+        }
+        for (i, f) in self.fields.iter().enumerate() {
+            if f.columns.is_empty() {
+                problem(
+                    format!("fields[{i}].columns"),
+                    format!("field `{}` names no column", f.name),
+                );
+            }
+            if self.fields[..i].iter().any(|g| g.name == f.name) {
+                problem(
+                    format!("fields[{i}].name"),
+                    format!("field `{}` is defined twice", f.name),
+                );
+            }
+        }
+        let field_names: Vec<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
+        let unknown = |name: &str| {
+            format!(
+                "no field named `{name}`; fields are: {}",
+                field_names.join(", ")
+            )
+        };
+        if self.comparisons.is_empty() {
+            problem(
+                "comparisons".into(),
+                "at least one comparison is needed".into(),
+            );
+        }
+        if self.comparisons.len() > crate::compare::MAX_COMPARISONS {
+            problem(
+                "comparisons".into(),
+                format!(
+                    "at most {} comparisons are supported, found {}",
+                    crate::compare::MAX_COMPARISONS,
+                    self.comparisons.len()
+                ),
+            );
+        }
+        for (i, c) in self.comparisons.iter().enumerate() {
+            let key = |k: &str| format!("comparisons[{i}].{k}");
+            if self.comparisons[..i].iter().any(|d| d.name == c.name) {
+                problem(
+                    key("name"),
+                    format!("comparison `{}` is defined twice", c.name),
+                );
+            }
+            match self.field(&c.field) {
+                None => problem(key("field"), unknown(&c.field)),
+                Some((_, f)) => {
+                    let fits = match c.method {
+                        Method::Exact => true,
+                        Method::JaroWinkler | Method::Levenshtein => {
+                            !matches!(f.kind, FieldKind::Date | FieldKind::Age | FieldKind::Set)
+                        }
+                        Method::Date => matches!(f.kind, FieldKind::Date | FieldKind::Age),
+                        Method::SetOverlap => f.kind == FieldKind::Set,
+                    };
+                    if !fits {
+                        problem(
+                            key("method"),
+                            format!(
+                                "method {:?} does not apply to field `{}` of kind {:?}",
+                                c.method, f.name, f.kind
+                            ),
+                        );
+                    }
+                }
+            }
+            match c.method {
+                Method::JaroWinkler => {
+                    if c.thresholds.iter().any(|t| !(0.0..=1.0).contains(t))
+                        || !is_sorted_by(&c.thresholds, |a, b| a > b)
+                    {
+                        problem(key("thresholds"), "Jaro-Winkler thresholds are similarities in [0, 1], in descending order".into());
+                    }
+                }
+                Method::Levenshtein => {
+                    if c.thresholds.iter().any(|t| *t < 1.0 || t.fract() != 0.0)
+                        || !is_sorted_by(&c.thresholds, |a, b| a < b)
+                    {
+                        problem(
+                            key("thresholds"),
+                            "Levenshtein thresholds are whole distances ≥ 1, in ascending order"
+                                .into(),
+                        );
+                    }
+                }
+                _ => {}
+            }
+            let levels = crate::compare::level_count(c);
+            if levels > crate::compare::MAX_LEVELS {
+                problem(
+                    key("thresholds"),
+                    format!(
+                        "comparison `{}` would have {levels} levels; at most {} are supported",
+                        c.name,
+                        crate::compare::MAX_LEVELS
+                    ),
+                );
+            }
+            if let Some(other) = &c.swap_with {
+                if self.field(other).is_none() {
+                    problem(key("swap_with"), unknown(other));
+                }
+            }
+            if let Some(age) = &c.age_field {
+                match self.field(age) {
+                    None => problem(key("age_field"), unknown(age)),
+                    Some((_, f)) if f.kind != FieldKind::Age => problem(
+                        key("age_field"),
+                        format!("field `{age}` is of kind {:?}, not age", f.kind),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+        if self.blocking.rules.is_empty() {
+            problem(
+                "blocking.rules".into(),
+                "at least one blocking rule is needed".into(),
+            );
+        }
+        for (i, rule) in self.blocking.rules.iter().enumerate() {
+            if let Err(message) = crate::block::parse_rule(rule, self) {
+                problem(format!("blocking.rules[{i}]"), message);
+            }
+        }
+        let t = &self.thresholds;
+        for (k, v) in [
+            ("thresholds.match_probability", t.match_probability),
+            ("thresholds.review_probability", t.review_probability),
+            ("thresholds.pairs_min_probability", t.pairs_min_probability),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                problem(k.into(), format!("{v} is not a probability in [0, 1]"));
+            }
+        }
+        if t.review_probability > t.match_probability {
+            problem(
+                "thresholds.review_probability".into(),
+                "the review band must lie below the match threshold".into(),
+            );
+        }
+        if let Some(as_of) = &self.as_of {
+            if crate::prepare::parse_iso_date(as_of).is_none() {
+                problem(
+                    "as_of".into(),
+                    format!("`{as_of}` is not a date in the form YYYY-MM-DD"),
+                );
+            }
+        }
+        if self.training.u_sample_pairs == 0 {
+            problem(
+                "training.u_sample_pairs".into(),
+                "must be at least 1".into(),
+            );
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Settings {
+                path: origin.to_string(),
+                problems,
+            })
+        }
+    }
+}
+
+fn is_sorted_by(v: &[f64], ok: impl Fn(&f64, &f64) -> bool) -> bool {
+    v.windows(2).all(|w| ok(&w[0], &w[1]))
+}
+
+/// The dotted key a TOML parse error is at, as far as the parser tells (else the line).
+fn toml_error_key(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}")
+        }
+        None => "(document)".into(),
+    }
+}
+
+/// The role a column plays, inferred from its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Id,
+    Source,
+    Ignore,
+    Field(&'static str, FieldKind),
+    /// Place-like text fields keep their own column name as field name.
+    Place(FieldKind),
+}
+
+fn role_of(column: &str) -> Option<Role> {
+    let c = column.trim().to_lowercase().replace([' ', '-', '.'], "_");
+    let role = match c.as_str() {
+        "id" | "rec_id" | "record_id" | "unique_id" | "recid" => Role::Id,
+        "source" | "source_dataset" | "list" => Role::Source,
+        "truth" | "true_id" | "cluster" | "cluster_id" | "entity_id" | "match_id" => Role::Ignore,
+        "given_name" | "first_name" | "firstname" | "forename" | "given" | "givenname" => {
+            Role::Field("given_name", FieldKind::Name)
+        }
+        "surname" | "family_name" | "last_name" | "lastname" | "familyname" => {
+            Role::Field("family_name", FieldKind::Name)
+        }
+        "full_name" | "name" | "fullname" | "person_name" => {
+            Role::Field("full_name", FieldKind::Name)
+        }
+        "patronymic" | "middle_name" | "father_name" | "fathers_name" | "middlename" => {
+            Role::Field("patronymic", FieldKind::Name)
+        }
+        "date_of_birth" | "dob" | "birth_date" | "birthdate" | "born" => {
+            Role::Field("date_of_birth", FieldKind::Date)
+        }
+        "age" => Role::Field("age", FieldKind::Age),
+        "sex" | "gender" => Role::Field("sex", FieldKind::Sex),
+        "citizenship" | "citizenships" | "nationality" | "nationalities" => {
+            Role::Field("citizenship", FieldKind::Set)
+        }
+        "soc_sec_id" | "national_id" | "passport" | "passport_number" | "passport_no" | "ssn"
+        | "id_number" | "personal_number" | "national_id_number" => {
+            Role::Field("national_id", FieldKind::Identifier)
+        }
+        "street_number" | "postcode" | "zip" | "zipcode" | "postal_code" | "house_number" => {
+            Role::Place(FieldKind::Identifier)
+        }
+        "place" | "city" | "suburb" | "town" | "state" | "region" | "street" | "address"
+        | "place_of_birth" | "birth_place" => Role::Place(FieldKind::Text),
+        _ if c.starts_with("address_") => Role::Place(FieldKind::Text),
+        _ if c.starts_with("truth") => Role::Ignore,
+        _ => return None,
+    };
+    Some(role)
+}
+
+/// What inference decided about each column, for the run report.
+#[derive(Debug, Clone, Serialize)]
+pub struct InferredColumn {
+    pub column: String,
+    pub role: String,
+}
+
+/// Infers settings from the headers of the input files: the roles of columns from their names,
+/// then comparisons and blocking rules for the fields found. The caller writes the result to
+/// `DIR/settings.toml` so the user can edit it.
+pub fn infer(headers: &[&[String]]) -> Result<(Settings, Vec<InferredColumn>)> {
+    let mut fields: Vec<Field> = Vec::new();
+    let mut id_columns: Vec<String> = Vec::new();
+    let mut source_columns: Vec<String> = Vec::new();
+    let mut report = Vec::new();
+    for file_headers in headers {
+        for column in file_headers.iter() {
+            let role = role_of(column);
+            let (field_name, kind) = match role {
+                None => {
+                    report.push(InferredColumn {
+                        column: column.clone(),
+                        role: "unused".into(),
+                    });
+                    continue;
+                }
+                Some(Role::Id) => {
+                    if !id_columns.contains(column) {
+                        id_columns.push(column.clone());
+                    }
+                    report.push(InferredColumn {
+                        column: column.clone(),
+                        role: "id".into(),
+                    });
+                    continue;
+                }
+                Some(Role::Source) => {
+                    if !source_columns.contains(column) {
+                        source_columns.push(column.clone());
+                    }
+                    report.push(InferredColumn {
+                        column: column.clone(),
+                        role: "source".into(),
+                    });
+                    continue;
+                }
+                Some(Role::Ignore) => {
+                    report.push(InferredColumn {
+                        column: column.clone(),
+                        role: "ignored (truth)".into(),
+                    });
+                    continue;
+                }
+                Some(Role::Field(name, kind)) => (name.to_string(), kind),
+                Some(Role::Place(kind)) => (
+                    column.trim().to_lowercase().replace([' ', '-', '.'], "_"),
+                    kind,
+                ),
+            };
+            report.push(InferredColumn {
+                column: column.clone(),
+                role: field_name.clone(),
+            });
+            match fields.iter_mut().find(|f| f.name == field_name) {
+                Some(f) => {
+                    if !f.columns.contains(column) {
+                        f.columns.push(column.clone());
+                    }
+                }
+                None => fields.push(Field {
+                    name: field_name,
+                    kind,
+                    columns: vec![column.clone()],
+                }),
+            }
+        }
+    }
+    report.sort_by(|a, b| a.column.cmp(&b.column));
+    report.dedup_by(|a, b| a.column == b.column);
+    if fields.is_empty() {
+        let all: Vec<&str> = headers
+            .iter()
+            .flat_map(|h| h.iter().map(String::as_str))
+            .collect();
+        return Err(Error::Usage(format!(
+            "no column could be given a role from its name (columns: {}); name columns like given_name, surname, full_name, date_of_birth, or pass --settings",
+            all.join(", ")
+        )));
+    }
+    let has = |name: &str| fields.iter().any(|f| f.name == name);
+    let mut comparisons = Vec::new();
+    let jw = |name: &str, swap: Option<&str>, tf: bool| Comparison {
+        name: name.into(),
+        method: Method::JaroWinkler,
+        field: name.into(),
+        thresholds: vec![0.94, 0.88, 0.80],
+        swap_with: swap.map(Into::into),
+        age_field: None,
+        term_frequency: tf,
+    };
+    if has("given_name") {
+        comparisons.push(jw(
+            "given_name",
+            has("family_name").then_some("family_name"),
+            true,
+        ));
+    }
+    if has("family_name") {
+        comparisons.push(jw(
+            "family_name",
+            has("given_name").then_some("given_name"),
+            true,
+        ));
+    }
+    if has("full_name") {
+        comparisons.push(jw("full_name", None, true));
+    }
+    if has("patronymic") {
+        comparisons.push(jw("patronymic", None, true));
+    }
+    if has("date_of_birth") {
+        comparisons.push(Comparison {
+            name: "date_of_birth".into(),
+            method: Method::Date,
+            field: "date_of_birth".into(),
+            thresholds: vec![],
+            swap_with: None,
+            age_field: has("age").then(|| "age".into()),
+            term_frequency: false,
+        });
+    } else if has("age") {
+        comparisons.push(Comparison {
+            name: "age".into(),
+            method: Method::Date,
+            field: "age".into(),
+            thresholds: vec![],
+            swap_with: None,
+            age_field: None,
+            term_frequency: false,
+        });
+    }
+    for f in &fields {
+        let c = match f.kind {
+            FieldKind::Sex => Comparison {
+                name: f.name.clone(),
+                method: Method::Exact,
+                field: f.name.clone(),
+                thresholds: vec![],
+                swap_with: None,
+                age_field: None,
+                term_frequency: false,
+            },
+            FieldKind::Set => Comparison {
+                name: f.name.clone(),
+                method: Method::SetOverlap,
+                field: f.name.clone(),
+                thresholds: vec![],
+                swap_with: None,
+                age_field: None,
+                term_frequency: false,
+            },
+            FieldKind::Identifier => Comparison {
+                name: f.name.clone(),
+                method: Method::Levenshtein,
+                field: f.name.clone(),
+                thresholds: if f.name == "national_id" {
+                    vec![1.0, 2.0]
+                } else {
+                    vec![1.0]
+                },
+                swap_with: None,
+                age_field: None,
+                term_frequency: f.name != "national_id",
+            },
+            FieldKind::Text => Comparison {
+                name: f.name.clone(),
+                method: Method::JaroWinkler,
+                field: f.name.clone(),
+                thresholds: vec![0.92, 0.80],
+                swap_with: None,
+                age_field: None,
+                term_frequency: true,
+            },
+            _ => continue,
+        };
+        comparisons.push(c);
+    }
+    comparisons.truncate(crate::compare::MAX_COMPARISONS);
+    let rules = infer_rules(&fields);
+    let settings = Settings {
+        version: SETTINGS_VERSION,
+        seed: default_seed(),
+        id_columns,
+        source_columns,
+        as_of: None,
+        fields,
+        comparisons,
+        blocking: Blocking {
+            rules,
+            max_pairs_per_rule: default_max_pairs_per_rule(),
+        },
+        training: Training::default(),
+        thresholds: Thresholds::default(),
+    };
+    settings.validate("(inferred)")?;
+    Ok((settings, report))
+}
+
+/// Candidate blocking rules for the fields present. The pipeline drops inferred rules that would
+/// produce too many pairs for the data at hand (and says so in the report).
+fn infer_rules(fields: &[Field]) -> Vec<String> {
+    let has = |name: &str| fields.iter().any(|f| f.name == name);
+    let mut rules = Vec::new();
+    let given = has("given_name");
+    let family = has("family_name");
+    let dob = has("date_of_birth");
+    if given && family {
+        rules.push("sorted_names(given_name, family_name)".to_string());
+        rules.push("metaphone(given_name) & metaphone(family_name)".into());
+    }
+    if has("full_name") {
+        rules.push("sorted_names(full_name)".into());
+        rules.push("metaphone(full_name)".into());
+    }
+    if dob {
+        rules.push("date_of_birth".into());
+        if family {
+            rules.push("soundex(family_name) & year(date_of_birth)".into());
+        }
+        if given {
+            rules.push("soundex(given_name) & year(date_of_birth)".into());
+        }
+    }
+    if has("national_id") {
+        rules.push("national_id".into());
+    }
+    let places: Vec<&Field> = fields
+        .iter()
+        .filter(|f| f.kind == FieldKind::Identifier && f.name != "national_id")
+        .collect();
+    for p in places
+        .iter()
+        .filter(|f| f.name.contains("post") || f.name.contains("zip"))
+    {
+        if family {
+            rules.push(format!("{} & initial(family_name)", p.name));
+        }
+        if given {
+            rules.push(format!("{} & initial(given_name)", p.name));
+        }
+    }
+    if rules.is_empty() {
+        // Fall back to every name-like or text field on its own.
+        for f in fields.iter().filter(|f| {
+            matches!(
+                f.kind,
+                FieldKind::Name | FieldKind::Text | FieldKind::Identifier
+            )
+        }) {
+            rules.push(f.name.clone());
+        }
+    }
+    if rules.is_empty() {
+        rules.extend(fields.iter().map(|f| f.name.clone()));
+    }
+    rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(cols: &[&str]) -> Vec<String> {
+        cols.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn infers_febrl_columns() {
+        let h = headers(&[
+            "rec_id",
+            "given_name",
+            "surname",
+            "street_number",
+            "address_1",
+            "address_2",
+            "suburb",
+            "postcode",
+            "state",
+            "date_of_birth",
+            "soc_sec_id",
+            "truth",
+        ]);
+        let (s, report) = infer(&[&h]).unwrap();
+        assert_eq!(s.id_columns, vec!["rec_id"]);
+        let names: Vec<&str> = s.fields.iter().map(|f| f.name.as_str()).collect();
+        assert!(
+            names.contains(&"given_name")
+                && names.contains(&"family_name")
+                && names.contains(&"national_id")
+        );
+        assert!(!names.contains(&"truth"));
+        assert!(
+            report
+                .iter()
+                .any(|r| r.column == "truth" && r.role.starts_with("ignored"))
+        );
+        assert!(
+            s.comparisons
+                .iter()
+                .any(|c| c.name == "date_of_birth" && c.method == Method::Date)
+        );
+        // round trip through TOML
+        let again = Settings::from_toml(&s.to_toml(), "x.toml").unwrap();
+        assert_eq!(again, s);
+    }
+
+    #[test]
+    fn different_headers_share_a_field() {
+        let a = headers(&["id", "first_name", "last_name"]);
+        let b = headers(&["id", "given_name", "surname"]);
+        let (s, _) = infer(&[&a, &b]).unwrap();
+        let given = s.field("given_name").unwrap().1;
+        assert_eq!(given.columns, vec!["first_name", "given_name"]);
+    }
+
+    #[test]
+    fn no_known_column_is_an_error_naming_the_columns() {
+        let a = headers(&["foo", "bar"]);
+        let err = infer(&[&a]).unwrap_err().to_string();
+        assert!(err.contains("foo, bar"), "{err}");
+    }
+
+    #[test]
+    fn validation_reports_every_problem_with_its_key() {
+        let h = headers(&["id", "given_name", "surname"]);
+        let (mut s, _) = infer(&[&h]).unwrap();
+        s.comparisons[0].field = "nope".into();
+        s.comparisons[1].thresholds = vec![0.5, 0.9];
+        s.thresholds.match_probability = 1.5;
+        let err = s.validate("my.toml").unwrap_err();
+        let Error::Settings { path, problems } = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(path, "my.toml");
+        let keys: Vec<&str> = problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            vec![
+                "comparisons[0].field",
+                "comparisons[1].thresholds",
+                "thresholds.match_probability"
+            ]
+        );
+        assert!(
+            err.to_string()
+                .contains("no field named `nope`; fields are: given_name, family_name")
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = Settings::from_toml(
+            "version = 1\nfields = []\ncomparisons = []\nbogus = 3\n[blocking]\nrules=[]\n",
+            "s.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("s.toml") && err.contains("bogus"), "{err}");
+    }
+}

@@ -1,0 +1,108 @@
+//! Unicode normalisation of names: NFC, full case folding, removal of combining marks, and an
+//! ASCII match key in which Latin diacritics are folded away.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Folds a name for comparison within its own script: NFC, full case folding, combining marks
+/// (Latin accents, Hebrew niqqud and cantillation, Arabic harakat) removed, Arabic tatweel
+/// removed, punctuation other than apostrophes and hyphens turned into spaces, and runs of white
+/// space collapsed to one space. Idempotent.
+pub fn fold(s: &str) -> String {
+    let folded = caseless::default_case_fold_str(s);
+    let mut out = String::with_capacity(folded.len());
+    let mut pending_space = false;
+    for c in folded
+        .nfd()
+        .filter(|c| !is_combining_mark(*c) && *c != '\u{0640}')
+    {
+        if c.is_alphanumeric() || c == '\'' || c == '-' {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(c);
+        } else {
+            pending_space = true;
+        }
+    }
+    // Recompose what NFD split but did not mark (Hangul syllables, for example).
+    out.nfc().collect()
+}
+
+/// An ASCII key for a name: [`fold`], then a per-character ASCII rendering (`any_ascii`), then
+/// only `a`–`z`, `0`–`9` and single spaces kept. Apostrophes and hyphens are dropped so that
+/// `O'Brien`, `OBrien` and `O Brien`... compare close. Idempotent.
+///
+/// This key is only a floor for scripts other than Latin: a bare per-letter rendering of Hebrew or
+/// Arabic loses the vowels, which the transliteration tables of this crate restore.
+pub fn match_key(s: &str) -> String {
+    let folded = fold(s);
+    let ascii = any_ascii::any_ascii(&folded);
+    let mut out = String::with_capacity(ascii.len());
+    let mut pending_space = false;
+    for b in ascii.bytes() {
+        let c = b.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(c as char);
+        } else if c == b'\'' || c == b'-' {
+            // dropped without a space: O'Brien ~ OBrien, Abd-Allah ~ AbdAllah
+            if c == b'-' {
+                pending_space = true;
+            }
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// Splits a folded or keyed name into its space-separated tokens.
+pub fn tokens(key: &str) -> impl Iterator<Item = &str> {
+    key.split(' ').filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn folds_case_accents_and_marks() {
+        assert_eq!(fold("  José   MÜLLER "), "jose muller");
+        assert_eq!(fold("Straße"), "strasse");
+        // Hebrew niqqud: מֹשֶׁה → משה
+        assert_eq!(fold("מֹשֶׁה"), "משה");
+        // Arabic harakat and tatweel: مُحَمَّـد → محمد
+        assert_eq!(fold("مُحَمَّـد"), "محمد");
+        assert_eq!(fold("Семёнович"), "семенович");
+    }
+
+    #[test]
+    fn match_key_is_ascii() {
+        assert_eq!(match_key("O'Brien-Smith"), "obrien smith");
+        assert_eq!(match_key("SMITH, John"), "smith john");
+        assert_eq!(match_key("Łukasz Żółć"), "lukasz zolc");
+        assert_eq!(match_key(""), "");
+        assert_eq!(match_key("  ,  "), "");
+    }
+
+    proptest! {
+        #[test]
+        fn fold_is_idempotent(s in "\\PC{0,40}") {
+            let once = fold(&s);
+            prop_assert_eq!(fold(&once), once);
+        }
+
+        #[test]
+        fn match_key_is_idempotent_and_ascii(s in "\\PC{0,40}") {
+            let once = match_key(&s);
+            prop_assert!(once.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b' '));
+            prop_assert_eq!(match_key(&once), once);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! `listlink demo` and `listlink generate`: the bundled synthetic lists.
+
+use crate::{Common, Failure};
+use anyhow::Context;
+use listlink_core::LinkType;
+use listlink_core::evaluate::{Truth, evaluate};
+use listlink_core::export::{display_name, explanation};
+use std::path::{Path, PathBuf};
+
+/// The demo lists, made by `listlink generate --out demo` (a test checks they still are).
+pub const CONSULAR: &str = include_str!("../../../demo/consular.csv");
+pub const ROSTER: &str = include_str!("../../../demo/roster.csv");
+
+pub fn generate(out: &Path, seed: u64, consular: usize, roster_only: usize) -> Result<(), Failure> {
+    let config = listlink_synth::Config {
+        seed,
+        consular,
+        roster_only,
+        ..Default::default()
+    };
+    let lists = listlink_synth::generate(&config);
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    listlink_core::export::write_atomic(&out.join("consular.csv"), lists.consular.as_bytes())?;
+    listlink_core::export::write_atomic(&out.join("roster.csv"), lists.roster.as_bytes())?;
+    println!(
+        "wrote {} and {}",
+        out.join("consular.csv").display(),
+        out.join("roster.csv").display()
+    );
+    Ok(())
+}
+
+pub fn run(out: Option<PathBuf>) -> Result<(), Failure> {
+    let temp;
+    let out = match out {
+        Some(o) => o,
+        None => {
+            temp = tempfile::tempdir().context("creating a temporary folder")?;
+            temp.path().to_path_buf()
+        }
+    };
+    let data = out.join("input");
+    std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+    let consular = data.join("consular.csv");
+    let roster = data.join("roster.csv");
+    std::fs::write(&consular, CONSULAR)
+        .with_context(|| format!("writing {}", consular.display()))?;
+    std::fs::write(&roster, ROSTER).with_context(|| format!("writing {}", roster.display()))?;
+    println!(
+        "listlink demo: which people on a consular list (300, synthetic) are on a roster from 3 sources?"
+    );
+    println!(
+        "  listlink find --list {} --roster {} --out {}\n",
+        consular.display(),
+        roster.display(),
+        out.display()
+    );
+    let common = Common {
+        settings: None,
+        model: None,
+        out: out.clone(),
+        strict: false,
+    };
+    let run = crate::commands::linkage(LinkType::Find, &[consular], &[roster], &common, 3)?;
+
+    // One answer in full: the best-scoring found pair that is not an exact copy.
+    if let Some(pair) = run
+        .find
+        .iter()
+        .flatten()
+        .filter(|f| f.status == listlink_core::pipeline::FindStatus::Found)
+        .filter_map(|f| f.candidates.first().map(|&i| &run.pairs[i]))
+        .filter(|p| display_name(&run, p.a.index()) != display_name(&run, p.b.index()))
+        .max_by(|x, y| x.weight.total_cmp(&y.weight).then(y.a.cmp(&x.a)))
+    {
+        let (qs, qi) = run.key(pair.a.index());
+        let (cs, ci) = run.key(pair.b.index());
+        println!(
+            "\nexample: {qs} {qi} \"{}\" ~ {cs} {ci} \"{}\"",
+            display_name(&run, pair.a.index()),
+            display_name(&run, pair.b.index())
+        );
+        println!(
+            "  probability {:.4}, weight {:+.2} = prior {:+.2} + evidence:",
+            pair.probability(),
+            pair.weight,
+            run.scorer.prior_weight
+        );
+        for part in explanation(&run, pair).split("; ") {
+            println!("    {part}");
+        }
+    }
+
+    // Accuracy against the generator's truth.
+    let tables: Vec<_> = run.inputs.iter().map(|i| &i.table).collect();
+    let labels = crate::eval::labels_from_tables(&tables, Some("truth"));
+    let (scored, space) = crate::eval::run_pairs(&run);
+    let e = evaluate(
+        &scored,
+        &Truth::Labels(labels),
+        &space,
+        run.settings.thresholds.match_probability,
+    );
+    println!(
+        "\naccuracy against the generator's truth: precision {:.4}, recall {:.4}, F1 {:.4} ({} true pairs)",
+        e.at_threshold.precision, e.at_threshold.recall, e.at_threshold.f1, e.true_pairs
+    );
+    println!(
+        "answers for every person on the list: {}",
+        out.join("found.csv").display()
+    );
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! The `listlink` command line: argument parsing, output files and what is printed. No linkage
+//! logic lives here; it calls `listlink-core`.
+//!
+//! Exit codes: 0 success, 1 usage, settings or input error, 2 input rejected under `--strict`,
+//! 3 internal error.
+
+mod commands;
+mod demo;
+mod eval;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Find the same people across lists written in different scripts and spellings.
+#[derive(Parser, Debug)]
+#[command(name = "listlink", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Worker threads (default: all cores). Results are the same whatever the count.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run on the bundled synthetic lists and print what was found.
+    Demo {
+        /// Keep the output files here (default: a temporary folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Find the same people within one or more lists (all pairs of records).
+    Dedupe {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Find the same people across lists (pairs from different sources only).
+    Link {
+        #[arg(required = true, num_args = 2..)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// For each person on --list, the best candidates on --roster, or "not found".
+    Find {
+        /// The roster to search in.
+        #[arg(long, required = true, num_args = 1..)]
+        roster: Vec<PathBuf>,
+        /// The list of people to look for.
+        #[arg(long, required = true, num_args = 1..)]
+        list: Vec<PathBuf>,
+        /// Candidates per person.
+        #[arg(long, default_value_t = 3)]
+        top: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Precision, recall and F1 of a run's pairs against known truth.
+    Evaluate {
+        /// The output folder of a run.
+        #[arg(long)]
+        out: PathBuf,
+        /// Files with a truth column (same value = same person) or truth pairs
+        /// (left_source, left_id, right_source, right_id).
+        #[arg(long, required = true, num_args = 1..)]
+        truth: Vec<PathBuf>,
+        /// The truth column (default: truth, cluster, cluster_id, entity_id, true_id or match_id).
+        #[arg(long)]
+        truth_column: Option<String>,
+        /// The match threshold (default: the run's).
+        #[arg(long)]
+        threshold: Option<f64>,
+    },
+    /// Count the candidate pairs each blocking rule produces, before anything is compared.
+    Blocking {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// dedupe, link or find (find: the first file is the list, the others the roster).
+        #[arg(long, default_value = "dedupe")]
+        mode: String,
+        #[arg(long)]
+        settings: Option<PathBuf>,
+    },
+    /// Write the synthetic demo lists (a consular list and a roster, with truth).
+    Generate {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// People on the consular list.
+        #[arg(long, default_value_t = 300)]
+        consular: usize,
+        /// People on the roster only.
+        #[arg(long, default_value_t = 900)]
+        roster_only: usize,
+    },
+}
+
+/// Options every linking command shares.
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// Settings file (TOML). Without it, column roles are inferred from their names and the
+    /// chosen settings are written to DIR/settings.toml.
+    #[arg(long)]
+    settings: Option<PathBuf>,
+    /// A model.json from an earlier run: score with it instead of training.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+    /// Fail (exit 2) if any input row is rejected.
+    #[arg(long)]
+    strict: bool,
+}
+
+/// How a command failed, and so which exit code it returns.
+#[derive(Debug)]
+pub enum Failure {
+    /// Usage, settings or input error: exit 1.
+    Usage(anyhow::Error),
+    /// Rows rejected under --strict: exit 2.
+    Rejected(String),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Usage(e)
+    }
+}
+
+impl From<listlink_core::Error> for Failure {
+    fn from(e: listlink_core::Error) -> Self {
+        Failure::Usage(e.into())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LISTLINK_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Some(n) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+        {
+            eprintln!("error: could not start {n} threads: {e}");
+            return ExitCode::from(3);
+        }
+    }
+    let result = std::panic::catch_unwind(|| dispatch(cli.command));
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(Failure::Usage(e))) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+        Ok(Err(Failure::Rejected(msg))) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(_) => {
+            eprintln!(
+                "error: internal error (a bug in listlink); please report it with the command that caused it"
+            );
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<(), Failure> {
+    use listlink_core::LinkType;
+    match command {
+        Command::Demo { out } => demo::run(out),
+        Command::Dedupe { files, common } => {
+            commands::linkage(LinkType::Dedupe, &files, &[], &common, 1).map(|_| ())
+        }
+        Command::Link { files, common } => {
+            commands::linkage(LinkType::Link, &files, &[], &common, 1).map(|_| ())
+        }
+        Command::Find {
+            roster,
+            list,
+            top,
+            common,
+        } => commands::linkage(LinkType::Find, &list, &roster, &common, top).map(|_| ()),
+        Command::Evaluate {
+            out,
+            truth,
+            truth_column,
+            threshold,
+        } => eval::run(&out, &truth, truth_column.as_deref(), threshold).map(|e| print!("{e}")),
+        Command::Blocking {
+            files,
+            mode,
+            settings,
+        } => commands::blocking(&files, &mode, settings.as_deref()),
+        Command::Generate {
+            out,
+            seed,
+            consular,
+            roster_only,
+        } => demo::generate(&out, seed, consular, roster_only),
+    }
+}
