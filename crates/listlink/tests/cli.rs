@@ -45,8 +45,22 @@ fn link_writes_every_output_and_finds_the_pairs() {
     let left = write(dir.path(), "left.csv", LEFT);
     let right = write(dir.path(), "right.csv", RIGHT);
     let out = dir.path().join("out");
-    listlink().args(["link"]).arg(&left).arg(&right).arg("--out").arg(&out).assert().success();
-    for f in ["pairs.csv", "clusters.csv", "model.json", "report.json", "settings.toml", "rejects.csv"] {
+    listlink()
+        .args(["link"])
+        .arg(&left)
+        .arg(&right)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    for f in [
+        "pairs.csv",
+        "clusters.csv",
+        "model.json",
+        "report.json",
+        "settings.toml",
+        "rejects.csv",
+    ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
     let pairs = read(&out.join("pairs.csv"));
@@ -62,12 +76,18 @@ fn link_writes_every_output_and_finds_the_pairs() {
         })
         .collect();
     for want in [("a1", "b1"), ("a2", "b2"), ("a3", "b3"), ("a5", "b4")] {
-        assert!(matched.contains(&(want.0.to_string(), want.1.to_string())), "{want:?} not matched in {matched:?}");
+        assert!(
+            matched.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} not matched in {matched:?}"
+        );
     }
     // (Whether the namesakes a6/b7 match is left to the accuracy tests on generated data: six
     // records are too few to learn how much a differing birth date counts against.)
     let clusters = read(&out.join("clusters.csv"));
-    assert!(clusters.contains("left,a1,left:a1,2") && clusters.contains("right,b1,left:a1,2"), "{clusters}");
+    assert!(
+        clusters.contains("left,a1,left:a1,2") && clusters.contains("right,b1,left:a1,2"),
+        "{clusters}"
+    );
     let report: serde_json::Value = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
     assert_eq!(report["rows_read"], 13);
     assert_eq!(report["rows_accepted"], 13);
@@ -76,7 +96,16 @@ fn link_writes_every_output_and_finds_the_pairs() {
     // The chosen settings are written and can be used again.
     let settings = out.join("settings.toml");
     let out2 = dir.path().join("out2");
-    listlink().args(["link"]).arg(&left).arg(&right).arg("--settings").arg(&settings).arg("--out").arg(&out2).assert().success();
+    listlink()
+        .args(["link"])
+        .arg(&left)
+        .arg(&right)
+        .arg("--settings")
+        .arg(&settings)
+        .arg("--out")
+        .arg(&out2)
+        .assert()
+        .success();
     assert_eq!(read(&out.join("pairs.csv")), read(&out2.join("pairs.csv")));
 }
 
@@ -88,16 +117,39 @@ fn same_inputs_give_byte_identical_outputs_whatever_the_thread_count() {
     let mut outputs = Vec::new();
     for (i, threads) in ["1", "2", "1"].iter().enumerate() {
         let out = dir.path().join(format!("out{i}"));
-        listlink().args(["--threads", threads, "find", "--list"]).arg(&left).arg("--roster").arg(&right).arg("--out").arg(&out).assert().success();
-        let mut report: serde_json::Value = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
+        listlink()
+            .args(["--threads", threads, "find", "--list"])
+            .arg(&left)
+            .arg("--roster")
+            .arg(&right)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        let mut report: serde_json::Value =
+            serde_json::from_str(&read(&out.join("report.json"))).unwrap();
         report.as_object_mut().unwrap().remove("seconds");
         // paths differ by folder only; compare file names
         for input in report["inputs"].as_array_mut().unwrap() {
-            let p = input["path"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+            let p = input["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string();
             input["path"] = p.into();
         }
-        let files: Vec<String> =
-            ["pairs.csv", "clusters.csv", "model.json", "found.csv", "settings.toml"].iter().map(|f| read(&out.join(f))).collect();
+        let files: Vec<String> = [
+            "pairs.csv",
+            "clusters.csv",
+            "model.json",
+            "found.csv",
+            "settings.toml",
+        ]
+        .iter()
+        .map(|f| read(&out.join(f)))
+        .collect();
         outputs.push((files, report));
     }
     assert_eq!(outputs[0], outputs[1]);
@@ -125,13 +177,25 @@ fn find_lists_every_query_record() {
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     let ids: std::collections::BTreeSet<&str> = rows.iter().map(|r| &r[1]).collect();
     assert_eq!(ids.len(), 6, "every query record appears: {found}");
-    let status = |id: &str| rows.iter().find(|r| &r[1] == id && (&r[4] == "1" || &r[4] == "")).map(|r| r[3].to_string()).unwrap();
+    let status = |id: &str| {
+        rows.iter()
+            .find(|r| &r[1] == id && (&r[4] == "1" || &r[4] == ""))
+            .map(|r| r[3].to_string())
+            .unwrap()
+    };
     assert_eq!(status("a1"), "found");
     assert_eq!(status("a4"), "not_found");
     let a1 = rows.iter().find(|r| &r[1] == "a1" && &r[4] == "1").unwrap();
     assert_eq!(&a1[6], "b1");
-    assert!(a1[10].contains("date_of_birth: day and month transposed"), "{}", &a1[10]);
-    assert!(rows.iter().filter(|r| &r[1] == "a1").count() <= 2, "--top 2");
+    assert!(
+        a1[10].contains("date_of_birth: day and month transposed"),
+        "{}",
+        &a1[10]
+    );
+    assert!(
+        rows.iter().filter(|r| &r[1] == "a1").count() <= 2,
+        "--top 2"
+    );
 }
 
 fn predicates_contains(s: &'static str) -> impl predicates_core::Predicate<[u8]> {
@@ -154,11 +218,26 @@ impl predicates_core::Predicate<[u8]> for Contains {
 #[test]
 fn dedupe_and_evaluate() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!("{LEFT}{}", "a7,Ana,Ivanova,1980-02-03,F,1\na8,Pavel,Orlow,1975-11-30,M,2\n");
+    let text = format!(
+        "{LEFT}{}",
+        "a7,Ana,Ivanova,1980-02-03,F,1\na8,Pavel,Orlow,1975-11-30,M,2\n"
+    );
     let file = write(dir.path(), "one.csv", &text);
     let out = dir.path().join("out");
-    listlink().arg("dedupe").arg(&file).arg("--out").arg(&out).assert().success();
-    let assert = listlink().args(["evaluate", "--out"]).arg(&out).arg("--truth").arg(&file).assert().success();
+    listlink()
+        .arg("dedupe")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let assert = listlink()
+        .args(["evaluate", "--out"])
+        .arg(&out)
+        .arg("--truth")
+        .arg(&file)
+        .assert()
+        .success();
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     assert!(stdout.contains("2 true pairs"), "{stdout}");
     assert!(stdout.contains("threshold  precision"), "{stdout}");
@@ -166,8 +245,18 @@ fn dedupe_and_evaluate() {
     assert_eq!(e["true_pairs"], 2);
     assert_eq!(e["at_threshold"]["true_positives"], 2, "{e}");
     // A truth-pairs file works too.
-    let truth = write(dir.path(), "truth.csv", "left_source,left_id,right_source,right_id\none,a1,one,a7\n");
-    let assert = listlink().args(["evaluate", "--out"]).arg(&out).arg("--truth").arg(&truth).assert().success();
+    let truth = write(
+        dir.path(),
+        "truth.csv",
+        "left_source,left_id,right_source,right_id\none,a1,one,a7\n",
+    );
+    let assert = listlink()
+        .args(["evaluate", "--out"])
+        .arg(&out)
+        .arg("--truth")
+        .arg(&truth)
+        .assert()
+        .success();
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     assert!(stdout.contains("1 true pairs"), "{stdout}");
 }
@@ -178,7 +267,14 @@ fn a_saved_model_is_reused() {
     let left = write(dir.path(), "left.csv", LEFT);
     let right = write(dir.path(), "right.csv", RIGHT);
     let out = dir.path().join("out");
-    listlink().arg("link").arg(&left).arg(&right).arg("--out").arg(&out).assert().success();
+    listlink()
+        .arg("link")
+        .arg(&left)
+        .arg(&right)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
     let out2 = dir.path().join("out2");
     listlink()
         .arg("link")
@@ -191,7 +287,10 @@ fn a_saved_model_is_reused() {
         .assert()
         .success()
         .stdout(predicates_contains("scored with the given model"));
-    assert_eq!(read(&out.join("model.json")), read(&out2.join("model.json")));
+    assert_eq!(
+        read(&out.join("model.json")),
+        read(&out2.join("model.json"))
+    );
     assert_eq!(read(&out.join("pairs.csv")), read(&out2.join("pairs.csv")));
 }
 
@@ -200,14 +299,42 @@ fn settings_errors_name_the_file_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let left = write(dir.path(), "left.csv", LEFT);
     let out = dir.path().join("out");
-    listlink().arg("dedupe").arg(&left).arg("--out").arg(&out).assert().success();
-    let text = read(&out.join("settings.toml")).replace("field = \"family_name\"", "field = \"familyname\"");
+    listlink()
+        .arg("dedupe")
+        .arg(&left)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let text = read(&out.join("settings.toml"))
+        .replace("field = \"family_name\"", "field = \"familyname\"");
     let bad = write(dir.path(), "bad.toml", &text);
-    let assert = listlink().arg("dedupe").arg(&left).arg("--settings").arg(&bad).arg("--out").arg(&out).assert().code(1);
+    let assert = listlink()
+        .arg("dedupe")
+        .arg(&left)
+        .arg("--settings")
+        .arg(&bad)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-    assert!(stderr.contains("bad.toml") && stderr.contains("comparisons[1].field") && stderr.contains("no field named `familyname`"), "{stderr}");
+    assert!(
+        stderr.contains("bad.toml")
+            && stderr.contains("comparisons[1].field")
+            && stderr.contains("no field named `familyname`"),
+        "{stderr}"
+    );
     let bad = write(dir.path(), "bad2.toml", "version = 1\nnonsense = true\n");
-    let assert = listlink().arg("dedupe").arg(&left).arg("--settings").arg(&bad).arg("--out").arg(&out).assert().code(1);
+    let assert = listlink()
+        .arg("dedupe")
+        .arg(&left)
+        .arg("--settings")
+        .arg(&bad)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     assert!(stderr.contains("bad2.toml"), "{stderr}");
 }
@@ -217,11 +344,29 @@ fn a_missing_column_is_named_with_the_columns_that_exist() {
     let dir = tempfile::tempdir().unwrap();
     let left = write(dir.path(), "left.csv", LEFT);
     let out = dir.path().join("out");
-    listlink().arg("dedupe").arg(&left).arg("--out").arg(&out).assert().success();
+    listlink()
+        .arg("dedupe")
+        .arg(&left)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
     let other = write(dir.path(), "other.csv", "id,forename_x,family\n1,A,B\n");
-    let assert = listlink().arg("dedupe").arg(&other).arg("--settings").arg(out.join("settings.toml")).arg("--out").arg(&out).assert().code(1);
+    let assert = listlink()
+        .arg("dedupe")
+        .arg(&other)
+        .arg("--settings")
+        .arg(out.join("settings.toml"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-    assert!(stderr.contains("field `given_name`") && stderr.contains("other.csv has columns: id, forename_x, family"), "{stderr}");
+    assert!(
+        stderr.contains("field `given_name`")
+            && stderr.contains("other.csv has columns: id, forename_x, family"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -229,17 +374,46 @@ fn a_rule_over_the_limit_is_refused_with_its_count() {
     let dir = tempfile::tempdir().unwrap();
     let left = write(dir.path(), "left.csv", LEFT);
     let out = dir.path().join("out");
-    listlink().arg("dedupe").arg(&left).arg("--out").arg(&out).assert().success();
-    let text = read(&out.join("settings.toml")).replace("max_pairs_per_rule = 200000000", "max_pairs_per_rule = 0");
+    listlink()
+        .arg("dedupe")
+        .arg(&left)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let text = read(&out.join("settings.toml"))
+        .replace("max_pairs_per_rule = 200000000", "max_pairs_per_rule = 0");
     let text = text.replacen("rules = [", "rules = [\n    \"sex\",", 1);
     let s = write(dir.path(), "s.toml", &text);
-    let assert = listlink().arg("dedupe").arg(&left).arg("--settings").arg(&s).arg("--out").arg(&out).assert().code(1);
+    let assert = listlink()
+        .arg("dedupe")
+        .arg(&left)
+        .arg("--settings")
+        .arg(&s)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-    assert!(stderr.contains("blocking rule `sex` would produce 6 candidate pairs, more than the limit of 0"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "blocking rule `sex` would produce 6 candidate pairs, more than the limit of 0"
+        ),
+        "{stderr}"
+    );
     // `listlink blocking` prints the counts per rule before comparing.
-    let assert = listlink().arg("blocking").arg(&left).arg("--settings").arg(&s).assert().success();
+    let assert = listlink()
+        .arg("blocking")
+        .arg(&left)
+        .arg("--settings")
+        .arg(&s)
+        .assert()
+        .success();
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-    assert!(stdout.contains("sex  (over max_pairs_per_rule: refused)"), "{stdout}");
+    assert!(
+        stdout.contains("sex  (over max_pairs_per_rule: refused)"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -248,21 +422,44 @@ fn no_names_in_logs() {
     let left = write(dir.path(), "left.csv", LEFT);
     let right = write(dir.path(), "right.csv", RIGHT);
     let out = dir.path().join("out");
-    let assert = listlink().env("LISTLINK_LOG", "info").arg("link").arg(&left).arg(&right).arg("--out").arg(&out).assert().success();
-    let output = [assert.get_output().stdout.clone(), assert.get_output().stderr.clone()].concat();
+    let assert = listlink()
+        .env("LISTLINK_LOG", "info")
+        .arg("link")
+        .arg(&left)
+        .arg(&right)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let output = [
+        assert.get_output().stdout.clone(),
+        assert.get_output().stderr.clone(),
+    ]
+    .concat();
     let text = String::from_utf8(output).unwrap();
     assert!(text.contains("INFO"), "info logging was on: {text}");
     for name in ["Anna", "Ivanova", "Orlov", "Smirnova", "1980-02-03"] {
-        assert!(!text.contains(name), "`{name}` appeared in the output or logs: {text}");
+        assert!(
+            !text.contains(name),
+            "`{name}` appeared in the output or logs: {text}"
+        );
     }
 }
 
 #[test]
 fn demo_runs_offline_and_reports_accuracy() {
     let dir = tempfile::tempdir().unwrap();
-    let assert = listlink().arg("demo").arg("--out").arg(dir.path()).assert().success();
+    let assert = listlink()
+        .arg("demo")
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-    assert!(stdout.contains("example:") && stdout.contains("accuracy against the generator's truth"), "{stdout}");
+    assert!(
+        stdout.contains("example:") && stdout.contains("accuracy against the generator's truth"),
+        "{stdout}"
+    );
     assert!(dir.path().join("found.csv").exists());
 }
 
@@ -270,13 +467,30 @@ fn demo_runs_offline_and_reports_accuracy() {
 fn bundled_demo_lists_are_the_generators_output() {
     let lists = listlink_synth::generate(&listlink_synth::Config::default());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo");
-    assert_eq!(read(&root.join("consular.csv")), lists.consular, "regenerate with: listlink generate --out demo");
-    assert_eq!(read(&root.join("roster.csv")), lists.roster, "regenerate with: listlink generate --out demo");
+    assert_eq!(
+        read(&root.join("consular.csv")),
+        lists.consular,
+        "regenerate with: listlink generate --out demo"
+    );
+    assert_eq!(
+        read(&root.join("roster.csv")),
+        lists.roster,
+        "regenerate with: listlink generate --out demo"
+    );
 }
 
 #[test]
 fn bad_usage_exits_1() {
-    listlink().args(["link", "only-one.csv", "--out", "x"]).assert().code(2); // clap's own usage code
+    listlink()
+        .args(["link", "only-one.csv", "--out", "x"])
+        .assert()
+        .code(2); // clap's own usage code
     let dir = tempfile::tempdir().unwrap();
-    listlink().arg("dedupe").arg(dir.path().join("nope.csv")).arg("--out").arg(dir.path()).assert().code(1);
+    listlink()
+        .arg("dedupe")
+        .arg(dir.path().join("nope.csv"))
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .code(1);
 }
