@@ -273,11 +273,11 @@ impl Compiled {
                         };
                         let age_a = x
                             .filter(|d| d.year > 0)
-                            .map(|d| d.age_at(f.as_of))
+                            .and_then(|d| Some(d.age_at(f.as_of?)))
                             .or(ages.ages[a].map(i32::from));
                         let age_b = y
                             .filter(|d| d.year > 0)
-                            .map(|d| d.age_at(f.as_of))
+                            .and_then(|d| Some(d.age_at(f.as_of?)))
                             .or(ages.ages[b].map(i32::from));
                         match (age_a, age_b) {
                             (Some(p), Some(q)) => age_level(p, q),
@@ -410,7 +410,8 @@ mod tests {
 
     fn levels(headers: &[&str], rows: &[&[&str]]) -> (Comparator, Features) {
         let t = table(headers, rows);
-        let (s, _) = infer(&[&t.headers]).unwrap();
+        let (mut s, _) = infer(&[&t.headers]).unwrap();
+        s.as_of = Some("2026-01-01".into());
         let f = prepare(std::slice::from_ref(&t), &[0], &s, LinkType::Dedupe);
         (Comparator::new(&s), f)
     }

@@ -56,12 +56,14 @@ impl Format {
             "parquet" => Err(Error::Input {
                 path: path.to_path_buf(),
                 line: None,
-                message: "Parquet is read by builds with the `parquet` feature; this build has not got it (export to CSV, or rebuild with --features parquet)".into(),
+                message: "Parquet is not read yet; export the file to CSV or JSON Lines".into(),
             }),
             other => Err(Error::Input {
                 path: path.to_path_buf(),
                 line: None,
-                message: format!("unknown file type `.{other}`; listlink reads .csv, .tsv, .txt, .jsonl and .ndjson"),
+                message: format!(
+                    "unknown file type `.{other}`; listlink reads .csv, .tsv, .txt, .jsonl and .ndjson"
+                ),
             }),
         }
     }

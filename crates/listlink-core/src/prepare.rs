@@ -40,6 +40,38 @@ impl Date {
         365 * y + y / 4 - y / 100 + y / 400 + (153 * m + 2) / 5 + self.day as i64 - 1
     }
 
+    /// The date of a day number (the inverse of [`Date::day_number`]).
+    pub fn from_day_number(n: i64) -> Date {
+        // Civil-from-days over 400-year eras, counted from 0000-03-01.
+        let era = n.div_euclid(146_097);
+        let doe = n.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+        Date { year, month, day }
+    }
+
+    /// The date `days` after 1970-01-01 (for turning a clock reading into a date).
+    pub fn from_unix_days(days: i64) -> Date {
+        Date::from_day_number(
+            Date {
+                year: 1970,
+                month: 1,
+                day: 1,
+            }
+            .day_number()
+                + days,
+        )
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn iso(self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+
     /// Whole years from `self` (a date of birth) to `at`.
     pub fn age_at(self, at: Date) -> i32 {
         let mut age = at.year as i32 - self.year as i32;
@@ -206,8 +238,8 @@ pub struct Features {
     pub side: Vec<u8>,
     /// One entry per settings field, in settings order.
     pub fields: Vec<FieldFeature>,
-    /// The date ages are counted at.
-    pub as_of: Date,
+    /// The date ages are counted at; without it a date of birth is not compared with an age.
+    pub as_of: Option<Date>,
 }
 
 impl Features {
@@ -288,15 +320,7 @@ pub fn prepare(
             side.push(s);
         }
     }
-    let as_of = settings
-        .as_of
-        .as_deref()
-        .and_then(parse_iso_date)
-        .unwrap_or(Date {
-            year: 2026,
-            month: 1,
-            day: 1,
-        });
+    let as_of = settings.as_of.as_deref().and_then(parse_iso_date);
     let fields = settings
         .fields
         .par_iter()

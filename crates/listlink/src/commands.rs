@@ -36,6 +36,28 @@ pub fn load_settings(
     }
 }
 
+/// The date ages are counted at: `--as-of`, else the settings' own, else today (written into the
+/// settings so that a rerun with them gives the same answer).
+fn set_as_of(settings: &mut Settings, flag: Option<&str>) -> Result<(), Failure> {
+    use listlink_core::prepare::{Date, parse_iso_date};
+    if let Some(date) = flag {
+        if parse_iso_date(date).is_none() {
+            return Err(Failure::Usage(anyhow::anyhow!(
+                "--as-of `{date}` is not a date in the form YYYY-MM-DD"
+            )));
+        }
+        settings.as_of = Some(date.to_string());
+    }
+    if settings.as_of.is_none() {
+        let days = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() / 86_400)
+            .unwrap_or(0);
+        settings.as_of = Some(Date::from_unix_days(days as i64).iso());
+    }
+    Ok(())
+}
+
 /// Checks that every field's columns exist in at least one file, naming the columns that do.
 fn check_columns(settings: &Settings, inputs: &[Input]) -> Result<(), Failure> {
     let mut missing = Vec::new();
@@ -74,7 +96,8 @@ pub fn linkage(
 ) -> Result<Run, Failure> {
     let started = Instant::now();
     let all: Vec<&PathBuf> = left.iter().chain(right).collect();
-    let (settings, inferred) = load_settings(common.settings.as_deref(), &all)?;
+    let (mut settings, inferred) = load_settings(common.settings.as_deref(), &all)?;
+    set_as_of(&mut settings, common.as_of.as_deref())?;
     let model = match &common.model {
         Some(path) => {
             let text = std::fs::read_to_string(path)

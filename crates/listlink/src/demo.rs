@@ -50,16 +50,19 @@ pub fn run(out: Option<PathBuf>) -> Result<(), Failure> {
         "listlink demo: which people on a consular list (300, synthetic) are on a roster from 3 sources?"
     );
     println!(
-        "  listlink find --list {} --roster {} --out {}\n",
+        "  listlink find --list {} --roster {} --as-of 2026-01-01 --out {}\n",
         consular.display(),
         roster.display(),
         out.display()
     );
+    // Ages in the demo lists were counted at the generator's date.
+    let (y, m, d) = listlink_synth::Config::default().as_of;
     let common = Common {
         settings: None,
         model: None,
         out: out.clone(),
         strict: false,
+        as_of: Some(format!("{y:04}-{m:02}-{d:02}")),
     };
     let run = crate::commands::linkage(LinkType::Find, &[consular], &[roster], &common, 3)?;
 

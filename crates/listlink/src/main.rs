@@ -119,6 +119,9 @@ pub struct Common {
     /// Fail (exit 2) if any input row is rejected.
     #[arg(long)]
     strict: bool,
+    /// The date ages are counted at, YYYY-MM-DD (default: the settings' `as_of`, else today).
+    #[arg(long)]
+    as_of: Option<String>,
 }
 
 /// How a command failed, and so which exit code it returns.
