@@ -75,7 +75,12 @@ pub fn read_headers(path: &Path) -> Result<Vec<String>> {
         path: path.to_path_buf(),
         source,
     })?;
-    let text = decode(&bytes, path)?;
+    read_headers_from_bytes(&bytes, path)
+}
+
+/// The header names of a file's contents (`path` names it in messages and gives its format).
+pub fn read_headers_from_bytes(bytes: &[u8], path: &Path) -> Result<Vec<String>> {
+    let text = decode(bytes, path)?;
     match Format::of(path)? {
         Format::Csv => {
             let mut reader = csv_reader(&text);

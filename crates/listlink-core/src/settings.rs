@@ -681,6 +681,9 @@ fn infer_rules(fields: &[Field]) -> Vec<String> {
     if given && family {
         rules.push("sorted_names(given_name, family_name)".to_string());
         rules.push("metaphone(given_name) & metaphone(family_name)".into());
+        // One name exact, the other only roughly: typos in one of them.
+        rules.push("family_name & initial(given_name)".into());
+        rules.push("given_name & prefix3(family_name)".into());
     }
     if has("full_name") {
         rules.push("sorted_names(full_name)".into());
