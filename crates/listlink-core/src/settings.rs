@@ -106,7 +106,7 @@ pub struct Training {
 }
 
 fn default_u_sample_pairs() -> u64 {
-    2_000_000
+    1_000_000
 }
 fn default_em_max_iterations() -> u32 {
     500
