@@ -76,6 +76,21 @@ pub struct Comparison {
     pub term_frequency: bool,
 }
 
+impl Comparison {
+    /// A comparison of the field of the same name, with no parameters set.
+    pub fn plain(field: &str, method: Method) -> Comparison {
+        Comparison {
+            name: field.to_string(),
+            method,
+            field: field.to_string(),
+            thresholds: Vec::new(),
+            swap_with: None,
+            age_field: None,
+            term_frequency: false,
+        }
+    }
+}
+
 /// Blocking: the rules whose union gives the candidate pairs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -553,97 +568,50 @@ pub fn infer(headers: &[&[String]]) -> Result<(Settings, Vec<InferredColumn>)> {
     }
     let has = |name: &str| fields.iter().any(|f| f.name == name);
     let mut comparisons = Vec::new();
-    let jw = |name: &str, swap: Option<&str>, tf: bool| Comparison {
-        name: name.into(),
-        method: Method::JaroWinkler,
-        field: name.into(),
+    let name_comparison = |name: &str, swap: Option<&str>| Comparison {
         thresholds: vec![0.94, 0.88, 0.80],
-        swap_with: swap.map(Into::into),
-        age_field: None,
-        term_frequency: tf,
+        swap_with: swap.filter(|s| has(s)).map(Into::into),
+        term_frequency: true,
+        ..Comparison::plain(name, Method::JaroWinkler)
     };
     if has("given_name") {
-        comparisons.push(jw(
-            "given_name",
-            has("family_name").then_some("family_name"),
-            true,
-        ));
+        comparisons.push(name_comparison("given_name", Some("family_name")));
     }
     if has("family_name") {
-        comparisons.push(jw(
-            "family_name",
-            has("given_name").then_some("given_name"),
-            true,
-        ));
+        comparisons.push(name_comparison("family_name", Some("given_name")));
     }
-    if has("full_name") {
-        comparisons.push(jw("full_name", None, true));
-    }
-    if has("patronymic") {
-        comparisons.push(jw("patronymic", None, true));
+    for name in ["full_name", "patronymic"] {
+        if has(name) {
+            comparisons.push(name_comparison(name, None));
+        }
     }
     if has("date_of_birth") {
         comparisons.push(Comparison {
-            name: "date_of_birth".into(),
-            method: Method::Date,
-            field: "date_of_birth".into(),
-            thresholds: vec![],
-            swap_with: None,
             age_field: has("age").then(|| "age".into()),
-            term_frequency: false,
+            ..Comparison::plain("date_of_birth", Method::Date)
         });
     } else if has("age") {
-        comparisons.push(Comparison {
-            name: "age".into(),
-            method: Method::Date,
-            field: "age".into(),
-            thresholds: vec![],
-            swap_with: None,
-            age_field: None,
-            term_frequency: false,
-        });
+        comparisons.push(Comparison::plain("age", Method::Date));
     }
     for f in &fields {
         let c = match f.kind {
-            FieldKind::Sex => Comparison {
-                name: f.name.clone(),
-                method: Method::Exact,
-                field: f.name.clone(),
-                thresholds: vec![],
-                swap_with: None,
-                age_field: None,
-                term_frequency: false,
-            },
-            FieldKind::Set => Comparison {
-                name: f.name.clone(),
-                method: Method::SetOverlap,
-                field: f.name.clone(),
-                thresholds: vec![],
-                swap_with: None,
-                age_field: None,
-                term_frequency: false,
+            FieldKind::Sex => Comparison::plain(&f.name, Method::Exact),
+            FieldKind::Set => Comparison::plain(&f.name, Method::SetOverlap),
+            // National ids: typed digit by digit, rarely shared. Postcodes and house numbers:
+            // shared by neighbours, so a common one says less.
+            FieldKind::Identifier if f.name == "national_id" => Comparison {
+                thresholds: vec![1.0, 2.0],
+                ..Comparison::plain(&f.name, Method::Levenshtein)
             },
             FieldKind::Identifier => Comparison {
-                name: f.name.clone(),
-                method: Method::Levenshtein,
-                field: f.name.clone(),
-                thresholds: if f.name == "national_id" {
-                    vec![1.0, 2.0]
-                } else {
-                    vec![1.0]
-                },
-                swap_with: None,
-                age_field: None,
-                term_frequency: f.name != "national_id",
+                thresholds: vec![1.0],
+                term_frequency: true,
+                ..Comparison::plain(&f.name, Method::Levenshtein)
             },
             FieldKind::Text => Comparison {
-                name: f.name.clone(),
-                method: Method::JaroWinkler,
-                field: f.name.clone(),
                 thresholds: vec![0.92, 0.80],
-                swap_with: None,
-                age_field: None,
                 term_frequency: true,
+                ..Comparison::plain(&f.name, Method::JaroWinkler)
             },
             _ => continue,
         };
