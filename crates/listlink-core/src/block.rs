@@ -91,18 +91,56 @@ pub fn parse_rule(text: &str, settings: &Settings) -> Result<Rule, String> {
     })
 }
 
-/// A rule's key per record (0: no key, the record is not blocked by this rule) and the records
-/// grouped by key.
+/// A rule's keys per record (none: the record is not blocked by this rule; several when a
+/// field has several renderings, e.g. a name in two transliterations) and the records grouped by
+/// key.
 #[derive(Debug, Clone)]
 pub struct RuleIndex {
     pub rule: Rule,
-    pub keys: Vec<u64>,
-    /// Rows with a key, sorted by (key, row).
+    /// Sorted, distinct keys of each row: `keys[key_ends[row-1]..key_ends[row]]`.
+    keys: Vec<u64>,
+    key_ends: Vec<u32>,
+    /// Rows with a key, sorted by (key, row); a row appears once per key it has.
     rows: Vec<u32>,
     /// Start of each group of two or more rows in `rows`, plus a final end.
     group_starts: Vec<u32>,
-    /// Candidate pairs this rule produces on its own (before removing pairs of earlier rules).
+    /// The key of each group.
+    group_keys: Vec<u64>,
+    /// Candidate pairs this rule produces on its own (before removing pairs of earlier rules;
+    /// a pair sharing several keys is counted once per key).
     pub pairs: u64,
+}
+
+/// At most this many keys per record and rule (combinations of alternatives beyond it are
+/// dropped, lowest hashes kept, so the choice is deterministic).
+const MAX_KEYS: usize = 32;
+
+impl RuleIndex {
+    /// The keys of a row under this rule, sorted.
+    #[inline]
+    pub fn keys(&self, row: usize) -> &[u64] {
+        let start = if row == 0 {
+            0
+        } else {
+            self.key_ends[row - 1] as usize
+        };
+        &self.keys[start..self.key_ends[row] as usize]
+    }
+
+    /// The smallest key rows `a` and `b` share, if any.
+    #[inline]
+    pub fn first_shared(&self, a: usize, b: usize) -> Option<u64> {
+        let (x, y) = (self.keys(a), self.keys(b));
+        let (mut i, mut j) = (0, 0);
+        while i < x.len() && j < y.len() {
+            match x[i].cmp(&y[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => return Some(x[i]),
+            }
+        }
+        None
+    }
 }
 
 /// The candidate-pair generator of a run: the rules' indexes, in rule order.
@@ -111,76 +149,95 @@ pub struct Blocker {
     pub rules: Vec<RuleIndex>,
 }
 
-fn hash_str(h: &mut rustc_hash::FxHasher, s: &str) {
-    s.hash(h);
+fn hash_of(v: impl Hash) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    v.hash(&mut h);
+    h.finish()
 }
 
-/// Computes the key of one record for one part; `None` when a field is missing.
-fn part_key(part: &KeyPart, f: &Features, row: usize, h: &mut rustc_hash::FxHasher) -> Option<()> {
+/// Pushes the hashes of a part's values for one record (none when a field is missing).
+fn part_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
     let field = part.fields[0];
     match (&f.fields[field], part.func) {
         (FieldFeature::Date(d), func) => {
-            let date = d.dates[row]?;
+            let Some(date) = d.dates[row] else { return };
             if func == KeyFunc::Year {
-                if date.year == 0 {
-                    return None;
+                if date.year != 0 {
+                    out.push(hash_of(date.year));
                 }
-                date.year.hash(h);
             } else {
-                date.digits().hash(h);
+                out.push(hash_of(date.digits()));
             }
         }
-        (FieldFeature::Age(a), _) => a.ages[row]?.hash(h),
+        (FieldFeature::Age(a), _) => out.extend(a.ages[row].map(hash_of)),
         (FieldFeature::Set(s), _) => {
             let v = s.get(row);
-            if v.is_empty() {
-                return None;
+            if !v.is_empty() {
+                out.push(hash_of(v));
             }
-            v.hash(h);
         }
         (FieldFeature::Text(t), func) => {
             let key = t.keys.get(row);
             if key.is_empty() {
-                return None;
+                return;
             }
-            match func {
-                KeyFunc::Value | KeyFunc::Year => hash_str(h, key),
-                KeyFunc::Soundex => hash_str(h, &nonempty(phonetic::soundex(key))?),
-                KeyFunc::Metaphone => {
-                    let compact: String = key.chars().filter(|c| *c != ' ').collect();
-                    hash_str(h, &nonempty(phonetic::double_metaphone(&compact).0)?)
-                }
-                KeyFunc::Initial => key.as_bytes()[0].hash(h),
-                KeyFunc::Prefix3 => hash_str(h, &key[..key.len().min(3)]),
-                KeyFunc::SortedNames => {
-                    let mut all: Vec<&str> = Vec::new();
-                    for &fi in &part.fields {
-                        if let FieldFeature::Text(t) = &f.fields[fi] {
-                            all.extend(tokens(t.keys.get(row)));
-                        }
+            if func == KeyFunc::SortedNames {
+                let mut all: Vec<&str> = Vec::new();
+                for &fi in &part.fields {
+                    if let FieldFeature::Text(t) = &f.fields[fi] {
+                        all.extend(tokens(t.keys.get(row)));
                     }
-                    all.sort_unstable();
-                    all.hash(h);
                 }
+                all.sort_unstable();
+                out.push(hash_of(all));
+            } else {
+                out.extend(text_value(func, key));
             }
         }
     }
-    Some(())
 }
 
-fn nonempty(s: String) -> Option<String> {
-    (!s.is_empty()).then_some(s)
-}
-
-/// The key of `row` under `rule`, 0 when any part is missing.
-fn rule_key(rule: &Rule, f: &Features, row: usize) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    for part in &rule.parts {
-        if part_key(part, f, row, &mut h).is_none() {
-            return 0;
+/// The key of one ASCII value under a key function.
+fn text_value(func: KeyFunc, key: &str) -> Option<u64> {
+    let value = match func {
+        KeyFunc::Value | KeyFunc::Year | KeyFunc::SortedNames => key.to_string(),
+        KeyFunc::Soundex => phonetic::soundex(key),
+        KeyFunc::Metaphone => {
+            let compact: String = key.chars().filter(|c| *c != ' ').collect();
+            phonetic::double_metaphone(&compact).0
         }
+        KeyFunc::Initial => key[..1].to_string(),
+        KeyFunc::Prefix3 => key[..key.len().min(3)].to_string(),
+    };
+    (!value.is_empty()).then(|| hash_of((func as u8, value)))
+}
+
+/// The keys of `row` under `rule`: every combination of its parts' values, sorted and distinct;
+/// none when a part has no value.
+fn rule_keys(rule: &Rule, f: &Features, row: usize, out: &mut Vec<u64>) {
+    out.clear();
+    out.push(0x9E37_79B9_7F4A_7C15);
+    let mut values = Vec::new();
+    for part in &rule.parts {
+        values.clear();
+        part_values(part, f, row, &mut values);
+        if values.is_empty() {
+            out.clear();
+            return;
+        }
+        let combined: Vec<u64> = out
+            .iter()
+            .flat_map(|k| {
+                values
+                    .iter()
+                    .map(move |v| k.rotate_left(5) ^ v.wrapping_mul(0x51_7CC1_B727_220A_95))
+            })
+            .collect();
+        *out = combined;
+        out.sort_unstable();
+        out.dedup();
+        out.truncate(MAX_KEYS);
     }
-    h.finish().max(1)
 }
 
 impl Blocker {
@@ -189,19 +246,25 @@ impl Blocker {
         let rules = rules
             .into_par_iter()
             .map(|rule| {
-                let keys: Vec<u64> = (0..f.len())
+                let per_row: Vec<Vec<u64>> = (0..f.len())
                     .into_par_iter()
-                    .map(|r| rule_key(&rule, f, r))
+                    .map_init(Vec::new, |buf, r| {
+                        rule_keys(&rule, f, r, buf);
+                        buf.clone()
+                    })
                     .collect();
-                let mut keyed: Vec<(u64, u32)> = keys
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, k)| **k != 0)
-                    .map(|(r, k)| (*k, r as u32))
-                    .collect();
+                let mut keys = Vec::new();
+                let mut key_ends = Vec::with_capacity(f.len());
+                let mut keyed: Vec<(u64, u32)> = Vec::new();
+                for (r, ks) in per_row.into_iter().enumerate() {
+                    keyed.extend(ks.iter().map(|k| (*k, r as u32)));
+                    keys.extend(ks);
+                    key_ends.push(keys.len() as u32);
+                }
                 keyed.par_sort_unstable();
                 let mut rows = Vec::with_capacity(keyed.len());
                 let mut group_starts = Vec::new();
+                let mut group_keys = Vec::new();
                 let mut pairs = 0u64;
                 let mut i = 0;
                 while i < keyed.len() {
@@ -211,6 +274,7 @@ impl Blocker {
                     }
                     if j - i >= 2 {
                         group_starts.push(rows.len() as u32);
+                        group_keys.push(keyed[i].0);
                         let group: Vec<u32> = keyed[i..j].iter().map(|(_, r)| *r).collect();
                         pairs += group_pairs(f, &group);
                         rows.extend(group);
@@ -221,8 +285,10 @@ impl Blocker {
                 RuleIndex {
                     rule,
                     keys,
+                    key_ends,
                     rows,
                     group_starts,
+                    group_keys,
                     pairs,
                 }
             })
@@ -235,7 +301,14 @@ impl Blocker {
     fn seen_before(&self, rule: usize, a: usize, b: usize) -> bool {
         self.rules[..rule]
             .iter()
-            .any(|r| r.keys[a] != 0 && r.keys[a] == r.keys[b])
+            .any(|r| r.first_shared(a, b).is_some())
+    }
+
+    /// The rule that passes the pair on: the first rule sharing a key.
+    pub fn first_rule(&self, a: usize, b: usize) -> Option<usize> {
+        self.rules
+            .iter()
+            .position(|r| r.first_shared(a, b).is_some())
     }
 
     /// Work items: (rule, group, first outer index, end outer index). Large groups are split by
@@ -270,11 +343,17 @@ impl Blocker {
                     let r = &self.rules[ri as usize];
                     let group = &r.rows[r.group_starts[g as usize] as usize
                         ..r.group_starts[g as usize + 1] as usize];
+                    let key = r.group_keys[g as usize];
                     for i in start as usize..end as usize {
                         let a = group[i] as usize;
                         for &b in &group[i + 1..] {
                             let b = b as usize;
-                            if f.allowed(a, b) && !self.seen_before(ri as usize, a, b) {
+                            // Once per pair: in the group of the smallest key the two share,
+                            // and only if no earlier rule has them.
+                            if f.allowed(a, b)
+                                && r.first_shared(a, b) == Some(key)
+                                && !self.seen_before(ri as usize, a, b)
+                            {
                                 buf.push((a as u32, b as u32));
                                 if buf.len() == CHUNK {
                                     sink.pairs(&mut state, &buf);
@@ -305,9 +384,7 @@ impl Blocker {
             }
             fn pairs(&self, state: &mut Vec<u64>, pairs: &[(u32, u32)]) {
                 for &(a, b) in pairs {
-                    let first = self.0.rules.iter().position(|r| {
-                        r.keys[a as usize] != 0 && r.keys[a as usize] == r.keys[b as usize]
-                    });
+                    let first = self.0.first_rule(a as usize, b as usize);
                     state[first.expect("a pair comes from a rule")] += 1;
                 }
             }
@@ -407,11 +484,7 @@ mod tests {
         let mut out = BTreeSet::new();
         for x in 0..f.len() {
             for y in x + 1..f.len() {
-                if f.allowed(x, y)
-                    && b.rules
-                        .iter()
-                        .any(|r| r.keys[x] != 0 && r.keys[x] == r.keys[y])
-                {
+                if f.allowed(x, y) && b.rules.iter().any(|r| r.first_shared(x, y).is_some()) {
                     out.insert((x as u32, y as u32));
                 }
             }

@@ -4,30 +4,40 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-/// Folds a name for comparison within its own script: NFC, full case folding, combining marks
-/// (Latin accents, Hebrew niqqud and cantillation, Arabic harakat) removed, Arabic tatweel
-/// removed, punctuation other than apostrophes and hyphens turned into spaces, and runs of white
-/// space collapsed to one space. Idempotent.
+/// Folds a name for comparison within its own script: NFC, full case folding, Hebrew points
+/// (niqqud, cantillation) and Arabic harakat and tatweel removed, punctuation other than
+/// apostrophes, hyphens and the Hebrew geresh turned into spaces, and runs of white space
+/// collapsed to one space. Letters keep their own diacritics (`й` is not `и`, `ł` is not `l`):
+/// [`match_key`] folds those away. Idempotent.
 pub fn fold(s: &str) -> String {
     let folded = caseless::default_case_fold_str(s);
     let mut out = String::with_capacity(folded.len());
     let mut pending_space = false;
-    for c in folded
-        .nfd()
-        .filter(|c| !is_combining_mark(*c) && *c != '\u{0640}')
-    {
-        if c.is_alphanumeric() || c == '\'' || c == '-' {
+    for c in folded.nfd().filter(|c| !is_semitic_mark(*c)) {
+        if c.is_alphanumeric()
+            || is_combining_mark(c)
+            || matches!(c, '\'' | '-' | '\u{05F3}' | '\u{2019}')
+        {
+            // A mark only follows a letter it belongs to.
+            if is_combining_mark(c) && (out.is_empty() || pending_space) {
+                continue;
+            }
             if pending_space && !out.is_empty() {
                 out.push(' ');
             }
             pending_space = false;
-            out.push(c);
+            out.push(if c == '\u{2019}' { '\'' } else { c });
         } else {
             pending_space = true;
         }
     }
-    // Recompose what NFD split but did not mark (Hangul syllables, for example).
     out.nfc().collect()
+}
+
+/// Hebrew points and cantillation, Arabic harakat, superscript alef and Quranic marks, tatweel.
+fn is_semitic_mark(c: char) -> bool {
+    matches!(c as u32, 0x0591..=0x05BD | 0x05BF | 0x05C1..=0x05C2 | 0x05C4..=0x05C5 | 0x05C7
+        | 0x0610..=0x061A | 0x064B..=0x065F | 0x0670 | 0x06D6..=0x06ED | 0x0640)
 }
 
 /// An ASCII key for a name: [`fold`], then a per-character ASCII rendering (`any_ascii`), then
@@ -73,13 +83,16 @@ mod tests {
 
     #[test]
     fn folds_case_accents_and_marks() {
-        assert_eq!(fold("  José   MÜLLER "), "jose muller");
+        assert_eq!(fold("  José   MÜLLER "), "josé müller");
         assert_eq!(fold("Straße"), "strasse");
+        assert_eq!(fold("Йорк Ёлкин"), "йорк ёлкин");
+        assert_eq!(fold("גורבצ׳וב"), "גורבצ׳וב");
+        assert_eq!(fold("O’Brien"), "o'brien");
         // Hebrew niqqud: מֹשֶׁה → משה
         assert_eq!(fold("מֹשֶׁה"), "משה");
         // Arabic harakat and tatweel: مُحَمَّـد → محمد
         assert_eq!(fold("مُحَمَّـد"), "محمد");
-        assert_eq!(fold("Семёнович"), "семенович");
+        assert_eq!(fold("Семёнович"), "семёнович");
     }
 
     #[test]
