@@ -3,7 +3,7 @@
 //! several rules is passed on once (by the first rule that produces it).
 
 use crate::prepare::{Features, FieldFeature, LinkType};
-use crate::settings::Settings;
+use crate::settings::{FieldKind, NamePart, PERSON_FIELDS, Settings};
 use listlink_names::{phonetic, tokens};
 use rayon::prelude::*;
 use std::hash::{Hash, Hasher};
@@ -20,13 +20,24 @@ pub enum KeyFunc {
     Prefix3,
     /// The name tokens of all the given fields, sorted: catches given/family swaps.
     SortedNames,
+    /// The consonant skeleton of each name token: meets across scripts.
+    Skeleton,
+}
+
+/// What a key part reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A settings field, by index.
+    Field(usize),
+    /// A part of the person's name (all parts for `full_name`), from every reading of it.
+    Person(Option<NamePart>),
 }
 
 /// One part of a rule: a function of one or more fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyPart {
     pub func: KeyFunc,
-    pub fields: Vec<usize>,
+    pub sources: Vec<Source>,
 }
 
 /// A parsed blocking rule.
@@ -53,9 +64,10 @@ pub fn parse_rule(text: &str, settings: &Settings) -> Result<Rule, String> {
                     "initial" => KeyFunc::Initial,
                     "prefix3" => KeyFunc::Prefix3,
                     "sorted_names" => KeyFunc::SortedNames,
+                    "skeleton" => KeyFunc::Skeleton,
                     other => {
                         return Err(format!(
-                            "unknown function `{other}`; functions are year, soundex, metaphone, initial, prefix3, sorted_names"
+                            "unknown function `{other}`; functions are year, soundex, metaphone, initial, prefix3, sorted_names, skeleton"
                         ));
                     }
                 };
@@ -63,27 +75,36 @@ pub fn parse_rule(text: &str, settings: &Settings) -> Result<Rule, String> {
             }
             None => (KeyFunc::Value, vec![raw]),
         };
-        let mut fields = Vec::new();
+        let has_person = PERSON_FIELDS.iter().any(|n| settings.field(n).is_some_and(|(_, f)| f.kind == FieldKind::Name));
+        let mut sources = Vec::new();
         for name in args {
+            if has_person && PERSON_FIELDS.contains(&name) {
+                sources.push(Source::Person(match name {
+                    "given_name" => Some(NamePart::Given),
+                    "family_name" => Some(NamePart::Family),
+                    "patronymic" => Some(NamePart::Patronymic),
+                    _ => None,
+                }));
+                continue;
+            }
             match settings.field(name) {
-                Some((i, _)) => fields.push(i),
+                Some((i, _)) => sources.push(Source::Field(i)),
                 None => {
-                    let names: Vec<&str> =
-                        settings.fields.iter().map(|f| f.name.as_str()).collect();
-                    return Err(format!(
-                        "no field named `{name}`; fields are: {}",
-                        names.join(", ")
-                    ));
+                    let names: Vec<&str> = settings.fields.iter().map(|f| f.name.as_str()).collect();
+                    return Err(format!("no field named `{name}`; fields are: {}", names.join(", ")));
                 }
             }
         }
-        if fields.is_empty() {
+        if sources.is_empty() {
             return Err(format!("`{raw}` names no field"));
         }
-        if func != KeyFunc::SortedNames && fields.len() != 1 {
+        if func != KeyFunc::SortedNames && sources.len() != 1 {
             return Err(format!("`{raw}` takes one field"));
         }
-        parts.push(KeyPart { func, fields });
+        if func == KeyFunc::Skeleton && !matches!(sources[0], Source::Person(_)) {
+            return Err(format!("`{raw}`: skeleton applies to name fields"));
+        }
+        parts.push(KeyPart { func, sources });
     }
     Ok(Rule {
         text: text.to_string(),
@@ -157,7 +178,10 @@ fn hash_of(v: impl Hash) -> u64 {
 
 /// Pushes the hashes of a part's values for one record (none when a field is missing).
 fn part_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
-    let field = part.fields[0];
+    let field = match part.sources[0] {
+        Source::Person(_) => return person_values(part, f, row, out),
+        Source::Field(i) => i,
+    };
     match (&f.fields[field], part.func) {
         (FieldFeature::Date(d), func) => {
             let Some(date) = d.dates[row] else { return };
@@ -183,9 +207,11 @@ fn part_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
             }
             if func == KeyFunc::SortedNames {
                 let mut all: Vec<&str> = Vec::new();
-                for &fi in &part.fields {
-                    if let FieldFeature::Text(t) = &f.fields[fi] {
-                        all.extend(tokens(t.keys.get(row)));
+                for source in &part.sources {
+                    if let Source::Field(fi) = source {
+                        if let FieldFeature::Text(t) = &f.fields[*fi] {
+                            all.extend(tokens(t.keys.get(row)));
+                        }
                     }
                 }
                 all.sort_unstable();
@@ -197,10 +223,53 @@ fn part_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
     }
 }
 
+/// The values of a person-name part: from every reading of the row's name, every token, every
+/// rendering of it.
+fn person_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
+    let Some(person) = &f.person else { return };
+    let ids = |reading: &crate::prepare::PartIds, source: Source| -> Vec<u32> {
+        match source {
+            Source::Person(Some(p)) => reading.part(p).to_vec(),
+            _ => reading.given.iter().chain(&reading.patronymic).chain(&reading.family).copied().collect(),
+        }
+    };
+    for reading in &person.readings[row] {
+        if part.func == KeyFunc::SortedNames {
+            let mut keys: Vec<&str> = Vec::new();
+            for &source in &part.sources {
+                for id in ids(reading, source) {
+                    match person.forms[id as usize].renderings.first() {
+                        Some(r) => keys.push(&r.key),
+                        None => return,
+                    }
+                }
+            }
+            if keys.is_empty() {
+                continue;
+            }
+            keys.sort_unstable();
+            out.push(hash_of(keys));
+            continue;
+        }
+        for id in ids(reading, part.sources[0]) {
+            let forms = &person.forms[id as usize];
+            if part.func == KeyFunc::Skeleton {
+                if forms.skeleton.chars().count() >= 2 {
+                    out.push(hash_of((KeyFunc::Skeleton as u8, &forms.skeleton)));
+                }
+                continue;
+            }
+            for r in &forms.renderings {
+                out.extend(text_value(part.func, &r.key));
+            }
+        }
+    }
+}
+
 /// The key of one ASCII value under a key function.
 fn text_value(func: KeyFunc, key: &str) -> Option<u64> {
     let value = match func {
-        KeyFunc::Value | KeyFunc::Year | KeyFunc::SortedNames => key.to_string(),
+        KeyFunc::Value | KeyFunc::Year | KeyFunc::SortedNames | KeyFunc::Skeleton => key.to_string(),
         KeyFunc::Soundex => phonetic::soundex(key),
         KeyFunc::Metaphone => {
             let compact: String = key.chars().filter(|c| *c != ' ').collect();

@@ -3,7 +3,9 @@
 //! agreement and the last level is "else".
 
 use crate::prepare::{Date, Features, FieldFeature};
-use crate::settings::{Comparison, FieldKind, Method, Settings};
+use crate::prepare::PersonFeature;
+use crate::settings::{Comparison, FieldKind, Method, NamePart, Settings};
+use listlink_names::TokenLevel;
 
 /// At most this many comparisons: a pattern packs 4 bits per comparison into a `u64`.
 pub const MAX_COMPARISONS: usize = 16;
@@ -27,6 +29,7 @@ pub fn level_count(c: &Comparison) -> usize {
         Method::Levenshtein => 3 + c.thresholds.len(),
         Method::Date => DATE_LABELS.len(),
         Method::SetOverlap => 4,
+        Method::PersonName => PERSON_LABELS.len(),
     }
 }
 
@@ -74,6 +77,9 @@ enum Kind {
     SetOverlap {
         field: usize,
     },
+    PersonName {
+        part: NamePart,
+    },
 }
 
 /// A comparison resolved against the settings' fields, ready for the hot loop.
@@ -86,6 +92,8 @@ pub struct Compiled {
     pub labels: Vec<String>,
     /// The level that is an exact agreement eligible for a term-frequency adjustment.
     pub tf_level: Option<u8>,
+    /// For a person_name comparison, the part of the name it compares.
+    pub person_part: Option<NamePart>,
     kind: Kind,
 }
 
@@ -165,11 +173,15 @@ impl Comparator {
                             "disjoint".into(),
                         ],
                     ),
+                    Method::PersonName => (
+                        Kind::PersonName { part: c.part.unwrap_or(NamePart::Family) },
+                        PERSON_LABELS.iter().map(|l| l.to_string()).collect(),
+                    ),
                 };
                 let tf_level = (c.term_frequency
                     && matches!(
                         c.method,
-                        Method::Exact | Method::JaroWinkler | Method::Levenshtein
+                        Method::Exact | Method::JaroWinkler | Method::Levenshtein | Method::PersonName
                     ))
                 .then_some(1);
                 Compiled {
@@ -177,6 +189,7 @@ impl Comparator {
                     field,
                     labels,
                     tf_level,
+                    person_part: c.part.filter(|_| c.method == Method::PersonName),
                     kind,
                 }
             })
@@ -188,16 +201,153 @@ impl Comparator {
     #[inline]
     pub fn pattern(&self, f: &Features, a: usize, b: usize) -> Pattern {
         let mut p = 0u64;
+        let mut aligned = None;
         for (i, c) in self.comparisons.iter().enumerate() {
-            p |= (c.level(f, a, b) as u64) << (4 * i);
+            p |= (c.level_with(f, a, b, &mut aligned) as u64) << (4 * i);
         }
         p
     }
+
+    /// Per comparison, the rule behind its level when there is one to name (which
+    /// transliteration, variant or skeleton matched), e.g. `ICAO: Evgenii ~ Евгений`.
+    pub fn describe(&self, f: &Features, a: usize, b: usize) -> Vec<Option<String>> {
+        let aligned = f.person.as_ref().and_then(|p| align(p, a, b));
+        self.comparisons
+            .iter()
+            .map(|c| match (&c.kind, &aligned, &f.person) {
+                (Kind::PersonName { part }, Some(al), Some(person)) => describe_part(person, a, b, al, *part),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+const PERSON_LABELS: [&str; 8] = [
+    "null",
+    "exact",
+    "equal after transliteration",
+    "variant",
+    "same consonant skeleton",
+    "similar",
+    "close",
+    "else",
+];
+
+fn token_level_index(l: TokenLevel) -> u8 {
+    match l {
+        TokenLevel::Exact => 1,
+        TokenLevel::Transliteration => 2,
+        TokenLevel::Variant => 3,
+        TokenLevel::Skeleton => 4,
+        TokenLevel::Similar => 5,
+        TokenLevel::Close => 6,
+        TokenLevel::Different => 7,
+    }
+}
+
+/// Two persons' names aligned: the best pair of readings, in the order (straight or given and
+/// family swapped) that agrees best, with each part's level (None: missing on a side).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Aligned {
+    pub readings: (usize, usize),
+    pub swapped: bool,
+    pub given: Option<TokenLevel>,
+    pub family: Option<TokenLevel>,
+    pub patronymic: Option<TokenLevel>,
+}
+
+fn best_level(person: &PersonFeature, x: &[u32], y: &[u32]) -> Option<TokenLevel> {
+    let variants = listlink_names::variants::bundled();
+    let mut best: Option<TokenLevel> = None;
+    for &i in x {
+        for &j in y {
+            let l = if i == j {
+                TokenLevel::Exact
+            } else {
+                listlink_names::forms::compare(&person.forms[i as usize], &person.forms[j as usize], Some(variants), false).0
+            };
+            best = Some(best.map_or(l, |b| b.min(l)));
+            if l == TokenLevel::Exact {
+                return best;
+            }
+        }
+    }
+    best
+}
+
+/// A score to choose alignments by: lower is better; a missing part counts as middling.
+fn rank(l: Option<TokenLevel>) -> u32 {
+    l.map_or(4, |l| token_level_index(l) as u32)
+}
+
+/// Aligns the names of rows a and b; `None` when either has no name.
+pub fn align(person: &PersonFeature, a: usize, b: usize) -> Option<Aligned> {
+    let mut best: Option<(u32, Aligned)> = None;
+    for (i, ra) in person.readings[a].iter().enumerate() {
+        for (j, rb) in person.readings[b].iter().enumerate() {
+            let straight = (best_level(person, &ra.given, &rb.given), best_level(person, &ra.family, &rb.family));
+            let swapped = (best_level(person, &ra.given, &rb.family), best_level(person, &ra.family, &rb.given));
+            let s_score = rank(straight.0) + rank(straight.1);
+            let w_score = rank(swapped.0) + rank(swapped.1);
+            let (is_swapped, (given, family), score) =
+                if w_score < s_score { (true, swapped, w_score) } else { (false, straight, s_score) };
+            let patronymic = best_level(person, &ra.patronymic, &rb.patronymic);
+            let total = score * 8 + rank(patronymic);
+            let candidate = Aligned { readings: (i, j), swapped: is_swapped, given, family, patronymic };
+            if best.is_none_or(|(s, _)| total < s) {
+                best = Some((total, candidate));
+            }
+        }
+    }
+    best.map(|(_, a)| a)
+}
+
+/// The rule behind one part's level of an aligned pair.
+fn describe_part(person: &PersonFeature, a: usize, b: usize, al: &Aligned, part: NamePart) -> Option<String> {
+    let level = match part {
+        NamePart::Given => al.given,
+        NamePart::Family => al.family,
+        NamePart::Patronymic => al.patronymic,
+    }?;
+    let ra = &person.readings[a][al.readings.0];
+    let rb = &person.readings[b][al.readings.1];
+    let other = |p: NamePart| match (al.swapped, p) {
+        (true, NamePart::Given) => NamePart::Family,
+        (true, NamePart::Family) => NamePart::Given,
+        (_, p) => p,
+    };
+    let variants = listlink_names::variants::bundled();
+    for &i in ra.part(part) {
+        for &j in rb.part(other(part)) {
+            let (l, why) = listlink_names::forms::compare(&person.forms[i as usize], &person.forms[j as usize], Some(variants), true);
+            if l == level {
+                let swapped = if al.swapped && part != NamePart::Patronymic { " (given and family names swapped)" } else { "" };
+                return why.map(|w| format!("{w}{swapped}"));
+            }
+        }
+    }
+    None
 }
 
 impl Compiled {
     /// The level of this comparison for the pair (a, b); symmetric in a and b.
     pub fn level(&self, f: &Features, a: usize, b: usize) -> u8 {
+        self.level_with(f, a, b, &mut None)
+    }
+
+    /// The level, sharing one name alignment among the comparisons of a pair.
+    pub fn level_with(&self, f: &Features, a: usize, b: usize, aligned: &mut Option<Option<Aligned>>) -> u8 {
+        if let Kind::PersonName { part } = &self.kind {
+            let Some(person) = &f.person else { return 0 };
+            let al = *aligned.get_or_insert_with(|| align(person, a, b));
+            let Some(al) = al else { return 0 };
+            let level = match part {
+                NamePart::Given => al.given,
+                NamePart::Family => al.family,
+                NamePart::Patronymic => al.patronymic,
+            };
+            return level.map_or(0, token_level_index);
+        }
         match &self.kind {
             Kind::Exact { field } => {
                 let t = f.text(*field);
@@ -295,6 +445,7 @@ impl Compiled {
                     _ => 0,
                 }
             }
+            Kind::PersonName { .. } => unreachable!("handled above"),
             Kind::SetOverlap { field } => {
                 let FieldFeature::Set(s) = &f.fields[*field] else {
                     unreachable!("set field")

@@ -101,11 +101,8 @@ pub fn display_name(run: &Run, row: usize) -> String {
 
 /// The plain explanation of one pair's weight.
 pub fn explanation(run: &Run, pair: &ScoredPair) -> String {
-    explain(
-        &run.comparator,
-        &run.scorer
-            .parts(&run.features, pair.a.index(), pair.pattern),
-    )
+    let (a, b) = (pair.a.index(), pair.b.index());
+    explain(&run.comparator, &run.scorer.parts(&run.features, a, pair.pattern), &run.comparator.describe(&run.features, a, b))
 }
 
 /// `pairs.csv`: one row per scored pair, with each comparison's contribution to the weight.

@@ -1,7 +1,8 @@
 //! Per-record features, computed once per run: keys, interned codes, term frequencies, parsed
 //! dates. The comparison and blocking loops read only these arrays.
 
-use crate::settings::{FieldKind, Settings};
+use crate::settings::{FieldKind, NamePart, PERSON_FIELDS, Settings};
+use listlink_names::{NameForms, NameParts};
 use crate::table::{RecordTable, StrColumn};
 use listlink_names::match_key;
 use rayon::prelude::*;
@@ -240,6 +241,128 @@ pub struct Features {
     pub fields: Vec<FieldFeature>,
     /// The date ages are counted at; without it a date of birth is not compared with an age.
     pub as_of: Option<Date>,
+    /// Persons' names, parsed and analysed, when the settings have name fields.
+    pub person: Option<PersonFeature>,
+}
+
+/// One reading of a person's name: token ids (into [`PersonFeature::forms`]) per part.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartIds {
+    pub given: Vec<u32>,
+    pub patronymic: Vec<u32>,
+    pub family: Vec<u32>,
+}
+
+impl PartIds {
+    pub fn part(&self, part: NamePart) -> &[u32] {
+        match part {
+            NamePart::Given => &self.given,
+            NamePart::Family => &self.family,
+            NamePart::Patronymic => &self.patronymic,
+        }
+    }
+}
+
+/// Persons' names for all rows. Each distinct token is analysed once (`forms`); a row holds one
+/// or two readings of its name (from given/family columns, and from a full-name column).
+#[derive(Debug, Clone, Default)]
+pub struct PersonFeature {
+    pub forms: Vec<NameForms>,
+    pub readings: Vec<Vec<PartIds>>,
+    /// Per part (given, patronymic, family): the share of rows whose first reading's first token
+    /// is each token id (index = token id), for term-frequency adjustments.
+    pub frequency: [Vec<f64>; 3],
+}
+
+impl PersonFeature {
+    /// The share of rows with this first token in this part.
+    pub fn share(&self, part: NamePart, token: u32) -> f64 {
+        self.frequency[part_index(part)].get(token as usize).copied().unwrap_or(0.0)
+    }
+}
+
+pub fn part_index(part: NamePart) -> usize {
+    match part {
+        NamePart::Given => 0,
+        NamePart::Patronymic => 1,
+        NamePart::Family => 2,
+    }
+}
+
+/// Builds the person feature from the name fields, if there are any.
+fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonFeature> {
+    let column = |name: &str| -> Option<Vec<&str>> {
+        let (_, field) = settings.field(name).filter(|(_, f)| f.kind == FieldKind::Name)?;
+        Some(FieldValues::new(tables, &field.columns).iter().collect())
+    };
+    let [given, family, patronymic, full] = PERSON_FIELDS.map(column);
+    if given.is_none() && family.is_none() && patronymic.is_none() && full.is_none() {
+        return None;
+    }
+    let rows = tables.iter().map(RecordTable::len).sum::<usize>();
+    fn cell<'a>(c: &Option<Vec<&'a str>>, r: usize) -> &'a str {
+        c.as_ref().map_or("", |v| v[r])
+    }
+    let parsed: Vec<Vec<NameParts>> = (0..rows)
+        .into_par_iter()
+        .map(|r| {
+            let (g, f, p, full_name) = (cell(&given, r), cell(&family, r), cell(&patronymic, r), cell(&full, r));
+            let mut readings = Vec::new();
+            if !g.trim().is_empty() || !f.trim().is_empty() {
+                readings.push(listlink_names::from_columns(g, f, p, ""));
+            }
+            if !full_name.trim().is_empty() {
+                let mut parts = listlink_names::parse_full_name(full_name);
+                if readings.is_empty() {
+                    parts.patronymic.extend(listlink_names::parts::name_tokens(p));
+                }
+                readings.push(parts);
+            }
+            readings.retain(|r| !r.is_empty());
+            readings
+        })
+        .collect();
+    // Intern tokens in order of first appearance, then analyse each once, in parallel.
+    let mut index: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut tokens: Vec<&str> = Vec::new();
+    let mut readings: Vec<Vec<PartIds>> = Vec::with_capacity(rows);
+    for row in &parsed {
+        let mut ids = Vec::with_capacity(row.len());
+        for parts in row {
+            fn intern<'p>(list: &'p [String], index: &mut FxHashMap<&'p str, u32>, tokens: &mut Vec<&'p str>) -> Vec<u32> {
+                list.iter()
+                    .map(|t| {
+                        let next = tokens.len() as u32;
+                        *index.entry(t.as_str()).or_insert_with(|| {
+                            tokens.push(t.as_str());
+                            next
+                        })
+                    })
+                    .collect()
+            }
+            ids.push(PartIds {
+                given: intern(&parts.given, &mut index, &mut tokens),
+                patronymic: intern(&parts.patronymic, &mut index, &mut tokens),
+                family: intern(&parts.family, &mut index, &mut tokens),
+            });
+        }
+        readings.push(ids);
+    }
+    let variants = listlink_names::variants::bundled();
+    let forms: Vec<NameForms> = tokens.par_iter().map(|t| listlink_names::analyse(t, variants)).collect();
+    let mut frequency = [vec![0.0; forms.len()], vec![0.0; forms.len()], vec![0.0; forms.len()]];
+    for part in [NamePart::Given, NamePart::Patronymic, NamePart::Family] {
+        let counts = &mut frequency[part_index(part)];
+        let mut present = 0usize;
+        for row in &readings {
+            if let Some(&first) = row.first().and_then(|r| r.part(part).first()) {
+                counts[first as usize] += 1.0;
+                present += 1;
+            }
+        }
+        counts.iter_mut().for_each(|c| *c /= present.max(1) as f64);
+    }
+    Some(PersonFeature { forms, readings, frequency })
 }
 
 impl Features {
@@ -343,7 +466,9 @@ pub fn prepare(
             }
         })
         .collect();
+    let person = person_feature(tables, settings);
     Features {
+        person,
         link_type,
         source,
         source_names,

@@ -5,6 +5,7 @@
 use crate::compare::{Comparator, Pattern, level_of};
 use crate::model::Model;
 use crate::prepare::{Features, FieldFeature};
+use crate::settings::NamePart;
 
 /// Weight ↔ probability.
 pub fn probability(weight: f64) -> f64 {
@@ -26,7 +27,14 @@ pub struct Scorer {
     pub level_weights: Vec<Vec<f64>>,
     /// Per comparison where a term-frequency adjustment applies: (field, exact level, u of the
     /// exact level, the smallest share a value can have).
-    tf: Vec<Option<(usize, u8, f64, f64)>>,
+    tf: Vec<Option<(TfSource, u8, f64, f64)>>,
+}
+
+/// Where a comparison's value shares come from.
+#[derive(Debug, Clone, Copy)]
+enum TfSource {
+    Text(usize),
+    Person(NamePart),
 }
 
 /// One comparison's part of a pair's weight.
@@ -47,17 +55,16 @@ impl Scorer {
             .zip(&model.comparisons)
             .map(|(c, m)| {
                 let level = c.tf_level?;
-                let FieldFeature::Text(t) = &f.fields[c.field] else {
-                    return None;
-                };
                 // A value's share is at least one record's worth.
-                let present = t.codes.iter().filter(|code| **code != 0).count().max(1);
-                Some((
-                    c.field,
-                    level,
-                    m.levels[level as usize].u,
-                    1.0 / present as f64,
-                ))
+                let (source, present) = match (c.person_part, &f.fields[c.field], &f.person) {
+                    (Some(part), _, Some(person)) => {
+                        let present = person.readings.iter().filter(|r| r.first().is_some_and(|r| !r.part(part).is_empty())).count();
+                        (TfSource::Person(part), present)
+                    }
+                    (None, FieldFeature::Text(t), _) => (TfSource::Text(c.field), t.codes.iter().filter(|code| **code != 0).count()),
+                    _ => return None,
+                };
+                Some((source, level, m.levels[level as usize].u, 1.0 / present.max(1) as f64))
             })
             .collect();
         Scorer {
@@ -69,12 +76,21 @@ impl Scorer {
 
     fn tf_adjustment(&self, f: &Features, c: usize, level: u8, a: usize) -> f64 {
         match self.tf[c] {
-            Some((field, exact, u_exact, floor)) if level == exact => {
-                let FieldFeature::Text(t) = &f.fields[field] else {
-                    return 0.0;
+            Some((source, exact, u_exact, floor)) if level == exact => {
+                let share = match source {
+                    TfSource::Text(field) => {
+                        let FieldFeature::Text(t) = &f.fields[field] else { return 0.0 };
+                        t.frequency[t.codes[a] as usize]
+                    }
+                    TfSource::Person(part) => {
+                        let Some(person) = &f.person else { return 0.0 };
+                        match person.readings[a].first().and_then(|r| r.part(part).first()) {
+                            Some(&token) => person.share(part, token),
+                            None => return 0.0,
+                        }
+                    }
                 };
-                let tf = t.frequency[t.codes[a] as usize].max(floor);
-                (u_exact / tf).log2()
+                (u_exact / share.max(floor)).log2()
             }
             _ => 0.0,
         }
@@ -113,14 +129,19 @@ impl Scorer {
 
 /// A plain-text explanation of a pair's weight: the comparison, its level, its part, strongest
 /// evidence first, e.g. `family_name: exact (+9.1, of which +2.3 for a rare value)`.
-pub fn explain(comparator: &Comparator, parts: &[Part]) -> String {
+/// `rules` (from [`Comparator::describe`]) name what matched, e.g. `ICAO: Evgenii ~ Евгений`.
+pub fn explain(comparator: &Comparator, parts: &[Part], rules: &[Option<String>]) -> String {
     let mut items: Vec<(f64, String)> = comparator
         .comparisons
         .iter()
         .zip(parts)
-        .map(|(c, p)| {
+        .zip(rules.iter().chain(std::iter::repeat(&None)))
+        .map(|((c, p), rule)| {
             let total = p.weight + p.tf_adjustment;
-            let label = &c.labels[p.level as usize];
+            let label = match rule {
+                Some(rule) if p.level != 0 => format!("{} [{rule}]", c.labels[p.level as usize]),
+                _ => c.labels[p.level as usize].clone(),
+            };
             let text = if p.level == 0 {
                 format!("{}: missing (0)", c.name)
             } else if p.tf_adjustment != 0.0 {

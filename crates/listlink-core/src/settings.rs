@@ -52,7 +52,25 @@ pub enum Method {
     Date,
     /// same set / sets overlap / disjoint.
     SetOverlap,
+    /// One part of a person's name (`part`), aligned across scripts and name orders: exact /
+    /// equal after transliteration / variant / same consonant skeleton / similar / close / else.
+    /// Reads the person's whole name from the fields named `given_name`, `family_name`,
+    /// `patronymic` and `full_name`.
+    PersonName,
 }
+
+/// The part of a person's name a `person_name` comparison looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NamePart {
+    Given,
+    Family,
+    /// Patronymic, father's names, middle names: neutral when one side has none.
+    Patronymic,
+}
+
+/// The settings fields a person's name is read from, by part.
+pub const PERSON_FIELDS: [&str; 4] = ["given_name", "family_name", "patronymic", "full_name"];
 
 /// One comparison: a method applied to a field, with its parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +92,9 @@ pub struct Comparison {
     /// Adjust the exact level by how common the value is.
     #[serde(default)]
     pub term_frequency: bool,
+    /// PersonName: which part of the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<NamePart>,
 }
 
 impl Comparison {
@@ -87,6 +108,7 @@ impl Comparison {
             swap_with: None,
             age_field: None,
             term_frequency: false,
+            part: None,
         }
     }
 }
@@ -297,6 +319,7 @@ impl Settings {
                         }
                         Method::Date => matches!(f.kind, FieldKind::Date | FieldKind::Age),
                         Method::SetOverlap => f.kind == FieldKind::Set,
+                        Method::PersonName => f.kind == FieldKind::Name && PERSON_FIELDS.contains(&f.name.as_str()),
                     };
                     if !fits {
                         problem(
@@ -328,7 +351,13 @@ impl Settings {
                         );
                     }
                 }
+                Method::PersonName if c.part.is_none() => {
+                    problem(key("part"), "a person_name comparison needs part = \"given\", \"family\" or \"patronymic\"".into());
+                }
                 _ => {}
+            }
+            if c.part.is_some() && c.method != Method::PersonName {
+                problem(key("part"), "only a person_name comparison takes a part".into());
             }
             let levels = crate::compare::level_count(c);
             if levels > crate::compare::MAX_LEVELS {
@@ -568,21 +597,22 @@ pub fn infer(headers: &[&[String]]) -> Result<(Settings, Vec<InferredColumn>)> {
     }
     let has = |name: &str| fields.iter().any(|f| f.name == name);
     let mut comparisons = Vec::new();
-    let name_comparison = |name: &str, swap: Option<&str>| Comparison {
-        thresholds: vec![0.94, 0.88, 0.80],
-        swap_with: swap.filter(|s| has(s)).map(Into::into),
-        term_frequency: true,
-        ..Comparison::plain(name, Method::JaroWinkler)
-    };
-    if has("given_name") {
-        comparisons.push(name_comparison("given_name", Some("family_name")));
-    }
-    if has("family_name") {
-        comparisons.push(name_comparison("family_name", Some("given_name")));
-    }
-    for name in ["full_name", "patronymic"] {
-        if has(name) {
-            comparisons.push(name_comparison(name, None));
+    // One comparison per part of the person's name, read from whichever name fields a list has
+    // (a list with only full names is compared with one with given and family names).
+    let any_name = PERSON_FIELDS.iter().any(|n| has(n));
+    if any_name {
+        let field = *PERSON_FIELDS.iter().find(|n| has(n)).expect("a name field");
+        for (name, part) in [("given_name", NamePart::Given), ("family_name", NamePart::Family), ("patronymic", NamePart::Patronymic)] {
+            if part == NamePart::Patronymic && !has("patronymic") && !has("full_name") {
+                continue;
+            }
+            comparisons.push(Comparison {
+                name: name.into(),
+                field: field.into(),
+                term_frequency: part != NamePart::Patronymic,
+                part: Some(part),
+                ..Comparison::plain(name, Method::PersonName)
+            });
         }
     }
     if has("date_of_birth") {
@@ -643,28 +673,29 @@ pub fn infer(headers: &[&[String]]) -> Result<(Settings, Vec<InferredColumn>)> {
 fn infer_rules(fields: &[Field]) -> Vec<String> {
     let has = |name: &str| fields.iter().any(|f| f.name == name);
     let mut rules = Vec::new();
-    let given = has("given_name");
-    let family = has("family_name");
+    // Name parts come from given/family columns or a parsed full name alike.
+    let names = PERSON_FIELDS.iter().any(|n| has(n));
+    let (given, family) = (names, names);
     let dob = has("date_of_birth");
-    if given && family {
+    if names {
         rules.push("sorted_names(given_name, family_name)".to_string());
         rules.push("metaphone(given_name) & metaphone(family_name)".into());
         // One name exact, the other only roughly: typos in one of them.
         rules.push("family_name & initial(given_name)".into());
         rules.push("given_name & prefix3(family_name)".into());
-    }
-    if has("full_name") {
-        rules.push("sorted_names(full_name)".into());
-        rules.push("metaphone(full_name)".into());
+        // Across scripts: consonant skeletons.
+        rules.push("skeleton(given_name) & skeleton(family_name)".into());
     }
     if dob {
         rules.push("date_of_birth".into());
-        if family {
+        if names {
             rules.push("soundex(family_name) & year(date_of_birth)".into());
-        }
-        if given {
             rules.push("soundex(given_name) & year(date_of_birth)".into());
+            rules.push("skeleton(family_name) & year(date_of_birth)".into());
         }
+    }
+    if names {
+        rules.push("skeleton(family_name)".into());
     }
     if has("national_id") {
         rules.push("national_id".into());

@@ -1,0 +1,193 @@
+//! Name structure: a full name split into given names, patronymic or father's names, and family
+//! names, from cues in the writing — a comma (`Ivanov, Petr`), a family name in capitals
+//! (`IVANOV Petr`), a Russian patronymic's ending, Arabic `bin`/`ibn` chains — and compounds
+//! glued (`Abd Allah` → `abdallah`, `عبد الله` → `عبدالله`).
+
+use crate::normalize::{fold, tokens};
+
+/// The parts of a person's name, as folded tokens.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameParts {
+    pub given: Vec<String>,
+    /// Patronymic, father's and grandfather's names, and middle names: compared when both sides
+    /// have them, neutral when one side lacks them.
+    pub patronymic: Vec<String>,
+    pub family: Vec<String>,
+}
+
+impl NameParts {
+    pub fn is_empty(&self) -> bool {
+        self.given.is_empty() && self.patronymic.is_empty() && self.family.is_empty()
+    }
+}
+
+/// Whether a folded token reads as a Russian, Ukrainian or Belarusian patronymic.
+pub fn is_patronymic(token: &str) -> bool {
+    const ENDINGS: [&str; 14] = [
+        "ович", "евич", "ьич", "овна", "евна", "ична", "инична", "ovich", "evich", "ovitch", "evitch", "ovna", "evna", "ichna",
+    ];
+    token.chars().count() > 5 && ENDINGS.iter().any(|e| token.ends_with(e))
+}
+
+/// Words that join the next token into one name part.
+fn is_compound_head(token: &str) -> bool {
+    matches!(token, "abd" | "abdel" | "abdul" | "abdal" | "abu" | "abou" | "abo" | "عبد" | "أبو" | "ابو" | "אבו")
+}
+
+/// Words that link a given name to a father's name.
+fn is_nasab(token: &str) -> bool {
+    matches!(token, "bin" | "ibn" | "bint" | "ben" | "bat" | "بن" | "ابن" | "بنت" | "בן" | "בת")
+}
+
+/// Folds and tokenises a name, gluing compounds (`abd` + `allah`, `al` + `hassan`).
+pub fn name_tokens(raw: &str) -> Vec<String> {
+    let folded = fold(raw).replace('-', " ");
+    let mut out: Vec<String> = Vec::new();
+    let mut glue_next = false;
+    for t in tokens(&folded) {
+        if glue_next {
+            if let Some(last) = out.last_mut() {
+                last.push_str(t);
+                glue_next = false;
+                continue;
+            }
+        }
+        glue_next = is_compound_head(t) || matches!(t, "al" | "el" | "ال");
+        out.push(t.to_string());
+    }
+    out
+}
+
+/// Splits a full name. Without cues, the first token is the given name and the last the family
+/// name (the usual order of Latin, Hebrew and Cyrillic lists alike).
+pub fn parse_full_name(raw: &str) -> NameParts {
+    // "Family, Given Patronymic"
+    if let Some((family, rest)) = raw.split_once(',') {
+        let family = name_tokens(family);
+        let rest = name_tokens(rest);
+        if !family.is_empty() && !rest.is_empty() {
+            let (given, patronymic) = split_given(&rest);
+            return NameParts { given, patronymic, family };
+        }
+    }
+    let raw_tokens: Vec<&str> = raw.split_whitespace().collect();
+    let tokens = name_tokens(raw);
+    if tokens.is_empty() {
+        return NameParts::default();
+    }
+    if tokens.len() == 1 {
+        return NameParts { given: Vec::new(), patronymic: Vec::new(), family: tokens };
+    }
+    // Arabic nasab: X bin Y [bin Z] [family]
+    if let Some(pos) = tokens.iter().position(|t| is_nasab(t)) {
+        if pos >= 1 {
+            let given = tokens[..pos].to_vec();
+            let rest: Vec<String> = tokens[pos..].iter().filter(|t| !is_nasab(t)).cloned().collect();
+            let (patronymic, family) = match rest.last() {
+                Some(last) if rest.len() >= 2 && (last.starts_with("al") || last.starts_with("el") || last.starts_with("ال")) => {
+                    (rest[..rest.len() - 1].to_vec(), vec![last.clone()])
+                }
+                _ => (rest, Vec::new()),
+            };
+            return NameParts { given, patronymic, family };
+        }
+    }
+    // Family name in capitals among other words: "IVANOV Petr Sergeevich".
+    let is_caps = |t: &str| t.chars().count() > 1 && t.chars().any(char::is_alphabetic) && t.chars().all(|c| !c.is_lowercase());
+    let caps: Vec<usize> = (0..raw_tokens.len()).filter(|&i| is_caps(raw_tokens[i])).collect();
+    if caps.len() == 1 && raw_tokens.len() == tokens.len() && raw_tokens.iter().any(|t| !is_caps(t)) {
+        let family = vec![tokens[caps[0]].clone()];
+        let rest: Vec<String> = tokens.iter().enumerate().filter(|(i, _)| *i != caps[0]).map(|(_, t)| t.clone()).collect();
+        let (given, patronymic) = split_given(&rest);
+        return NameParts { given, patronymic, family };
+    }
+    // Russian order by the patronymic's place.
+    let n = tokens.len();
+    if n >= 3 && is_patronymic(&tokens[n - 1]) {
+        // Family Given Patronymic
+        return NameParts { given: tokens[1..n - 1].to_vec(), patronymic: vec![tokens[n - 1].clone()], family: vec![tokens[0].clone()] };
+    }
+    let family = vec![tokens[n - 1].clone()];
+    let (given, patronymic) = split_given(&tokens[..n - 1]);
+    NameParts { given, patronymic, family }
+}
+
+/// The first token is the given name; the others patronymic or middle names.
+fn split_given(tokens: &[String]) -> (Vec<String>, Vec<String>) {
+    match tokens.split_first() {
+        Some((first, rest)) => (vec![first.clone()], rest.to_vec()),
+        None => (Vec::new(), Vec::new()),
+    }
+}
+
+/// Name parts from whichever columns a record has: given, family and patronymic columns when
+/// present (a given-name cell holding "Evgenii Semenovich" yields the patronymic too), else the
+/// full name parsed.
+pub fn from_columns(given: &str, family: &str, patronymic: &str, full: &str) -> NameParts {
+    if given.trim().is_empty() && family.trim().is_empty() {
+        let mut parts = parse_full_name(full);
+        parts.patronymic.extend(name_tokens(patronymic));
+        return parts;
+    }
+    let mut given_tokens = name_tokens(given);
+    let mut patronymic_tokens = name_tokens(patronymic);
+    if given_tokens.len() > 1 {
+        let extra = given_tokens.split_off(1);
+        patronymic_tokens.extend(extra);
+    }
+    NameParts { given: given_tokens, patronymic: patronymic_tokens, family: name_tokens(family) }
+}
+
+/// The masculine form of a Slavic feminine surname (`ivanova` → `ivanov`, `ивановa` → `иванов`,
+/// `tolstaya` → `tolstoi`), if it is one.
+pub fn masculine_surname(token: &str) -> Option<String> {
+    for (fem, masc) in [
+        ("ova", "ov"), ("eva", "ev"), ("ina", "in"), ("skaya", "skii"), ("skaia", "skii"), ("ская", "ский"),
+        ("ова", "ов"), ("ева", "ев"), ("ёва", "ёв"), ("ина", "ин"), ("yna", "yn"), ("ына", "ын"),
+    ] {
+        if let Some(stem) = token.strip_suffix(fem) {
+            if stem.chars().count() >= 2 {
+                return Some(format!("{stem}{masc}"));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(given: &[&str], patronymic: &[&str], family: &[&str]) -> NameParts {
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect();
+        NameParts { given: v(given), patronymic: v(patronymic), family: v(family) }
+    }
+
+    #[test]
+    fn parses_name_orders() {
+        assert_eq!(parse_full_name("Евгений Семёнович Шуляпов"), p(&["евгений"], &["семёнович"], &["шуляпов"]));
+        assert_eq!(parse_full_name("Шуляпов Евгений Семёнович"), p(&["евгений"], &["семёнович"], &["шуляпов"]));
+        assert_eq!(parse_full_name("SHULYAPOV, Yevgeny"), p(&["yevgeny"], &[], &["shulyapov"]));
+        assert_eq!(parse_full_name("IVANOV Petr"), p(&["petr"], &[], &["ivanov"]));
+        assert_eq!(parse_full_name("יבגני שוליאפוב"), p(&["יבגני"], &[], &["שוליאפוב"]));
+        assert_eq!(parse_full_name("Ahmad bin Khalid bin Saleh Al-Hashimi"), p(&["ahmad"], &["khalid", "saleh"], &["alhashimi"]));
+        assert_eq!(parse_full_name("Abd Allah Haddad"), p(&["abdallah"], &[], &["haddad"]));
+        assert_eq!(parse_full_name("عبد الله حداد"), p(&["عبدالله"], &[], &["حداد"]));
+        assert_eq!(parse_full_name("Smith"), p(&[], &[], &["smith"]));
+        assert_eq!(parse_full_name(""), NameParts::default());
+    }
+
+    #[test]
+    fn columns_win_over_parsing() {
+        assert_eq!(from_columns("Evgenii Semenovich", "Shuliapov", "", ""), p(&["evgenii"], &["semenovich"], &["shuliapov"]));
+        assert_eq!(from_columns("", "", "", "Anna Ivanova"), p(&["anna"], &[], &["ivanova"]));
+    }
+
+    #[test]
+    fn feminine_surnames() {
+        assert_eq!(masculine_surname("ivanova").as_deref(), Some("ivanov"));
+        assert_eq!(masculine_surname("иванова").as_deref(), Some("иванов"));
+        assert_eq!(masculine_surname("petrov"), None);
+        assert!(is_patronymic("семёнович") && is_patronymic("sergeevna") && !is_patronymic("ivanov"));
+    }
+}

@@ -1,0 +1,367 @@
+//! Transliteration of a name token to Latin by named standards, from the data tables in
+//! `data/translit/` (each cites its sources at the top). A token yields the *set* of its plausible
+//! Latin renderings, each labelled with the standard that produced it.
+//!
+//! - Cyrillic (Russian, Ukrainian, Belarusian): ICAO Doc 9303, BGN/PCGN, ISO 9, German and French
+//!   practice, with the context rules the standards give (word-initial, after a vowel).
+//! - Hebrew and Arabic are abjads: vowels are mostly unwritten, so a token is kept as a sequence of
+//!   letters, each with its alternative renderings ([`AbjadWord`]); a few plausible renderings are
+//!   spelled out, and [`abjad_cost`] aligns the letters against a Latin string with free vowels.
+//! - Any other script: a generic per-character rendering (`any_ascii`).
+
+use crate::script::Script;
+use crate::tables::Table;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// The standard a rendering follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Standard {
+    /// The token was already in Latin script.
+    AsWritten,
+    Icao,
+    BgnPcgn,
+    Iso9,
+    German,
+    French,
+    /// A reading of Hebrew letters (common Israeli romanisation).
+    Hebrew,
+    /// A reading of Arabic letters (common English practice).
+    Arabic,
+    /// A per-character fallback for other scripts.
+    Generic,
+}
+
+impl Standard {
+    pub fn label(self) -> &'static str {
+        match self {
+            Standard::AsWritten => "as written",
+            Standard::Icao => "ICAO",
+            Standard::BgnPcgn => "BGN/PCGN",
+            Standard::Iso9 => "ISO 9",
+            Standard::German => "German",
+            Standard::French => "French",
+            Standard::Hebrew => "Hebrew",
+            Standard::Arabic => "Arabic",
+            Standard::Generic => "generic",
+        }
+    }
+
+    fn from_table(name: &str) -> Option<Standard> {
+        Some(match name {
+            "icao" => Standard::Icao,
+            "bgn_pcgn" => Standard::BgnPcgn,
+            "iso9" => Standard::Iso9,
+            "german" => Standard::German,
+            "french" => Standard::French,
+            _ => return None,
+        })
+    }
+}
+
+/// The Cyrillic standards, in the order renderings are listed.
+pub const CYRILLIC_STANDARDS: [Standard; 5] =
+    [Standard::Icao, Standard::BgnPcgn, Standard::Iso9, Standard::German, Standard::French];
+
+/// One Latin rendering of a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendering {
+    pub standard: Standard,
+    /// As the standard writes it (ISO 9 keeps its diacritics), lowercase.
+    pub display: String,
+    /// ASCII key: lowercase `a`–`z` only.
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Lang {
+    Ru,
+    Uk,
+    Be,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Context {
+    Any,
+    Initial,
+    AfterVowel,
+    AfterConsonant,
+}
+
+type CyrillicRules = HashMap<(Lang, char, Standard), Vec<(Context, String)>>;
+
+fn cyrillic_rules() -> &'static CyrillicRules {
+    static RULES: OnceLock<CyrillicRules> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let t = Table::parse("cyrillic.tsv", include_str!("../data/translit/cyrillic.tsv"));
+        let (lang, letter, context, standard, latin) =
+            (t.col("lang"), t.col("letter"), t.col("context"), t.col("standard"), t.col("latin"));
+        let mut rules: CyrillicRules = HashMap::new();
+        for row in &t.rows {
+            let lang = match row[lang].as_str() {
+                "ru" => Lang::Ru,
+                "uk" => Lang::Uk,
+                "be" => Lang::Be,
+                other => panic!("cyrillic.tsv: unknown lang `{other}`"),
+            };
+            let mut chars = row[letter].chars();
+            let (Some(c), None) = (chars.next(), chars.next()) else { panic!("cyrillic.tsv: letter `{}`", row[letter]) };
+            let context = match row[context].as_str() {
+                "any" => Context::Any,
+                "initial" => Context::Initial,
+                "after_vowel" => Context::AfterVowel,
+                "after_consonant" => Context::AfterConsonant,
+                other => panic!("cyrillic.tsv: unknown context `{other}`"),
+            };
+            let Some(standard) = Standard::from_table(&row[standard]) else {
+                panic!("cyrillic.tsv: unknown standard `{}`", row[standard])
+            };
+            let latin = row[latin].trim_matches('"').to_string();
+            rules.entry((lang, c, standard)).or_default().push((context, latin));
+        }
+        rules
+    })
+}
+
+fn is_cyrillic_vowel(c: char) -> bool {
+    "аеёиоуыэюяієїў".contains(c)
+}
+
+fn cyrillic_lang(word: &str) -> Lang {
+    if word.contains(['ў']) || (word.contains('і') && word.contains('ы')) {
+        Lang::Be
+    } else if word.contains(['ї', 'є', 'ґ']) || word.contains('і') {
+        Lang::Uk
+    } else {
+        Lang::Ru
+    }
+}
+
+/// A Cyrillic token under one standard (lowercase, as the standard writes it).
+pub fn cyrillic_to_latin(word: &str, standard: Standard) -> String {
+    let rules = cyrillic_rules();
+    let lang = cyrillic_lang(word);
+    let mut out = String::with_capacity(word.len() * 2);
+    let mut prev: Option<char> = None;
+    for c in word.chars() {
+        let context = match prev {
+            None => Context::Initial,
+            Some(p) if is_cyrillic_vowel(p) || p == 'ъ' || p == 'ь' => Context::AfterVowel,
+            Some(p) if Script::of(p) == Some(Script::Cyrillic) => Context::AfterConsonant,
+            Some(_) => Context::Initial,
+        };
+        let options = rules.get(&(lang, c, standard)).or_else(|| rules.get(&(Lang::Ru, c, standard)));
+        match options {
+            Some(options) => {
+                let pick = options.iter().find(|(ctx, _)| *ctx == context).or_else(|| options.iter().find(|(ctx, _)| *ctx == Context::Any));
+                if let Some((_, latin)) = pick {
+                    out.push_str(latin);
+                }
+            }
+            None => out.push_str(&any_ascii::any_ascii_char(c).to_lowercase()),
+        }
+        prev = Some(c);
+    }
+    out
+}
+
+/// An ASCII key of a Latin rendering: diacritics folded, only `a`–`z` kept.
+pub fn ascii_key(latin: &str) -> String {
+    any_ascii::any_ascii(latin).to_lowercase().chars().filter(|c| c.is_ascii_lowercase()).collect()
+}
+
+/// A Hebrew or Arabic token as letters, each with its alternative Latin renderings (most common
+/// first; the empty string where the letter may be silent or a vowel carrier).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbjadWord {
+    pub script: Script,
+    pub letters: Vec<Vec<String>>,
+    /// The letters as written (one string per letter, geresh included), for explanations.
+    pub written: Vec<String>,
+}
+
+#[derive(Debug)]
+struct AbjadTable {
+    /// letter (with geresh where it has one) → per position: renderings.
+    units: HashMap<String, Vec<(Position, Vec<String>)>>,
+    longest: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Position {
+    Any,
+    Initial,
+    Medial,
+    Final,
+}
+
+fn abjad_table(script: Script) -> &'static AbjadTable {
+    static HEBREW: OnceLock<AbjadTable> = OnceLock::new();
+    static ARABIC: OnceLock<AbjadTable> = OnceLock::new();
+    let (cell, name, text) = match script {
+        Script::Hebrew => (&HEBREW, "hebrew.tsv", include_str!("../data/translit/hebrew.tsv")),
+        _ => (&ARABIC, "arabic.tsv", include_str!("../data/translit/arabic.tsv")),
+    };
+    cell.get_or_init(|| {
+        let t = Table::parse(name, text);
+        let (letter, position, renderings) = (t.col("letter"), t.col("position"), t.col("renderings"));
+        let mut units: HashMap<String, Vec<(Position, Vec<String>)>> = HashMap::new();
+        let mut longest = 1;
+        for row in &t.rows {
+            let unit = normalize_geresh(&row[letter]);
+            let position = match row[position].as_str() {
+                "any" | "" => Position::Any,
+                "initial" => Position::Initial,
+                "medial" => Position::Medial,
+                "final" => Position::Final,
+                other => panic!("{name}: unknown position `{other}`"),
+            };
+            let alternatives: Vec<String> = row[renderings].split('|').map(|r| r.trim().to_lowercase()).collect();
+            longest = longest.max(unit.chars().count());
+            units.entry(unit).or_default().push((position, alternatives));
+        }
+        AbjadTable { units, longest }
+    })
+}
+
+/// Apostrophes typed for a geresh become the geresh itself.
+fn normalize_geresh(s: &str) -> String {
+    s.replace(['\'', '\u{2019}', '`'], "\u{05F3}")
+}
+
+/// Splits a Hebrew or Arabic token into letters with their renderings; `None` for other scripts.
+pub fn abjad_word(token: &str) -> Option<AbjadWord> {
+    let script = crate::script::dominant_script(token)?;
+    if !matches!(script, Script::Hebrew | Script::Arabic) {
+        return None;
+    }
+    let table = abjad_table(script);
+    let chars: Vec<char> = normalize_geresh(token).chars().filter(|c| Script::of(*c) == Some(script) || *c == '\u{05F3}').collect();
+    let mut letters = Vec::new();
+    let mut written = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let mut matched = false;
+        for len in (1..=table.longest.min(chars.len() - i)).rev() {
+            let unit: String = chars[i..i + len].iter().collect();
+            if let Some(options) = table.units.get(&unit) {
+                let position = if i == 0 {
+                    Position::Initial
+                } else if i + len == chars.len() {
+                    Position::Final
+                } else {
+                    Position::Medial
+                };
+                let pick = options.iter().find(|(p, _)| *p == position).or_else(|| options.iter().find(|(p, _)| *p == Position::Any)).or(options.first());
+                if let Some((_, alternatives)) = pick {
+                    letters.push(alternatives.clone());
+                    written.push(unit);
+                }
+                i += len;
+                matched = true;
+                break;
+            }
+        }
+        if !matched {
+            // A sign the table does not know (a stray geresh, punctuation): skipped.
+            i += 1;
+        }
+    }
+    if letters.is_empty() {
+        return None;
+    }
+    Some(AbjadWord { script, letters, written })
+}
+
+impl AbjadWord {
+    /// A few plausible renderings: the most common reading of every letter, then each letter's
+    /// second reading in turn. Deterministic, at most `limit`.
+    pub fn renderings(&self, limit: usize) -> Vec<String> {
+        let first: Vec<&str> = self.letters.iter().map(|l| l[0].as_str()).collect();
+        let mut out = vec![first.concat()];
+        for (i, l) in self.letters.iter().enumerate() {
+            if out.len() >= limit {
+                break;
+            }
+            if let Some(second) = l.get(1) {
+                let mut v = first.clone();
+                v[i] = second;
+                let s = v.concat();
+                if !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+        }
+        out.retain(|s| !s.is_empty());
+        out
+    }
+}
+
+/// The cost of reading `latin` (an ASCII key) as the abjad letters: each letter is rendered by
+/// one of its alternatives at no cost; a Latin vowel (a e i o u y) left over costs nothing (the
+/// vowel was unwritten); any other leftover character, letter left out or substitution costs 1.
+/// 0 means `latin` is a faithful reading of the letters.
+pub fn abjad_cost(word: &AbjadWord, latin: &str) -> u32 {
+    let l = latin.as_bytes();
+    let n = word.letters.len();
+    const INF: u32 = u32::MAX / 2;
+    // cost[k][j]: k letters read, j Latin bytes consumed.
+    let mut cost = vec![vec![INF; l.len() + 1]; n + 1];
+    cost[0][0] = 0;
+    for k in 0..=n {
+        for j in 0..=l.len() {
+            let c = cost[k][j];
+            if c >= INF {
+                continue;
+            }
+            if j < l.len() {
+                let skip = if b"aeiouy".contains(&l[j]) { 0 } else { 1 };
+                cost[k][j + 1] = cost[k][j + 1].min(c + skip);
+            }
+            if k < n {
+                for alt in &word.letters[k] {
+                    let a = alt.as_bytes();
+                    if l[j..].starts_with(a) {
+                        cost[k + 1][j + a.len()] = cost[k + 1][j + a.len()].min(c);
+                    }
+                }
+                // letter left out, or read as another single character
+                cost[k + 1][j] = cost[k + 1][j].min(c + 1);
+                if j < l.len() {
+                    cost[k + 1][j + 1] = cost[k + 1][j + 1].min(c + 1);
+                }
+            }
+        }
+    }
+    cost[n][l.len()]
+}
+
+/// All plausible renderings of a folded token, deduplicated by key, in a fixed order.
+pub fn renderings(token: &str) -> Vec<Rendering> {
+    let mut out: Vec<Rendering> = Vec::new();
+    let mut push = |standard: Standard, display: String| {
+        let key = ascii_key(&display);
+        if !key.is_empty() && !out.iter().any(|r| r.key == key) {
+            out.push(Rendering { standard, display, key });
+        }
+    };
+    match crate::script::dominant_script(token) {
+        None => {}
+        Some(Script::Latin) => push(Standard::AsWritten, token.to_string()),
+        Some(Script::Cyrillic) => {
+            for standard in CYRILLIC_STANDARDS {
+                push(standard, cyrillic_to_latin(token, standard));
+            }
+        }
+        Some(script @ (Script::Hebrew | Script::Arabic)) => {
+            let standard = if script == Script::Hebrew { Standard::Hebrew } else { Standard::Arabic };
+            if let Some(w) = abjad_word(token) {
+                for r in w.renderings(6) {
+                    push(standard, r);
+                }
+            }
+        }
+        Some(_) => push(Standard::Generic, any_ascii::any_ascii(token)),
+    }
+    out
+}
