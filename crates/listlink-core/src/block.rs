@@ -20,7 +20,8 @@ pub enum KeyFunc {
     Prefix3,
     /// The name tokens of all the given fields, sorted: catches given/family swaps.
     SortedNames,
-    /// The consonant skeleton of each name token: meets across scripts.
+    /// The consonant skeleton of each name token: meets across scripts. With two parts
+    /// (`skeleton(given_name, family_name)`), the two skeletons sorted: meets across name orders.
     Skeleton,
 }
 
@@ -98,7 +99,7 @@ pub fn parse_rule(text: &str, settings: &Settings) -> Result<Rule, String> {
         if sources.is_empty() {
             return Err(format!("`{raw}` names no field"));
         }
-        if func != KeyFunc::SortedNames && sources.len() != 1 {
+        if !matches!(func, KeyFunc::SortedNames | KeyFunc::Skeleton) && sources.len() != 1 {
             return Err(format!("`{raw}` takes one field"));
         }
         if func == KeyFunc::Skeleton && !matches!(sources[0], Source::Person(_)) {
@@ -234,6 +235,18 @@ fn person_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
         }
     };
     for reading in &person.readings[row] {
+        if part.func == KeyFunc::Skeleton && part.sources.len() == 2 {
+            // Sorted skeletons of the first token of each part, every reading combination.
+            let first = |source: Source| ids(reading, source).first().map(|&id| &person.forms[id as usize].skeletons);
+            let (Some(x), Some(y)) = (first(part.sources[0]), first(part.sources[1])) else { continue };
+            for sx in x.iter().filter(|s| !s.is_empty()) {
+                for sy in y.iter().filter(|s| !s.is_empty()) {
+                    let pair = if sx <= sy { (sx, sy) } else { (sy, sx) };
+                    out.push(hash_of((KeyFunc::Skeleton as u8, pair)));
+                }
+            }
+            continue;
+        }
         if part.func == KeyFunc::SortedNames {
             let mut keys: Vec<&str> = Vec::new();
             for &source in &part.sources {
@@ -254,8 +267,8 @@ fn person_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
         for id in ids(reading, part.sources[0]) {
             let forms = &person.forms[id as usize];
             if part.func == KeyFunc::Skeleton {
-                if forms.skeleton.chars().count() >= 2 {
-                    out.push(hash_of((KeyFunc::Skeleton as u8, &forms.skeleton)));
+                for sk in forms.skeletons.iter().filter(|s| s.chars().count() >= 2) {
+                    out.push(hash_of((KeyFunc::Skeleton as u8, sk)));
                 }
                 continue;
             }

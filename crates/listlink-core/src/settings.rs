@@ -684,7 +684,7 @@ fn infer_rules(fields: &[Field]) -> Vec<String> {
         rules.push("family_name & initial(given_name)".into());
         rules.push("given_name & prefix3(family_name)".into());
         // Across scripts: consonant skeletons.
-        rules.push("skeleton(given_name) & skeleton(family_name)".into());
+        rules.push("skeleton(given_name, family_name)".into());
     }
     if dob {
         rules.push("date_of_birth".into());

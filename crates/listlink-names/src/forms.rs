@@ -15,7 +15,8 @@ pub struct NameForms {
     pub renderings: Vec<Rendering>,
     /// Hebrew or Arabic letters with their readings.
     pub abjad: Option<AbjadWord>,
-    pub skeleton: String,
+    /// Consonant skeletons, the primary reading first.
+    pub skeletons: Vec<String>,
     /// Variant groups (sorted).
     pub groups: Vec<u32>,
     /// The masculine form's rendering keys, when the token is a feminine Slavic surname.
@@ -44,12 +45,18 @@ pub fn analyse(token: &str, variants: &Variants) -> NameForms {
     let renderings = renderings(token);
     let abjad = abjad_word(token);
     let keys: Vec<&str> = renderings.iter().map(|r| r.key.as_str()).collect();
-    let groups = variants.groups_of(token, &keys);
+    let skeletons = crate::skeleton::skeletons(token);
+    let mut groups = variants.groups_of(token, &keys);
+    if let Some(w) = &abjad {
+        groups.extend(variants.groups_of_abjad(w, &skeletons));
+        groups.sort_unstable();
+        groups.dedup();
+    }
     let masculine = match crate::parts::masculine_surname(token) {
         Some(m) => crate::translit::renderings(&m).into_iter().map(|r| r.key).collect(),
         None => Vec::new(),
     };
-    NameForms { written: token.to_string(), script, skeleton: crate::skeleton::skeleton(token), renderings, abjad, groups, masculine }
+    NameForms { written: token.to_string(), script, skeletons, renderings, abjad, groups, masculine }
 }
 
 fn title(s: &str) -> String {
@@ -104,8 +111,8 @@ pub fn compare(a: &NameForms, b: &NameForms, variants: Option<&Variants>, explai
     if masculine_match(a, b) || masculine_match(b, a) {
         return (TokenLevel::Variant, explain.then(|| format!("feminine form: {}", pair(a, b))));
     }
-    if a.skeleton.chars().count() >= 2 && a.skeleton == b.skeleton {
-        return (TokenLevel::Skeleton, explain.then(|| format!("skeleton {}: {}", a.skeleton, pair(a, b))));
+    if let Some(shared) = a.skeletons.iter().find(|s| s.chars().count() >= 2 && b.skeletons.contains(s)) {
+        return (TokenLevel::Skeleton, explain.then(|| format!("skeleton {shared}: {}", pair(a, b))));
     }
     // Fuzzy: the best Jaro–Winkler of any two renderings, or an abjad reading one letter off.
     let mut best = 0.0f64;
@@ -122,7 +129,7 @@ pub fn compare(a: &NameForms, b: &NameForms, variants: Option<&Variants>, explai
             }
         }
     }
-    let level = if best >= SIMILAR || (abjad_best <= 1 && a.skeleton.chars().count() >= 3) {
+    let level = if best >= SIMILAR || (abjad_best <= 1 && a.skeletons.first().is_some_and(|s| s.chars().count() >= 3)) {
         TokenLevel::Similar
     } else if best >= CLOSE || abjad_best <= 1 {
         TokenLevel::Close

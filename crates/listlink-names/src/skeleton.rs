@@ -44,8 +44,18 @@ fn latin_vowel(c: char) -> bool {
 }
 
 /// The consonant skeleton of a folded token in any script: the classes of its consonants in
-/// order, repeats collapsed; vowels and silent letters dropped.
+/// order, repeats collapsed; vowels and silent letters dropped. The first of [`skeletons`].
 pub fn skeleton(token: &str) -> String {
+    skeletons(token).into_iter().next().unwrap_or_default()
+}
+
+/// At most this many skeletons per token.
+const MAX_SKELETONS: usize = 4;
+
+/// The skeletons of a token: the primary reading first, then the readings of graphemes the
+/// table marks as ambiguous — a Latin `j` (`Jewgeni`: semivowel; `Jamal`: consonant), a Latin `ch`
+/// (`Chaim`: velar; `Chernov`: postalveolar), a Hebrew ו between letters (`דוד` David: consonant).
+pub fn skeletons(token: &str) -> Vec<String> {
     let cl = classes();
     let script = crate::script::dominant_script(token);
     let folded = crate::normalize::fold(token).replace(['\'', '\u{2019}'], "\u{05F3}");
@@ -55,62 +65,91 @@ pub fn skeleton(token: &str) -> String {
         Some(Script::Latin) => folded.chars().filter(|c| c.is_alphabetic()).collect(),
         _ => any_ascii::any_ascii(&folded).to_lowercase().chars().filter(|c| c.is_ascii_alphabetic()).collect(),
     };
-    if script != Some(Script::Hebrew) && script != Some(Script::Arabic) && script != Some(Script::Cyrillic) {
+    if !matches!(script, Some(Script::Hebrew | Script::Arabic | Script::Cyrillic)) {
         // x reads as ks (Alexander = Aleksandr).
         chars = chars.into_iter().flat_map(|c| if c == 'x' { vec!['k', 's'] } else { vec![c] }).collect();
     }
+    // Each grapheme's class choices, primary first.
     let n = chars.len();
-    let mut out = String::new();
+    let mut units: Vec<Vec<char>> = Vec::new();
     let mut i = 0;
     while i < n {
         let mut step = 1;
-        let mut class = None;
+        let mut choice = None;
         for len in (1..=cl.longest.min(n - i)).rev() {
             let unit: String = chars[i..i + len].iter().collect();
             if let Some(&c) = cl.map.get(&unit) {
-                class = Some(contextual(&chars, i, len, c, script));
+                choice = Some(contextual(&chars, i, len, c, script));
                 step = len;
                 break;
             }
         }
-        if class.is_none() && script == Some(Script::Latin) {
+        if choice.is_none() && script == Some(Script::Latin) {
             // A Latin letter the table lacks: its ASCII form.
             let ascii = any_ascii::any_ascii_char(chars[i]).to_lowercase();
-            class = ascii.chars().next().and_then(|a| cl.map.get(&a.to_string()).copied());
+            choice = ascii.chars().next().and_then(|a| cl.map.get(&a.to_string())).map(|c| vec![*c]);
         }
-        if let Some(c) = class {
-            if c != DROPPED && !out.ends_with(c) {
-                out.push(c);
-            }
+        if let Some(c) = choice {
+            units.push(c);
         }
         i += step;
     }
-    out
+    let mut out: Vec<String> = vec![String::new()];
+    for choices in &units {
+        let mut next = Vec::new();
+        for prefix in &out {
+            for (k, &c) in choices.iter().enumerate() {
+                if k > 0 && next.len() + out.len() > MAX_SKELETONS * 2 {
+                    break;
+                }
+                let mut s = prefix.clone();
+                if c != DROPPED && !s.ends_with(c) {
+                    s.push(c);
+                }
+                next.push(s);
+            }
+        }
+        next.dedup();
+        next.truncate(MAX_SKELETONS);
+        out = next;
+    }
+    let mut distinct: Vec<String> = Vec::new();
+    for s in out {
+        if !distinct.contains(&s) {
+            distinct.push(s);
+        }
+    }
+    distinct
 }
 
-/// The context rules the table names.
-fn contextual(chars: &[char], i: usize, len: usize, class: char, script: Option<Script>) -> char {
+/// The context rules the table names; several classes where a grapheme is ambiguous.
+fn contextual(chars: &[char], i: usize, len: usize, class: char, script: Option<Script>) -> Vec<char> {
     let unit = &chars[i..i + len];
     let next = chars.get(i + len).copied();
     let prev = i.checked_sub(1).map(|p| chars[p]);
     let last = i + len == chars.len();
+    let one = |c: char| vec![c];
     match script {
         Some(Script::Hebrew) => match unit {
-            ['ו'] if i == 0 => 'B',
-            ['ה'] if last => DROPPED,
-            _ => class,
+            ['ו'] if i == 0 => one('B'),
+            ['ו'] if !last && i > 0 => vec![DROPPED, 'B'],
+            ['ה'] if last => one(DROPPED),
+            _ => one(class),
         },
         Some(Script::Arabic) => match unit {
-            ['و'] if i == 0 => 'B',
-            ['ه'] if last && prev.is_some_and(|p| "اوىي".contains(p)) => DROPPED,
-            _ => class,
+            ['و'] if i == 0 => one('B'),
+            ['ه'] if last && prev.is_some_and(|p| "اوىي".contains(p)) => one(DROPPED),
+            _ => one(class),
         },
-        Some(Script::Cyrillic) => class,
+        Some(Script::Cyrillic) => one(class),
         _ => match unit {
-            ['c'] if next.is_some_and(|c| "eiy".contains(c)) => 'S',
-            ['h'] if last && prev.is_some_and(latin_vowel) => DROPPED,
-            ['j'] if prev.is_some_and(|p| !latin_vowel(p)) => DROPPED,
-            _ => class,
+            ['c'] if next.is_some_and(|c| "eiy".contains(c)) => one('S'),
+            ['h'] if last && prev.is_some_and(latin_vowel) => one(DROPPED),
+            // j: a semivowel in German, Slavic and biblical spellings, a consonant in English.
+            ['j'] if i == 0 => vec![DROPPED, 'C'],
+            ['j'] => one(DROPPED),
+            ['c', 'h'] => vec!['C', 'K'],
+            _ => one(class),
         },
     }
 }
@@ -131,6 +170,9 @@ mod tests {
             assert_eq!(skeleton(name), key, "{name}");
         }
         assert_eq!(skeleton(""), "");
+        assert!(skeletons("Jewgeni").contains(&skeleton("Evgenii")));
+        assert!(skeletons("Tschajkowskaja").contains(&skeleton("Chaikovskaia")));
+        assert!(skeletons("Chaim").contains(&skeleton("חיים")));
         assert_eq!(skeleton("aeiou"), "");
     }
 }

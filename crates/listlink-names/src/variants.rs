@@ -14,6 +14,9 @@ pub struct Variants {
     /// ASCII key (for Latin and the renderings of other scripts) or folded native spelling →
     /// group ids.
     index: HashMap<String, Vec<u32>>,
+    /// Skeleton → (Latin key, group) of the names with it, to read Hebrew and Arabic spellings
+    /// against.
+    by_skeleton: HashMap<String, Vec<(String, u32)>>,
 }
 
 impl Variants {
@@ -38,6 +41,14 @@ impl Variants {
                 }
             };
             for key in name_keys(&row[person_name]) {
+                if key.bytes().all(|b| b.is_ascii_lowercase()) {
+                    for sk in crate::skeleton::skeletons(&key) {
+                        let entry = self.by_skeleton.entry(sk).or_default();
+                        if !entry.iter().any(|(k, g)| *k == key && *g == id) {
+                            entry.push((key.clone(), id));
+                        }
+                    }
+                }
                 let ids = self.index.entry(key).or_default();
                 if !ids.contains(&id) {
                     ids.push(id);
@@ -56,6 +67,21 @@ impl Variants {
         }
         out.sort_unstable();
         out.dedup();
+        out
+    }
+
+    /// The groups a Hebrew or Arabic spelling reads as: names of the same skeleton whose Latin
+    /// spelling the letters render exactly.
+    pub fn groups_of_abjad(&self, word: &crate::translit::AbjadWord, skeletons: &[String]) -> Vec<u32> {
+        let mut out = Vec::new();
+        for sk in skeletons {
+            for (key, group) in self.by_skeleton.get(sk).into_iter().flatten() {
+                if !out.contains(group) && crate::translit::abjad_cost(word, key) == 0 {
+                    out.push(*group);
+                }
+            }
+        }
+        out.sort_unstable();
         out
     }
 
