@@ -2,8 +2,8 @@
 //! is always "null" (a value missing on either side: neutral evidence); level 1 is the strongest
 //! agreement and the last level is "else".
 
-use crate::prepare::{Date, Features, FieldFeature};
 use crate::prepare::PersonFeature;
+use crate::prepare::{Date, Features, FieldFeature};
 use crate::settings::{Comparison, FieldKind, Method, NamePart, Settings};
 use listlink_names::TokenLevel;
 
@@ -174,14 +174,19 @@ impl Comparator {
                         ],
                     ),
                     Method::PersonName => (
-                        Kind::PersonName { part: c.part.unwrap_or(NamePart::Family) },
+                        Kind::PersonName {
+                            part: c.part.unwrap_or(NamePart::Family),
+                        },
                         PERSON_LABELS.iter().map(|l| l.to_string()).collect(),
                     ),
                 };
                 let tf_level = (c.term_frequency
                     && matches!(
                         c.method,
-                        Method::Exact | Method::JaroWinkler | Method::Levenshtein | Method::PersonName
+                        Method::Exact
+                            | Method::JaroWinkler
+                            | Method::Levenshtein
+                            | Method::PersonName
                     ))
                 .then_some(1);
                 Compiled {
@@ -215,7 +220,9 @@ impl Comparator {
         self.comparisons
             .iter()
             .map(|c| match (&c.kind, &aligned, &f.person) {
-                (Kind::PersonName { part }, Some(al), Some(person)) => describe_part(person, a, b, al, *part),
+                (Kind::PersonName { part }, Some(al), Some(person)) => {
+                    describe_part(person, a, b, al, *part)
+                }
                 _ => None,
             })
             .collect()
@@ -264,7 +271,13 @@ fn best_level(person: &PersonFeature, x: &[u32], y: &[u32]) -> Option<TokenLevel
             let l = if i == j {
                 TokenLevel::Exact
             } else {
-                listlink_names::forms::compare(&person.forms[i as usize], &person.forms[j as usize], Some(variants), false).0
+                listlink_names::forms::compare(
+                    &person.forms[i as usize],
+                    &person.forms[j as usize],
+                    Some(variants),
+                    false,
+                )
+                .0
             };
             best = Some(best.map_or(l, |b| b.min(l)));
             if l == TokenLevel::Exact {
@@ -280,22 +293,55 @@ fn rank(l: Option<TokenLevel>) -> u32 {
     l.map_or(4, |l| token_level_index(l) as u32)
 }
 
-/// Aligns the names of rows a and b; `None` when either has no name.
+/// Aligns the names of rows a and b; `None` when either has no name. Symmetric: the same levels
+/// for (a, b) and (b, a).
 pub fn align(person: &PersonFeature, a: usize, b: usize) -> Option<Aligned> {
-    let mut best: Option<(u32, Aligned)> = None;
+    let mut best: Option<((u32, u32, [u32; 3]), Aligned)> = None;
     for (i, ra) in person.readings[a].iter().enumerate() {
         for (j, rb) in person.readings[b].iter().enumerate() {
-            let straight = (best_level(person, &ra.given, &rb.given), best_level(person, &ra.family, &rb.family));
-            let swapped = (best_level(person, &ra.given, &rb.family), best_level(person, &ra.family, &rb.given));
+            let straight = (
+                best_level(person, &ra.given, &rb.given),
+                best_level(person, &ra.family, &rb.family),
+            );
+            let cross = (
+                best_level(person, &ra.given, &rb.family),
+                best_level(person, &ra.family, &rb.given),
+            );
+            // Swapped, the two cross levels are the same pair whichever record leads; the better
+            // one goes to the family name.
+            let swapped = (
+                cross.0.max(cross.1),
+                match (cross.0, cross.1) {
+                    (Some(x), Some(y)) => Some(x.min(y)),
+                    (x, y) => x.or(y),
+                },
+            );
             let s_score = rank(straight.0) + rank(straight.1);
             let w_score = rank(swapped.0) + rank(swapped.1);
-            let (is_swapped, (given, family), score) =
-                if w_score < s_score { (true, swapped, w_score) } else { (false, straight, s_score) };
+            let (is_swapped, (given, family), score) = if w_score < s_score {
+                (true, swapped, w_score)
+            } else {
+                (false, straight, s_score)
+            };
             let patronymic = best_level(person, &ra.patronymic, &rb.patronymic);
-            let total = score * 8 + rank(patronymic);
-            let candidate = Aligned { readings: (i, j), swapped: is_swapped, given, family, patronymic };
-            if best.is_none_or(|(s, _)| total < s) {
-                best = Some((total, candidate));
+            let missing = [given, family, patronymic]
+                .iter()
+                .filter(|l| l.is_none())
+                .count() as u32;
+            let key = (
+                score * 8 + rank(patronymic),
+                missing,
+                [rank(given), rank(family), rank(patronymic)],
+            );
+            let candidate = Aligned {
+                readings: (i, j),
+                swapped: is_swapped,
+                given,
+                family,
+                patronymic,
+            };
+            if best.as_ref().is_none_or(|(k, _)| key < *k) {
+                best = Some((key, candidate));
             }
         }
     }
@@ -303,7 +349,13 @@ pub fn align(person: &PersonFeature, a: usize, b: usize) -> Option<Aligned> {
 }
 
 /// The rule behind one part's level of an aligned pair.
-fn describe_part(person: &PersonFeature, a: usize, b: usize, al: &Aligned, part: NamePart) -> Option<String> {
+fn describe_part(
+    person: &PersonFeature,
+    a: usize,
+    b: usize,
+    al: &Aligned,
+    part: NamePart,
+) -> Option<String> {
     let level = match part {
         NamePart::Given => al.given,
         NamePart::Family => al.family,
@@ -319,9 +371,18 @@ fn describe_part(person: &PersonFeature, a: usize, b: usize, al: &Aligned, part:
     let variants = listlink_names::variants::bundled();
     for &i in ra.part(part) {
         for &j in rb.part(other(part)) {
-            let (l, why) = listlink_names::forms::compare(&person.forms[i as usize], &person.forms[j as usize], Some(variants), true);
+            let (l, why) = listlink_names::forms::compare(
+                &person.forms[i as usize],
+                &person.forms[j as usize],
+                Some(variants),
+                true,
+            );
             if l == level {
-                let swapped = if al.swapped && part != NamePart::Patronymic { " (given and family names swapped)" } else { "" };
+                let swapped = if al.swapped && part != NamePart::Patronymic {
+                    " (given and family names swapped)"
+                } else {
+                    ""
+                };
                 return why.map(|w| format!("{w}{swapped}"));
             }
         }
@@ -336,7 +397,13 @@ impl Compiled {
     }
 
     /// The level, sharing one name alignment among the comparisons of a pair.
-    pub fn level_with(&self, f: &Features, a: usize, b: usize, aligned: &mut Option<Option<Aligned>>) -> u8 {
+    pub fn level_with(
+        &self,
+        f: &Features,
+        a: usize,
+        b: usize,
+        aligned: &mut Option<Option<Aligned>>,
+    ) -> u8 {
         if let Kind::PersonName { part } = &self.kind {
             let Some(person) = &f.person else { return 0 };
             let al = *aligned.get_or_insert_with(|| align(person, a, b));
@@ -585,11 +652,15 @@ mod tests {
             ],
         );
         assert_eq!(label(&c, &f, "given_name", 0, 1), "exact");
-        assert_eq!(label(&c, &f, "family_name", 0, 1), "Jaro-Winkler ≥ 0.88");
         assert_eq!(
-            label(&c, &f, "given_name", 0, 2),
-            "swapped with family_name"
+            label(&c, &f, "family_name", 0, 1),
+            "same consonant skeleton"
         );
+        // Swapped names align: both parts agree, and the explanation says so.
+        assert_eq!(label(&c, &f, "given_name", 0, 2), "exact");
+        assert_eq!(label(&c, &f, "family_name", 0, 2), "exact");
+        let why = c.describe(&f, 0, 2);
+        assert!(why[0].as_deref().unwrap().contains("swapped"), "{why:?}");
         assert_eq!(label(&c, &f, "given_name", 0, 3), "null");
         assert_eq!(label(&c, &f, "given_name", 0, 4), "else");
     }

@@ -102,7 +102,17 @@ pub fn display_name(run: &Run, row: usize) -> String {
 /// The plain explanation of one pair's weight.
 pub fn explanation(run: &Run, pair: &ScoredPair) -> String {
     let (a, b) = (pair.a.index(), pair.b.index());
-    explain(&run.comparator, &run.scorer.parts(&run.features, a, pair.pattern), &run.comparator.describe(&run.features, a, b))
+    let text = explain(
+        &run.comparator,
+        &run.scorer.parts(&run.features, a, pair.pattern),
+        &run.comparator.describe(&run.features, a, b),
+    );
+    let related = run.scorer.related_correction(pair.pattern);
+    if related.abs() >= 0.05 {
+        format!("{text}; namesakes and relatives share such names: {related:+.1}")
+    } else {
+        text
+    }
 }
 
 /// `pairs.csv`: one row per scored pair, with each comparison's contribution to the weight.
@@ -124,6 +134,7 @@ pub fn pairs_csv(run: &Run) -> Vec<u8> {
             .iter()
             .map(|c| format!("{}_weight", c.name)),
     );
+    header.push("related_weight".into());
     w.write_record(&header).expect("in memory");
     let mut row: Vec<String> = Vec::with_capacity(header.len());
     for p in &run.pairs {
@@ -141,6 +152,7 @@ pub fn pairs_csv(run: &Run) -> Vec<u8> {
         for part in run.scorer.parts(&run.features, p.a.index(), p.pattern) {
             row.push(fmt_w(part.weight + part.tf_adjustment));
         }
+        row.push(fmt_w(run.scorer.related_correction(p.pattern)));
         w.write_record(&row).expect("in memory");
     }
     finish(w)

@@ -23,6 +23,10 @@ pub struct LevelModel {
     pub label: String,
     pub m: f64,
     pub u: f64,
+    /// The level's probability among related non-matches (namesakes, relatives), when the
+    /// model has that class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r: Option<f64>,
 }
 
 /// One comparison's levels; index 0 is the null level (m and u unused, weight 0).
@@ -53,6 +57,10 @@ pub struct Model {
     pub link_type: LinkType,
     /// λ: the probability that two records of a random allowed pair are the same person.
     pub prior: f64,
+    /// The probability that a random allowed pair is a related non-match (namesakes,
+    /// relatives), when the model has that class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub related_prior: Option<f64>,
     pub comparisons: Vec<ComparisonModel>,
     pub training: TrainingInfo,
 }
@@ -113,6 +121,32 @@ impl Model {
                 message: problems.join("; "),
             })
         }
+    }
+
+    /// The related class, if any: log2(λ₂/λ₃) and log2(r/u) per comparison and level (0 for the
+    /// null level).
+    pub fn related_log_ratios(&self) -> Option<(f64, Vec<Vec<f64>>)> {
+        let prior_r = self.related_prior?;
+        let prior_u = 1.0 - self.prior - prior_r;
+        let ratios = self
+            .comparisons
+            .iter()
+            .map(|c| {
+                c.levels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        if i == 0 {
+                            0.0
+                        } else {
+                            (l.r.unwrap_or(l.u).max(MIN_PROBABILITY) / l.u.max(MIN_PROBABILITY))
+                                .log2()
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        Some(((prior_r / prior_u).log2(), ratios))
     }
 
     /// log2(m/u) per comparison and level (0 for the null level).
@@ -256,70 +290,128 @@ pub struct EmOptions {
     pub tolerance: f64,
 }
 
-/// Result of EM: m per comparison and level, λ, and the log-likelihood after each iteration.
+/// Result of EM: m per comparison and level, λ, and the log-likelihood after each iteration; with
+/// a related class, its level probabilities r and its prior.
 #[derive(Debug, Clone)]
 pub struct EmResult {
     pub m: Vec<Vec<f64>>,
     pub prior: f64,
+    pub related: Option<(Vec<Vec<f64>>, f64)>,
     pub iterations: u32,
     pub converged: bool,
     pub log_likelihood: Vec<f64>,
 }
 
-/// Estimates m and λ by EM with u fixed.
+/// Estimates m and λ by EM with u fixed — and, when `names` marks the name comparisons, the
+/// prior of a third class of "related" non-matches: namesakes and relatives, people whose names
+/// agree as a match's do (r = m on name comparisons) while everything else agrees only by chance
+/// (r = u elsewhere).
 ///
-/// The model: every allowed pair is a match with probability λ. A match is always a candidate
-/// (blocking is assumed to keep all matches) and its pattern has probability Π m; a non-match's
-/// pattern has probability Π u (from random pairs), and non-candidate pairs are non-matches.
-/// Over all `total_pairs` pairs this gives
-///   log L = Σ_candidates n_p log(λ Π m + (1 − λ) Π u) + (total − candidates) log(1 − λ),
-/// which EM never decreases. The null level of a comparison contributes a factor of 1 to both
-/// products (missing values are neutral evidence).
+/// The model: every allowed pair is a match with probability λ₁ (pattern probability Π m), a
+/// related non-match with probability λ₂ (Π r), else a random non-match (Π u, from random
+/// pairs). Matches and related pairs are always candidates (blocking keeps pairs whose names
+/// agree); non-candidate pairs are random non-matches. Over all `total_pairs` pairs this gives
+///   log L = Σ_candidates n_p log(λ₁ Π m + λ₂ Π r + λ₃ Π u) + (total − candidates) log λ₃,
+/// with λ₃ = 1 − λ₁ − λ₂, which EM never decreases (the M-step for the shared name parameters
+/// pools both classes' expected counts). A null level contributes a factor of 1 to each product
+/// (missing values are neutral evidence). Without the related class, the excess of same-name
+/// pairs among non-matches — more than independence predicts, since relatives and namesakes
+/// exist — is explained as matches with wrong birth dates.
 pub fn em(
     counts: &PatternCounts,
     total_pairs: u64,
     u: &[Vec<f64>],
     m0: &[Vec<f64>],
+    names: Option<&[bool]>,
     prior0: f64,
     opts: EmOptions,
 ) -> EmResult {
     let k = u.len();
     let candidates: u64 = counts.iter().map(|(_, n)| n).sum();
     let mut m: Vec<Vec<f64>> = m0.to_vec();
-    let mut prior = prior0.clamp(1e-12, 1.0 - 1e-9);
+    let mut prior = prior0.clamp(1e-12, 0.5);
+    let mut prior_r = if names.is_some() { prior } else { 0.0 };
+    let is_name = |c: usize| names.is_some_and(|n| n[c]);
     let mut trace = Vec::new();
     let mut converged = false;
     let mut iterations = 0;
     let non_candidates = total_pairs.saturating_sub(candidates) as f64;
+    // The prior's weight, fixed for the run so that EM maximises one objective: a quarter of
+    // the matches the starting prior expects.
+    let beta = 0.25 * prior * total_pairs as f64;
     for _ in 0..opts.max_iterations {
         iterations += 1;
         let mut m_acc: Vec<Vec<f64>> = m.iter().map(|l| vec![0.0; l.len()]).collect();
-        let mut matches = 0.0;
-        let mut ll = non_candidates * (1.0 - prior).ln();
+        let (mut matches, mut related) = (0.0, 0.0);
+        let prior_u = 1.0 - prior - prior_r;
+        let mut ll = non_candidates * prior_u.ln();
         for &(p, n) in counts {
-            let (mut pm, mut pu) = (1.0f64, 1.0f64);
+            let (mut pm, mut pr, mut pu) = (1.0f64, 1.0f64, 1.0f64);
             for c in 0..k {
                 let l = level_of(p, c) as usize;
                 if l != 0 {
-                    pm *= m[c][l].max(MIN_PROBABILITY);
-                    pu *= u[c][l].max(MIN_PROBABILITY);
+                    let (mv, uv) = (m[c][l].max(MIN_PROBABILITY), u[c][l].max(MIN_PROBABILITY));
+                    pm *= mv;
+                    pu *= uv;
+                    pr *= if is_name(c) { mv } else { uv };
                 }
             }
             let joint_m = prior * pm;
-            let joint = joint_m + (1.0 - prior) * pu;
+            let joint_r = prior_r * pr;
+            let joint = joint_m + joint_r + prior_u * pu;
             ll += n as f64 * joint.ln();
-            let w = n as f64 * joint_m / joint;
-            matches += w;
+            let (wm, wr) = (n as f64 * joint_m / joint, n as f64 * joint_r / joint);
+            matches += wm;
+            related += wr;
             for c in 0..k {
                 let l = level_of(p, c) as usize;
                 if l != 0 {
-                    m_acc[c][l] += w;
+                    m_acc[c][l] += if is_name(c) { wm + wr } else { wm };
+                }
+            }
+        }
+        // With the related class, a Dirichlet prior on m of the other comparisons: `beta`
+        // pseudo-matches that mostly agree fully, rarely not at all.
+        // Namesakes make "a match whose birth date disagrees" and "a namesake" explain the same
+        // pairs about equally well; the prior says which is usual. The trace is of the
+        // penalised likelihood, which EM never decreases.
+        if names.is_some() {
+            for c in (0..k).filter(|&c| !is_name(c)) {
+                let levels = m[c].len();
+                if levels < 3 {
+                    continue;
+                }
+                // Halving from the strongest level down: a match agrees fully more often than
+                // partly.
+                let norm: f64 = (1..levels - 1).map(|l| 0.5f64.powi(l as i32)).sum();
+                for l in 1..levels {
+                    let q = if l == levels - 1 {
+                        0.01
+                    } else {
+                        0.99 * 0.5f64.powi(l as i32) / norm
+                    };
+                    m_acc[c][l] += beta * q;
+                    ll += beta * q * m[c][l].max(MIN_PROBABILITY).ln();
                 }
             }
         }
         trace.push(ll);
-        let new_prior = (matches / total_pairs.max(1) as f64).clamp(1e-12, 1.0 - 1e-9);
+        let n = total_pairs.max(1) as f64;
+        let new_prior = (matches / n).clamp(1e-12, 0.5);
+        let new_prior_r = if names.is_some() {
+            (related / n).clamp(1e-15, 0.45)
+        } else {
+            0.0
+        };
         let mut delta = ((new_prior - prior) / prior).abs();
+        if names.is_some() {
+            delta = delta.max(
+                ((new_prior_r - prior_r) / prior_r.max(1e-15))
+                    .abs()
+                    .min(1.0)
+                    * (prior_r / prior).min(1.0),
+            );
+        }
         for c in 0..k {
             let total: f64 = m_acc[c][1..].iter().sum();
             for l in 1..m[c].len() {
@@ -332,15 +424,26 @@ pub fn em(
                 m[c][l] = v;
             }
         }
+        if std::env::var("LL_DEBUG").is_ok() && iterations < 20 {
+            eprintln!("it {iterations} prior {new_prior:e} related {new_prior_r:e} ll {ll}");
+        }
         prior = new_prior;
+        prior_r = new_prior_r;
         if delta < opts.tolerance {
             converged = true;
             break;
         }
     }
+    let related = names.map(|names| {
+        let r = (0..k)
+            .map(|c| if names[c] { m[c].clone() } else { u[c].clone() })
+            .collect();
+        (r, prior_r)
+    });
     EmResult {
         m,
         prior,
+        related,
         iterations,
         converged,
         log_likelihood: trace,
@@ -390,6 +493,10 @@ pub fn assemble(
                     label: label.clone(),
                     m: if l == 0 { 0.0 } else { fit.m[c][l] },
                     u: if l == 0 { 0.0 } else { u[c][l] },
+                    r: fit
+                        .related
+                        .as_ref()
+                        .map(|(r, _)| if l == 0 { 0.0 } else { r[c][l] }),
                 })
                 .collect(),
         })
@@ -399,6 +506,7 @@ pub fn assemble(
         version: MODEL_VERSION,
         link_type,
         prior: fit.prior,
+        related_prior: fit.related.as_ref().map(|(_, p)| *p),
         comparisons,
         training,
     }
@@ -432,6 +540,7 @@ mod tests {
             1_000_000,
             &u,
             &m0,
+            None,
             1e-3,
             EmOptions {
                 max_iterations: 500,
@@ -451,6 +560,7 @@ mod tests {
             version: MODEL_VERSION,
             link_type: LinkType::Link,
             prior: 1e-4,
+            related_prior: None,
             comparisons: vec![ComparisonModel {
                 name: "x".into(),
                 levels: vec![
@@ -458,11 +568,13 @@ mod tests {
                         label: "null".into(),
                         m: 0.0,
                         u: 0.0,
+                        r: None,
                     },
                     LevelModel {
                         label: "exact".into(),
                         m: 0.9,
                         u: 0.01,
+                        r: None,
                     },
                 ],
             }],
@@ -513,6 +625,7 @@ mod tests {
             m_raw in proptest::collection::vec(proptest::collection::vec(0.01f64..1.0, 3), 2),
             prior in 1e-6f64..0.5,
             extra in 0u64..10_000_000,
+            with_related in proptest::bool::ANY,
         ) {
             // patterns: 2 comparisons, levels 0..=3 each (4 bits): keep levels ≤ 3
             let counts: PatternCounts = counts.into_iter().map(|(p, n)| (p & 0x33, n)).collect::<std::collections::BTreeMap<_, _>>().into_iter().collect();
@@ -520,7 +633,8 @@ mod tests {
             let u: Vec<Vec<f64>> = u_raw.iter().map(norm).collect();
             let m0: Vec<Vec<f64>> = m_raw.iter().map(norm).collect();
             let candidates: u64 = counts.iter().map(|c| c.1).sum();
-            let fit = em(&counts, candidates + extra, &u, &m0, prior, EmOptions { max_iterations: 60, tolerance: 0.0 });
+            let names = [true, false];
+            let fit = em(&counts, candidates + extra, &u, &m0, with_related.then_some(&names[..]), prior.min(0.2), EmOptions { max_iterations: 60, tolerance: 0.0 });
             for w in fit.log_likelihood.windows(2) {
                 prop_assert!(w[1] >= w[0] - 1e-7 * w[0].abs().max(1.0), "likelihood fell: {} -> {}", w[0], w[1]);
             }

@@ -280,18 +280,70 @@ pub fn run(inputs: Vec<Input>, mut settings: Settings, options: &RunOptions) -> 
                     }
                 }
             };
-            let prior0 = (expected_matches.max(1.0) / total.max(1) as f64).min(0.5);
-            let fit = model::em(
-                &counts,
-                total,
-                &u,
-                &model::initial_m(&levels),
-                prior0,
-                EmOptions {
-                    max_iterations: settings.training.em_max_iterations,
-                    tolerance: settings.training.em_tolerance,
-                },
-            );
+            let prior0 = (expected_matches.max(1.0) / total.max(1) as f64).min(0.2);
+            let m0 = model::initial_m(&levels);
+            // Related non-matches (namesakes, relatives) agree on names like matches, and on
+            // everything else like random pairs.
+            // Sex goes with the names: people who share a given name mostly share a sex.
+            let is_name = |c: &crate::compare::Compiled| {
+                c.person_part.is_some()
+                    || matches!(
+                        settings.fields[c.field].kind,
+                        crate::settings::FieldKind::Name | crate::settings::FieldKind::Sex
+                    )
+            };
+            let names: Vec<bool> = comparator.comparisons.iter().map(is_name).collect();
+            let with_related = settings.training.related_class
+                && names.iter().any(|n| *n)
+                && names.iter().any(|n| !*n);
+            let em_options = EmOptions {
+                max_iterations: settings.training.em_max_iterations,
+                tolerance: settings.training.em_tolerance,
+            };
+            // Two classes first; then, from there, the related class (started from nothing it
+            // would stay at nothing: EM moves a vanishing class's share only slowly).
+            let mut fit = model::em(&counts, total, &u, &m0, None, prior0, em_options);
+            if with_related {
+                // Two starts: from the two-class fit, and from one where non-name comparisons
+                // rarely disagree outright among matches (namesakes then go to the related
+                // class). EM finds the nearest optimum; the likelier one is kept.
+                let two = fit.iterations;
+                let mut strict = fit.m.clone();
+                for (c, levels) in strict.iter_mut().enumerate() {
+                    if !names[c] && levels.len() > 2 {
+                        let last = levels.len() - 1;
+                        levels[last] = levels[last].min(0.01);
+                        let total: f64 = levels[1..].iter().sum();
+                        levels[1..].iter_mut().for_each(|v| *v /= total);
+                    }
+                }
+                let starts = [fit.m.clone(), strict];
+                let best = starts
+                    .iter()
+                    .map(|m| {
+                        model::em(
+                            &counts,
+                            total,
+                            &u,
+                            m,
+                            Some(names.as_slice()),
+                            fit.prior,
+                            em_options,
+                        )
+                    })
+                    .max_by(|a, b| {
+                        let ll = |f: &model::EmResult| {
+                            f.log_likelihood
+                                .last()
+                                .copied()
+                                .unwrap_or(f64::NEG_INFINITY)
+                        };
+                        ll(a).total_cmp(&ll(b))
+                    })
+                    .expect("two starts");
+                fit = best;
+                fit.iterations += two;
+            }
             timings.em = clock.elapsed().as_secs_f64();
             let info = TrainingInfo {
                 total_pairs: total,

@@ -2,9 +2,9 @@
 //! dates. The comparison and blocking loops read only these arrays.
 
 use crate::settings::{FieldKind, NamePart, PERSON_FIELDS, Settings};
-use listlink_names::{NameForms, NameParts};
 use crate::table::{RecordTable, StrColumn};
 use listlink_names::match_key;
+use listlink_names::{NameForms, NameParts};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
@@ -277,7 +277,10 @@ pub struct PersonFeature {
 impl PersonFeature {
     /// The share of rows with this first token in this part.
     pub fn share(&self, part: NamePart, token: u32) -> f64 {
-        self.frequency[part_index(part)].get(token as usize).copied().unwrap_or(0.0)
+        self.frequency[part_index(part)]
+            .get(token as usize)
+            .copied()
+            .unwrap_or(0.0)
     }
 }
 
@@ -292,7 +295,9 @@ pub fn part_index(part: NamePart) -> usize {
 /// Builds the person feature from the name fields, if there are any.
 fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonFeature> {
     let column = |name: &str| -> Option<Vec<&str>> {
-        let (_, field) = settings.field(name).filter(|(_, f)| f.kind == FieldKind::Name)?;
+        let (_, field) = settings
+            .field(name)
+            .filter(|(_, f)| f.kind == FieldKind::Name)?;
         Some(FieldValues::new(tables, &field.columns).iter().collect())
     };
     let [given, family, patronymic, full] = PERSON_FIELDS.map(column);
@@ -306,7 +311,12 @@ fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonF
     let parsed: Vec<Vec<NameParts>> = (0..rows)
         .into_par_iter()
         .map(|r| {
-            let (g, f, p, full_name) = (cell(&given, r), cell(&family, r), cell(&patronymic, r), cell(&full, r));
+            let (g, f, p, full_name) = (
+                cell(&given, r),
+                cell(&family, r),
+                cell(&patronymic, r),
+                cell(&full, r),
+            );
             let mut readings = Vec::new();
             if !g.trim().is_empty() || !f.trim().is_empty() {
                 readings.push(listlink_names::from_columns(g, f, p, ""));
@@ -314,7 +324,9 @@ fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonF
             if !full_name.trim().is_empty() {
                 let mut parts = listlink_names::parse_full_name(full_name);
                 if readings.is_empty() {
-                    parts.patronymic.extend(listlink_names::parts::name_tokens(p));
+                    parts
+                        .patronymic
+                        .extend(listlink_names::parts::name_tokens(p));
                 }
                 readings.push(parts);
             }
@@ -329,7 +341,11 @@ fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonF
     for row in &parsed {
         let mut ids = Vec::with_capacity(row.len());
         for parts in row {
-            fn intern<'p>(list: &'p [String], index: &mut FxHashMap<&'p str, u32>, tokens: &mut Vec<&'p str>) -> Vec<u32> {
+            fn intern<'p>(
+                list: &'p [String],
+                index: &mut FxHashMap<&'p str, u32>,
+                tokens: &mut Vec<&'p str>,
+            ) -> Vec<u32> {
                 list.iter()
                     .map(|t| {
                         let next = tokens.len() as u32;
@@ -349,8 +365,15 @@ fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonF
         readings.push(ids);
     }
     let variants = listlink_names::variants::bundled();
-    let forms: Vec<NameForms> = tokens.par_iter().map(|t| listlink_names::analyse(t, variants)).collect();
-    let mut frequency = [vec![0.0; forms.len()], vec![0.0; forms.len()], vec![0.0; forms.len()]];
+    let forms: Vec<NameForms> = tokens
+        .par_iter()
+        .map(|t| listlink_names::analyse(t, variants))
+        .collect();
+    let mut frequency = [
+        vec![0.0; forms.len()],
+        vec![0.0; forms.len()],
+        vec![0.0; forms.len()],
+    ];
     for part in [NamePart::Given, NamePart::Patronymic, NamePart::Family] {
         let counts = &mut frequency[part_index(part)];
         let mut present = 0usize;
@@ -362,7 +385,11 @@ fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonF
         }
         counts.iter_mut().for_each(|c| *c /= present.max(1) as f64);
     }
-    Some(PersonFeature { forms, readings, frequency })
+    Some(PersonFeature {
+        forms,
+        readings,
+        frequency,
+    })
 }
 
 impl Features {

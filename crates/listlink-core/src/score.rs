@@ -28,6 +28,8 @@ pub struct Scorer {
     /// Per comparison where a term-frequency adjustment applies: (field, exact level, u of the
     /// exact level, the smallest share a value can have).
     tf: Vec<Option<(TfSource, u8, f64, f64)>>,
+    /// With a related class: log2(λ₂/λ₃) and log2(r/u) per comparison and level.
+    related: Option<(f64, Vec<Vec<f64>>)>,
 }
 
 /// Where a comparison's value shares come from.
@@ -58,17 +60,36 @@ impl Scorer {
                 // A value's share is at least one record's worth.
                 let (source, present) = match (c.person_part, &f.fields[c.field], &f.person) {
                     (Some(part), _, Some(person)) => {
-                        let present = person.readings.iter().filter(|r| r.first().is_some_and(|r| !r.part(part).is_empty())).count();
+                        let present = person
+                            .readings
+                            .iter()
+                            .filter(|r| r.first().is_some_and(|r| !r.part(part).is_empty()))
+                            .count();
                         (TfSource::Person(part), present)
                     }
-                    (None, FieldFeature::Text(t), _) => (TfSource::Text(c.field), t.codes.iter().filter(|code| **code != 0).count()),
+                    (None, FieldFeature::Text(t), _) => (
+                        TfSource::Text(c.field),
+                        t.codes.iter().filter(|code| **code != 0).count(),
+                    ),
                     _ => return None,
                 };
-                Some((source, level, m.levels[level as usize].u, 1.0 / present.max(1) as f64))
+                Some((
+                    source,
+                    level,
+                    m.levels[level as usize].u,
+                    1.0 / present.max(1) as f64,
+                ))
             })
             .collect();
+        let related = model.related_log_ratios();
+        // The prior odds against random non-matches only: log2(λ₁/λ₃).
+        let prior_weight = match model.related_prior {
+            Some(r) => (model.prior / (1.0 - model.prior - r)).log2(),
+            None => weight_of(model.prior),
+        };
         Scorer {
-            prior_weight: weight_of(model.prior),
+            related,
+            prior_weight,
             level_weights: model.level_weights(),
             tf,
         }
@@ -79,12 +100,17 @@ impl Scorer {
             Some((source, exact, u_exact, floor)) if level == exact => {
                 let share = match source {
                     TfSource::Text(field) => {
-                        let FieldFeature::Text(t) = &f.fields[field] else { return 0.0 };
+                        let FieldFeature::Text(t) = &f.fields[field] else {
+                            return 0.0;
+                        };
                         t.frequency[t.codes[a] as usize]
                     }
                     TfSource::Person(part) => {
                         let Some(person) = &f.person else { return 0.0 };
-                        match person.readings[a].first().and_then(|r| r.part(part).first()) {
+                        match person.readings[a]
+                            .first()
+                            .and_then(|r| r.part(part).first())
+                        {
                             Some(&token) => person.share(part, token),
                             None => return 0.0,
                         }
@@ -96,10 +122,23 @@ impl Scorer {
         }
     }
 
+    /// The part of the weight that accounts for related non-matches: −log2(1 + λ₂ Π r / λ₃ Π u).
+    /// Near 0 unless the pattern looks like namesakes or relatives (names agree, the rest not).
+    pub fn related_correction(&self, pattern: Pattern) -> f64 {
+        let Some((prior, ratios)) = &self.related else {
+            return 0.0;
+        };
+        let mut log = *prior;
+        for (c, r) in ratios.iter().enumerate() {
+            log += r[level_of(pattern, c) as usize];
+        }
+        -(1.0 + log.exp2()).log2()
+    }
+
     /// The match weight of pair (a, b) with the given pattern.
     #[inline]
     pub fn weight(&self, f: &Features, a: usize, pattern: Pattern) -> f64 {
-        let mut w = self.prior_weight;
+        let mut w = self.prior_weight + self.related_correction(pattern);
         for (c, weights) in self.level_weights.iter().enumerate() {
             let l = level_of(pattern, c);
             w += weights[l as usize];

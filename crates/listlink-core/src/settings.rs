@@ -140,6 +140,13 @@ pub struct Training {
     pub em_max_iterations: u32,
     #[serde(default = "default_em_tolerance")]
     pub em_tolerance: f64,
+    /// Model related non-matches (namesakes, relatives) as a class of their own.
+    #[serde(default = "default_true")]
+    pub related_class: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_u_sample_pairs() -> u64 {
@@ -158,6 +165,7 @@ impl Default for Training {
             u_sample_pairs: default_u_sample_pairs(),
             em_max_iterations: default_em_max_iterations(),
             em_tolerance: default_em_tolerance(),
+            related_class: true,
         }
     }
 }
@@ -319,7 +327,9 @@ impl Settings {
                         }
                         Method::Date => matches!(f.kind, FieldKind::Date | FieldKind::Age),
                         Method::SetOverlap => f.kind == FieldKind::Set,
-                        Method::PersonName => f.kind == FieldKind::Name && PERSON_FIELDS.contains(&f.name.as_str()),
+                        Method::PersonName => {
+                            f.kind == FieldKind::Name && PERSON_FIELDS.contains(&f.name.as_str())
+                        }
                     };
                     if !fits {
                         problem(
@@ -357,7 +367,10 @@ impl Settings {
                 _ => {}
             }
             if c.part.is_some() && c.method != Method::PersonName {
-                problem(key("part"), "only a person_name comparison takes a part".into());
+                problem(
+                    key("part"),
+                    "only a person_name comparison takes a part".into(),
+                );
             }
             let levels = crate::compare::level_count(c);
             if levels > crate::compare::MAX_LEVELS {
@@ -602,7 +615,11 @@ pub fn infer(headers: &[&[String]]) -> Result<(Settings, Vec<InferredColumn>)> {
     let any_name = PERSON_FIELDS.iter().any(|n| has(n));
     if any_name {
         let field = *PERSON_FIELDS.iter().find(|n| has(n)).expect("a name field");
-        for (name, part) in [("given_name", NamePart::Given), ("family_name", NamePart::Family), ("patronymic", NamePart::Patronymic)] {
+        for (name, part) in [
+            ("given_name", NamePart::Given),
+            ("family_name", NamePart::Family),
+            ("patronymic", NamePart::Patronymic),
+        ] {
             if part == NamePart::Patronymic && !has("patronymic") && !has("full_name") {
                 continue;
             }
@@ -801,7 +818,7 @@ mod tests {
         let h = headers(&["id", "given_name", "surname"]);
         let (mut s, _) = infer(&[&h]).unwrap();
         s.comparisons[0].field = "nope".into();
-        s.comparisons[1].thresholds = vec![0.5, 0.9];
+        s.comparisons[1].part = None;
         s.thresholds.match_probability = 1.5;
         let err = s.validate("my.toml").unwrap_err();
         let Error::Settings { path, problems } = &err else {
@@ -813,7 +830,7 @@ mod tests {
             keys,
             vec![
                 "comparisons[0].field",
-                "comparisons[1].thresholds",
+                "comparisons[1].part",
                 "thresholds.match_probability"
             ]
         );

@@ -14,7 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("block", &["prepare", "settings"]),
     ("compare", &["prepare", "settings"]),
     ("model", &["compare", "prepare", "block", "error"]),
-    ("score", &["model", "compare", "prepare"]),
+    ("score", &["model", "compare", "prepare", "settings"]),
     ("cluster", &["table"]),
     ("evaluate", &[]),
     (

@@ -53,10 +53,21 @@ pub fn analyse(token: &str, variants: &Variants) -> NameForms {
         groups.dedup();
     }
     let masculine = match crate::parts::masculine_surname(token) {
-        Some(m) => crate::translit::renderings(&m).into_iter().map(|r| r.key).collect(),
+        Some(m) => crate::translit::renderings(&m)
+            .into_iter()
+            .map(|r| r.key)
+            .collect(),
         None => Vec::new(),
     };
-    NameForms { written: token.to_string(), script, skeletons, renderings, abjad, groups, masculine }
+    NameForms {
+        written: token.to_string(),
+        script,
+        skeletons,
+        renderings,
+        abjad,
+        groups,
+        masculine,
+    }
 }
 
 fn title(s: &str) -> String {
@@ -75,23 +86,45 @@ fn pair(a: &NameForms, b: &NameForms) -> String {
 
 /// Compares two analysed tokens. With `explain`, also says which rule matched, e.g.
 /// `ICAO: Evgenii ~ Евгений`, `variant: Sasha ~ Aleksandr`, `skeleton RBN: Rabin ~ רבין`.
-pub fn compare(a: &NameForms, b: &NameForms, variants: Option<&Variants>, explain: bool) -> (TokenLevel, Option<String>) {
+pub fn compare(
+    a: &NameForms,
+    b: &NameForms,
+    variants: Option<&Variants>,
+    explain: bool,
+) -> (TokenLevel, Option<String>) {
     if a.written == b.written {
-        return (TokenLevel::Exact, explain.then(|| format!("exact: {}", title(&a.written))));
+        return (
+            TokenLevel::Exact,
+            explain.then(|| format!("exact: {}", title(&a.written))),
+        );
     }
     // Equal after transliteration: a shared rendering key.
     for ra in &a.renderings {
         if let Some(rb) = b.renderings.iter().find(|rb| rb.key == ra.key) {
-            let standard = if ra.standard != crate::translit::Standard::AsWritten { ra.standard } else { rb.standard };
-            return (TokenLevel::Transliteration, explain.then(|| format!("{}: {}", standard.label(), pair(a, b))));
+            let standard = if ra.standard != crate::translit::Standard::AsWritten {
+                ra.standard
+            } else {
+                rb.standard
+            };
+            return (
+                TokenLevel::Transliteration,
+                explain.then(|| format!("{}: {}", standard.label(), pair(a, b))),
+            );
         }
     }
     // An abjad word read letter by letter against the other side's renderings.
     for (x, y) in [(a, b), (b, a)] {
         if let Some(w) = &x.abjad {
             if y.abjad.is_none() && y.renderings.iter().any(|r| abjad_cost(w, &r.key) == 0) {
-                let label = if w.script == Script::Hebrew { "Hebrew" } else { "Arabic" };
-                return (TokenLevel::Transliteration, explain.then(|| format!("{label} letters: {}", pair(a, b))));
+                let label = if w.script == Script::Hebrew {
+                    "Hebrew"
+                } else {
+                    "Arabic"
+                };
+                return (
+                    TokenLevel::Transliteration,
+                    explain.then(|| format!("{label} letters: {}", pair(a, b))),
+                );
             }
         }
     }
@@ -99,26 +132,48 @@ pub fn compare(a: &NameForms, b: &NameForms, variants: Option<&Variants>, explai
         return (
             TokenLevel::Variant,
             explain.then(|| {
-                let g = a.groups.iter().find(|g| b.groups.binary_search(g).is_ok()).copied().unwrap_or(0);
-                let group = variants.map(|v| v.group_name(g).to_string()).unwrap_or_default();
+                let g = a
+                    .groups
+                    .iter()
+                    .find(|g| b.groups.binary_search(g).is_ok())
+                    .copied()
+                    .unwrap_or(0);
+                let group = variants
+                    .map(|v| v.group_name(g).to_string())
+                    .unwrap_or_default();
                 format!("variant ({group}): {}", pair(a, b))
             }),
         );
     }
     let masculine_match = |x: &NameForms, y: &NameForms| {
-        x.masculine.iter().any(|m| y.renderings.iter().any(|r| &r.key == m) || y.masculine.contains(m))
+        x.masculine
+            .iter()
+            .any(|m| y.renderings.iter().any(|r| &r.key == m) || y.masculine.contains(m))
     };
     if masculine_match(a, b) || masculine_match(b, a) {
-        return (TokenLevel::Variant, explain.then(|| format!("feminine form: {}", pair(a, b))));
+        return (
+            TokenLevel::Variant,
+            explain.then(|| format!("feminine form: {}", pair(a, b))),
+        );
     }
-    if let Some(shared) = a.skeletons.iter().find(|s| s.chars().count() >= 2 && b.skeletons.contains(s)) {
-        return (TokenLevel::Skeleton, explain.then(|| format!("skeleton {shared}: {}", pair(a, b))));
+    if let Some(shared) = a
+        .skeletons
+        .iter()
+        .find(|s| s.chars().count() >= 2 && b.skeletons.contains(s))
+    {
+        return (
+            TokenLevel::Skeleton,
+            explain.then(|| format!("skeleton {shared}: {}", pair(a, b))),
+        );
     }
     // Fuzzy: the best Jaro–Winkler of any two renderings, or an abjad reading one letter off.
     let mut best = 0.0f64;
     for ra in &a.renderings {
         for rb in &b.renderings {
-            best = best.max(rapidfuzz::distance::jaro_winkler::similarity(ra.key.bytes(), rb.key.bytes()));
+            best = best.max(rapidfuzz::distance::jaro_winkler::similarity(
+                ra.key.bytes(),
+                rb.key.bytes(),
+            ));
         }
     }
     let mut abjad_best = u32::MAX;
@@ -129,23 +184,30 @@ pub fn compare(a: &NameForms, b: &NameForms, variants: Option<&Variants>, explai
             }
         }
     }
-    let level = if best >= SIMILAR || (abjad_best <= 1 && a.skeletons.first().is_some_and(|s| s.chars().count() >= 3)) {
+    // abjad costs are in half-errors: ≤ 2 is one letter off.
+    let long = a.skeletons.first().is_some_and(|s| s.chars().count() >= 3)
+        && b.skeletons.first().is_some_and(|s| s.chars().count() >= 3);
+    let level = if best >= SIMILAR || (abjad_best <= 2 && long) {
         TokenLevel::Similar
-    } else if best >= CLOSE || abjad_best <= 1 {
+    } else if best >= CLOSE || abjad_best <= 3 {
         TokenLevel::Close
     } else {
         TokenLevel::Different
     };
     let why = explain.then(|| match level {
         TokenLevel::Different => format!("different: {}", pair(a, b)),
-        _ if abjad_best <= 1 => format!("letters one off: {}", pair(a, b)),
+        _ if abjad_best <= 3 => format!("letters one off: {}", pair(a, b)),
         _ => format!("similar ({best:.2}): {}", pair(a, b)),
     });
     (level, why)
 }
 
 /// The best level between any token of `a` and any token of `b` (a name part of several words).
-pub fn compare_parts(a: &[NameForms], b: &[NameForms], variants: Option<&Variants>) -> Option<TokenLevel> {
+pub fn compare_parts(
+    a: &[NameForms],
+    b: &[NameForms],
+    variants: Option<&Variants>,
+) -> Option<TokenLevel> {
     let mut best: Option<TokenLevel> = None;
     for x in a {
         for y in b {

@@ -24,19 +24,48 @@ impl NameParts {
 /// Whether a folded token reads as a Russian, Ukrainian or Belarusian patronymic.
 pub fn is_patronymic(token: &str) -> bool {
     const ENDINGS: [&str; 14] = [
-        "ович", "евич", "ьич", "овна", "евна", "ична", "инична", "ovich", "evich", "ovitch", "evitch", "ovna", "evna", "ichna",
+        "ович",
+        "евич",
+        "ьич",
+        "овна",
+        "евна",
+        "ична",
+        "инична",
+        "ovich",
+        "evich",
+        "ovitch",
+        "evitch",
+        "ovna",
+        "evna",
+        "ichna",
     ];
     token.chars().count() > 5 && ENDINGS.iter().any(|e| token.ends_with(e))
 }
 
 /// Words that join the next token into one name part.
 fn is_compound_head(token: &str) -> bool {
-    matches!(token, "abd" | "abdel" | "abdul" | "abdal" | "abu" | "abou" | "abo" | "عبد" | "أبو" | "ابو" | "אבו")
+    matches!(
+        token,
+        "abd"
+            | "abdel"
+            | "abdul"
+            | "abdal"
+            | "abu"
+            | "abou"
+            | "abo"
+            | "عبد"
+            | "أبو"
+            | "ابو"
+            | "אבו"
+    )
 }
 
 /// Words that link a given name to a father's name.
 fn is_nasab(token: &str) -> bool {
-    matches!(token, "bin" | "ibn" | "bint" | "ben" | "bat" | "بن" | "ابن" | "بنت" | "בן" | "בת")
+    matches!(
+        token,
+        "bin" | "ibn" | "bint" | "ben" | "bat" | "بن" | "ابن" | "بنت" | "בן" | "בת"
+    )
 }
 
 /// Folds and tokenises a name, gluing compounds (`abd` + `allah`, `al` + `hassan`).
@@ -67,7 +96,11 @@ pub fn parse_full_name(raw: &str) -> NameParts {
         let rest = name_tokens(rest);
         if !family.is_empty() && !rest.is_empty() {
             let (given, patronymic) = split_given(&rest);
-            return NameParts { given, patronymic, family };
+            return NameParts {
+                given,
+                patronymic,
+                family,
+            };
         }
     }
     let raw_tokens: Vec<&str> = raw.split_whitespace().collect();
@@ -76,40 +109,81 @@ pub fn parse_full_name(raw: &str) -> NameParts {
         return NameParts::default();
     }
     if tokens.len() == 1 {
-        return NameParts { given: Vec::new(), patronymic: Vec::new(), family: tokens };
+        return NameParts {
+            given: Vec::new(),
+            patronymic: Vec::new(),
+            family: tokens,
+        };
     }
     // Arabic nasab: X bin Y [bin Z] [family]
     if let Some(pos) = tokens.iter().position(|t| is_nasab(t)) {
         if pos >= 1 {
             let given = tokens[..pos].to_vec();
-            let rest: Vec<String> = tokens[pos..].iter().filter(|t| !is_nasab(t)).cloned().collect();
+            let rest: Vec<String> = tokens[pos..]
+                .iter()
+                .filter(|t| !is_nasab(t))
+                .cloned()
+                .collect();
             let (patronymic, family) = match rest.last() {
-                Some(last) if rest.len() >= 2 && (last.starts_with("al") || last.starts_with("el") || last.starts_with("ال")) => {
+                Some(last)
+                    if rest.len() >= 2
+                        && (last.starts_with("al")
+                            || last.starts_with("el")
+                            || last.starts_with("ال")) =>
+                {
                     (rest[..rest.len() - 1].to_vec(), vec![last.clone()])
                 }
                 _ => (rest, Vec::new()),
             };
-            return NameParts { given, patronymic, family };
+            return NameParts {
+                given,
+                patronymic,
+                family,
+            };
         }
     }
     // Family name in capitals among other words: "IVANOV Petr Sergeevich".
-    let is_caps = |t: &str| t.chars().count() > 1 && t.chars().any(char::is_alphabetic) && t.chars().all(|c| !c.is_lowercase());
-    let caps: Vec<usize> = (0..raw_tokens.len()).filter(|&i| is_caps(raw_tokens[i])).collect();
-    if caps.len() == 1 && raw_tokens.len() == tokens.len() && raw_tokens.iter().any(|t| !is_caps(t)) {
+    let is_caps = |t: &str| {
+        t.chars().count() > 1
+            && t.chars().any(char::is_alphabetic)
+            && t.chars().all(|c| !c.is_lowercase())
+    };
+    let caps: Vec<usize> = (0..raw_tokens.len())
+        .filter(|&i| is_caps(raw_tokens[i]))
+        .collect();
+    if caps.len() == 1 && raw_tokens.len() == tokens.len() && raw_tokens.iter().any(|t| !is_caps(t))
+    {
         let family = vec![tokens[caps[0]].clone()];
-        let rest: Vec<String> = tokens.iter().enumerate().filter(|(i, _)| *i != caps[0]).map(|(_, t)| t.clone()).collect();
+        let rest: Vec<String> = tokens
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != caps[0])
+            .map(|(_, t)| t.clone())
+            .collect();
         let (given, patronymic) = split_given(&rest);
-        return NameParts { given, patronymic, family };
+        return NameParts {
+            given,
+            patronymic,
+            family,
+        };
     }
     // Russian order by the patronymic's place.
     let n = tokens.len();
     if n >= 3 && is_patronymic(&tokens[n - 1]) {
         // Family Given Patronymic
-        return NameParts { given: tokens[1..n - 1].to_vec(), patronymic: vec![tokens[n - 1].clone()], family: vec![tokens[0].clone()] };
+        return NameParts {
+            given: tokens[1..n - 1].to_vec(),
+            patronymic: vec![tokens[n - 1].clone()],
+            family: vec![tokens[0].clone()],
+        };
     }
     let family = vec![tokens[n - 1].clone()];
     let (given, patronymic) = split_given(&tokens[..n - 1]);
-    NameParts { given, patronymic, family }
+    NameParts {
+        given,
+        patronymic,
+        family,
+    }
 }
 
 /// The first token is the given name; the others patronymic or middle names.
@@ -135,15 +209,29 @@ pub fn from_columns(given: &str, family: &str, patronymic: &str, full: &str) -> 
         let extra = given_tokens.split_off(1);
         patronymic_tokens.extend(extra);
     }
-    NameParts { given: given_tokens, patronymic: patronymic_tokens, family: name_tokens(family) }
+    NameParts {
+        given: given_tokens,
+        patronymic: patronymic_tokens,
+        family: name_tokens(family),
+    }
 }
 
 /// The masculine form of a Slavic feminine surname (`ivanova` → `ivanov`, `ивановa` → `иванов`,
 /// `tolstaya` → `tolstoi`), if it is one.
 pub fn masculine_surname(token: &str) -> Option<String> {
     for (fem, masc) in [
-        ("ova", "ov"), ("eva", "ev"), ("ina", "in"), ("skaya", "skii"), ("skaia", "skii"), ("ская", "ский"),
-        ("ова", "ов"), ("ева", "ев"), ("ёва", "ёв"), ("ина", "ин"), ("yna", "yn"), ("ына", "ын"),
+        ("ova", "ov"),
+        ("eva", "ev"),
+        ("ina", "in"),
+        ("skaya", "skii"),
+        ("skaia", "skii"),
+        ("ская", "ский"),
+        ("ова", "ов"),
+        ("ева", "ев"),
+        ("ёва", "ёв"),
+        ("ина", "ин"),
+        ("yna", "yn"),
+        ("ына", "ын"),
     ] {
         if let Some(stem) = token.strip_suffix(fem) {
             if stem.chars().count() >= 2 {
@@ -160,27 +248,61 @@ mod tests {
 
     fn p(given: &[&str], patronymic: &[&str], family: &[&str]) -> NameParts {
         let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect();
-        NameParts { given: v(given), patronymic: v(patronymic), family: v(family) }
+        NameParts {
+            given: v(given),
+            patronymic: v(patronymic),
+            family: v(family),
+        }
     }
 
     #[test]
     fn parses_name_orders() {
-        assert_eq!(parse_full_name("Евгений Семёнович Шуляпов"), p(&["евгений"], &["семёнович"], &["шуляпов"]));
-        assert_eq!(parse_full_name("Шуляпов Евгений Семёнович"), p(&["евгений"], &["семёнович"], &["шуляпов"]));
-        assert_eq!(parse_full_name("SHULYAPOV, Yevgeny"), p(&["yevgeny"], &[], &["shulyapov"]));
-        assert_eq!(parse_full_name("IVANOV Petr"), p(&["petr"], &[], &["ivanov"]));
-        assert_eq!(parse_full_name("יבגני שוליאפוב"), p(&["יבגני"], &[], &["שוליאפוב"]));
-        assert_eq!(parse_full_name("Ahmad bin Khalid bin Saleh Al-Hashimi"), p(&["ahmad"], &["khalid", "saleh"], &["alhashimi"]));
-        assert_eq!(parse_full_name("Abd Allah Haddad"), p(&["abdallah"], &[], &["haddad"]));
-        assert_eq!(parse_full_name("عبد الله حداد"), p(&["عبدالله"], &[], &["حداد"]));
+        assert_eq!(
+            parse_full_name("Евгений Семёнович Шуляпов"),
+            p(&["евгений"], &["семёнович"], &["шуляпов"])
+        );
+        assert_eq!(
+            parse_full_name("Шуляпов Евгений Семёнович"),
+            p(&["евгений"], &["семёнович"], &["шуляпов"])
+        );
+        assert_eq!(
+            parse_full_name("SHULYAPOV, Yevgeny"),
+            p(&["yevgeny"], &[], &["shulyapov"])
+        );
+        assert_eq!(
+            parse_full_name("IVANOV Petr"),
+            p(&["petr"], &[], &["ivanov"])
+        );
+        assert_eq!(
+            parse_full_name("יבגני שוליאפוב"),
+            p(&["יבגני"], &[], &["שוליאפוב"])
+        );
+        assert_eq!(
+            parse_full_name("Ahmad bin Khalid bin Saleh Al-Hashimi"),
+            p(&["ahmad"], &["khalid", "saleh"], &["alhashimi"])
+        );
+        assert_eq!(
+            parse_full_name("Abd Allah Haddad"),
+            p(&["abdallah"], &[], &["haddad"])
+        );
+        assert_eq!(
+            parse_full_name("عبد الله حداد"),
+            p(&["عبدالله"], &[], &["حداد"])
+        );
         assert_eq!(parse_full_name("Smith"), p(&[], &[], &["smith"]));
         assert_eq!(parse_full_name(""), NameParts::default());
     }
 
     #[test]
     fn columns_win_over_parsing() {
-        assert_eq!(from_columns("Evgenii Semenovich", "Shuliapov", "", ""), p(&["evgenii"], &["semenovich"], &["shuliapov"]));
-        assert_eq!(from_columns("", "", "", "Anna Ivanova"), p(&["anna"], &[], &["ivanova"]));
+        assert_eq!(
+            from_columns("Evgenii Semenovich", "Shuliapov", "", ""),
+            p(&["evgenii"], &["semenovich"], &["shuliapov"])
+        );
+        assert_eq!(
+            from_columns("", "", "", "Anna Ivanova"),
+            p(&["anna"], &[], &["ivanova"])
+        );
     }
 
     #[test]
@@ -188,6 +310,8 @@ mod tests {
         assert_eq!(masculine_surname("ivanova").as_deref(), Some("ivanov"));
         assert_eq!(masculine_surname("иванова").as_deref(), Some("иванов"));
         assert_eq!(masculine_surname("petrov"), None);
-        assert!(is_patronymic("семёнович") && is_patronymic("sergeevna") && !is_patronymic("ivanov"));
+        assert!(
+            is_patronymic("семёнович") && is_patronymic("sergeevna") && !is_patronymic("ivanov")
+        );
     }
 }

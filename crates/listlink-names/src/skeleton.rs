@@ -22,14 +22,24 @@ struct Classes {
 fn classes() -> &'static Classes {
     static CLASSES: OnceLock<Classes> = OnceLock::new();
     CLASSES.get_or_init(|| {
-        let t = Table::parse("skeleton.tsv", include_str!("../data/translit/skeleton.tsv"));
+        let t = Table::parse(
+            "skeleton.tsv",
+            include_str!("../data/translit/skeleton.tsv"),
+        );
         let class = t.col("class");
         let mut map = HashMap::new();
         for row in &t.rows {
-            let c = row[class].chars().next().expect("skeleton.tsv: empty class");
+            let c = row[class]
+                .chars()
+                .next()
+                .expect("skeleton.tsv: empty class");
             for column in ["latin", "cyrillic", "hebrew", "arabic"] {
                 // `x?` marks a non-primary reading: the grapheme's class is given elsewhere.
-                for g in row[t.col(column)].split('|').map(str::trim).filter(|g| !g.is_empty() && !g.ends_with('?')) {
+                for g in row[t.col(column)]
+                    .split('|')
+                    .map(str::trim)
+                    .filter(|g| !g.is_empty() && !g.ends_with('?'))
+                {
                     map.insert(g.to_lowercase(), c);
                 }
             }
@@ -37,6 +47,20 @@ fn classes() -> &'static Classes {
         let longest = map.keys().map(|k| k.chars().count()).max().unwrap_or(1);
         Classes { map, longest }
     })
+}
+
+/// The primary class of one grapheme (a Latin letter, a Hebrew or Arabic letter with its geresh);
+/// `None` for graphemes the table does not know, `Some('0')` for dropped ones.
+pub fn class_of(grapheme: &str) -> Option<char> {
+    classes().map.get(grapheme).copied()
+}
+
+/// The class of one ASCII letter (a table lookup, no allocation: used inside alignments).
+pub fn ascii_class(b: u8) -> Option<char> {
+    static TABLE: OnceLock<[Option<char>; 128]> = OnceLock::new();
+    let table =
+        TABLE.get_or_init(|| std::array::from_fn(|i| class_of(&(i as u8 as char).to_string())));
+    table.get(b as usize).copied().flatten()
 }
 
 fn latin_vowel(c: char) -> bool {
@@ -60,14 +84,26 @@ pub fn skeletons(token: &str) -> Vec<String> {
     let script = crate::script::dominant_script(token);
     let folded = crate::normalize::fold(token).replace(['\'', '\u{2019}'], "\u{05F3}");
     let mut chars: Vec<char> = match script {
-        Some(Script::Cyrillic | Script::Hebrew | Script::Arabic) => folded.chars().filter(|c| !c.is_whitespace()).collect(),
+        Some(Script::Cyrillic | Script::Hebrew | Script::Arabic) => {
+            folded.chars().filter(|c| !c.is_whitespace()).collect()
+        }
         // Latin keeps its diacritics (š is not s); other scripts go through a generic rendering.
         Some(Script::Latin) => folded.chars().filter(|c| c.is_alphabetic()).collect(),
-        _ => any_ascii::any_ascii(&folded).to_lowercase().chars().filter(|c| c.is_ascii_alphabetic()).collect(),
+        _ => any_ascii::any_ascii(&folded)
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .collect(),
     };
-    if !matches!(script, Some(Script::Hebrew | Script::Arabic | Script::Cyrillic)) {
+    if !matches!(
+        script,
+        Some(Script::Hebrew | Script::Arabic | Script::Cyrillic)
+    ) {
         // x reads as ks (Alexander = Aleksandr).
-        chars = chars.into_iter().flat_map(|c| if c == 'x' { vec!['k', 's'] } else { vec![c] }).collect();
+        chars = chars
+            .into_iter()
+            .flat_map(|c| if c == 'x' { vec!['k', 's'] } else { vec![c] })
+            .collect();
     }
     // Each grapheme's class choices, primary first.
     let n = chars.len();
@@ -87,7 +123,11 @@ pub fn skeletons(token: &str) -> Vec<String> {
         if choice.is_none() && script == Some(Script::Latin) {
             // A Latin letter the table lacks: its ASCII form.
             let ascii = any_ascii::any_ascii_char(chars[i]).to_lowercase();
-            choice = ascii.chars().next().and_then(|a| cl.map.get(&a.to_string())).map(|c| vec![*c]);
+            choice = ascii
+                .chars()
+                .next()
+                .and_then(|a| cl.map.get(&a.to_string()))
+                .map(|c| vec![*c]);
         }
         if let Some(c) = choice {
             units.push(c);
@@ -123,7 +163,13 @@ pub fn skeletons(token: &str) -> Vec<String> {
 }
 
 /// The context rules the table names; several classes where a grapheme is ambiguous.
-fn contextual(chars: &[char], i: usize, len: usize, class: char, script: Option<Script>) -> Vec<char> {
+fn contextual(
+    chars: &[char],
+    i: usize,
+    len: usize,
+    class: char,
+    script: Option<Script>,
+) -> Vec<char> {
     let unit = &chars[i..i + len];
     let next = chars.get(i + len).copied();
     let prev = i.checked_sub(1).map(|p| chars[p]);
@@ -161,11 +207,26 @@ mod tests {
     #[test]
     fn the_tables_own_examples() {
         for (name, key) in [
-            ("משה", "MC"), ("Moshe", "MC"), ("Moche", "MC"), ("רבין", "RBN"), ("Rabin", "RBN"),
-            ("محمد", "MKMD"), ("Muhammad", "MKMD"), ("Mohammed", "MKMD"),
-            ("גורבצ׳וב", "KRBCB"), ("Горбачёв", "KRBCB"), ("Gorbachev", "KRBCB"), ("Gorbatschow", "KRBCB"), ("غورباتشوف", "KRBCB"),
-            ("Shuliapov", "CLB"), ("Шуляпов", "CLB"), ("שוליאפוב", "CLB"), ("Schuljapow", "CLB"),
-            ("Alexander", "LKSNDR"), ("Aleksandr", "LKSNDR"), ("Александр", "LKSNDR"),
+            ("משה", "MC"),
+            ("Moshe", "MC"),
+            ("Moche", "MC"),
+            ("רבין", "RBN"),
+            ("Rabin", "RBN"),
+            ("محمد", "MKMD"),
+            ("Muhammad", "MKMD"),
+            ("Mohammed", "MKMD"),
+            ("גורבצ׳וב", "KRBCB"),
+            ("Горбачёв", "KRBCB"),
+            ("Gorbachev", "KRBCB"),
+            ("Gorbatschow", "KRBCB"),
+            ("غورباتشوف", "KRBCB"),
+            ("Shuliapov", "CLB"),
+            ("Шуляпов", "CLB"),
+            ("שוליאפוב", "CLB"),
+            ("Schuljapow", "CLB"),
+            ("Alexander", "LKSNDR"),
+            ("Aleksandr", "LKSNDR"),
+            ("Александр", "LKSNDR"),
         ] {
             assert_eq!(skeleton(name), key, "{name}");
         }

@@ -60,8 +60,13 @@ impl Standard {
 }
 
 /// The Cyrillic standards, in the order renderings are listed.
-pub const CYRILLIC_STANDARDS: [Standard; 5] =
-    [Standard::Icao, Standard::BgnPcgn, Standard::Iso9, Standard::German, Standard::French];
+pub const CYRILLIC_STANDARDS: [Standard; 5] = [
+    Standard::Icao,
+    Standard::BgnPcgn,
+    Standard::Iso9,
+    Standard::German,
+    Standard::French,
+];
 
 /// One Latin rendering of a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,9 +98,17 @@ type CyrillicRules = HashMap<(Lang, char, Standard), Vec<(Context, String)>>;
 fn cyrillic_rules() -> &'static CyrillicRules {
     static RULES: OnceLock<CyrillicRules> = OnceLock::new();
     RULES.get_or_init(|| {
-        let t = Table::parse("cyrillic.tsv", include_str!("../data/translit/cyrillic.tsv"));
-        let (lang, letter, context, standard, latin) =
-            (t.col("lang"), t.col("letter"), t.col("context"), t.col("standard"), t.col("latin"));
+        let t = Table::parse(
+            "cyrillic.tsv",
+            include_str!("../data/translit/cyrillic.tsv"),
+        );
+        let (lang, letter, context, standard, latin) = (
+            t.col("lang"),
+            t.col("letter"),
+            t.col("context"),
+            t.col("standard"),
+            t.col("latin"),
+        );
         let mut rules: CyrillicRules = HashMap::new();
         for row in &t.rows {
             let lang = match row[lang].as_str() {
@@ -105,7 +118,9 @@ fn cyrillic_rules() -> &'static CyrillicRules {
                 other => panic!("cyrillic.tsv: unknown lang `{other}`"),
             };
             let mut chars = row[letter].chars();
-            let (Some(c), None) = (chars.next(), chars.next()) else { panic!("cyrillic.tsv: letter `{}`", row[letter]) };
+            let (Some(c), None) = (chars.next(), chars.next()) else {
+                panic!("cyrillic.tsv: letter `{}`", row[letter])
+            };
             let context = match row[context].as_str() {
                 "any" => Context::Any,
                 "initial" => Context::Initial,
@@ -117,7 +132,10 @@ fn cyrillic_rules() -> &'static CyrillicRules {
                 panic!("cyrillic.tsv: unknown standard `{}`", row[standard])
             };
             let latin = row[latin].trim_matches('"').to_string();
-            rules.entry((lang, c, standard)).or_default().push((context, latin));
+            rules
+                .entry((lang, c, standard))
+                .or_default()
+                .push((context, latin));
         }
         rules
     })
@@ -137,23 +155,47 @@ fn cyrillic_lang(word: &str) -> Lang {
     }
 }
 
-/// A Cyrillic token under one standard (lowercase, as the standard writes it).
+/// A Cyrillic token under one standard (lowercase, as the standard writes it), the language
+/// guessed from its letters (Ukrainian і ї є ґ, Belarusian ў).
 pub fn cyrillic_to_latin(word: &str, standard: Standard) -> String {
+    cyrillic_in(word, cyrillic_lang(word), standard)
+}
+
+/// A Cyrillic token of a known language (`ru`, `uk`, `be`) under one standard.
+pub fn cyrillic_to_latin_as(word: &str, lang: &str, standard: Standard) -> String {
+    let lang = match lang {
+        "uk" => Lang::Uk,
+        "be" => Lang::Be,
+        _ => Lang::Ru,
+    };
+    cyrillic_in(word, lang, standard)
+}
+
+fn cyrillic_in(word: &str, lang: Lang, standard: Standard) -> String {
     let rules = cyrillic_rules();
-    let lang = cyrillic_lang(word);
     let mut out = String::with_capacity(word.len() * 2);
     let mut prev: Option<char> = None;
     for c in word.chars() {
         let context = match prev {
             None => Context::Initial,
-            Some(p) if is_cyrillic_vowel(p) || p == 'ъ' || p == 'ь' => Context::AfterVowel,
+            // й counts as a vowel here (BGN/PCGN: е → ye after vowels, й, ъ, ь).
+            Some(p) if is_cyrillic_vowel(p) || matches!(p, 'ъ' | 'ь' | 'й') => {
+                Context::AfterVowel
+            }
             Some(p) if Script::of(p) == Some(Script::Cyrillic) => Context::AfterConsonant,
+            // The Ukrainian and Belarusian apostrophe separates like a consonant.
+            Some('\'' | '\u{02BC}' | '\u{2019}') => Context::AfterConsonant,
             Some(_) => Context::Initial,
         };
-        let options = rules.get(&(lang, c, standard)).or_else(|| rules.get(&(Lang::Ru, c, standard)));
+        let options = rules
+            .get(&(lang, c, standard))
+            .or_else(|| rules.get(&(Lang::Ru, c, standard)));
         match options {
             Some(options) => {
-                let pick = options.iter().find(|(ctx, _)| *ctx == context).or_else(|| options.iter().find(|(ctx, _)| *ctx == Context::Any));
+                let pick = options
+                    .iter()
+                    .find(|(ctx, _)| *ctx == context)
+                    .or_else(|| options.iter().find(|(ctx, _)| *ctx == Context::Any));
                 if let Some((_, latin)) = pick {
                     out.push_str(latin);
                 }
@@ -167,7 +209,11 @@ pub fn cyrillic_to_latin(word: &str, standard: Standard) -> String {
 
 /// An ASCII key of a Latin rendering: diacritics folded, only `a`–`z` kept.
 pub fn ascii_key(latin: &str) -> String {
-    any_ascii::any_ascii(latin).to_lowercase().chars().filter(|c| c.is_ascii_lowercase()).collect()
+    any_ascii::any_ascii(latin)
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase())
+        .collect()
 }
 
 /// A Hebrew or Arabic token as letters, each with its alternative Latin renderings (most common
@@ -176,6 +222,8 @@ pub fn ascii_key(latin: &str) -> String {
 pub struct AbjadWord {
     pub script: Script,
     pub letters: Vec<Vec<String>>,
+    /// Each letter's consonant class (`'0'`: a vowel letter or silent).
+    pub classes: Vec<Option<char>>,
     /// The letters as written (one string per letter, geresh included), for explanations.
     pub written: Vec<String>,
 }
@@ -199,12 +247,21 @@ fn abjad_table(script: Script) -> &'static AbjadTable {
     static HEBREW: OnceLock<AbjadTable> = OnceLock::new();
     static ARABIC: OnceLock<AbjadTable> = OnceLock::new();
     let (cell, name, text) = match script {
-        Script::Hebrew => (&HEBREW, "hebrew.tsv", include_str!("../data/translit/hebrew.tsv")),
-        _ => (&ARABIC, "arabic.tsv", include_str!("../data/translit/arabic.tsv")),
+        Script::Hebrew => (
+            &HEBREW,
+            "hebrew.tsv",
+            include_str!("../data/translit/hebrew.tsv"),
+        ),
+        _ => (
+            &ARABIC,
+            "arabic.tsv",
+            include_str!("../data/translit/arabic.tsv"),
+        ),
     };
     cell.get_or_init(|| {
         let t = Table::parse(name, text);
-        let (letter, position, renderings) = (t.col("letter"), t.col("position"), t.col("renderings"));
+        let (letter, position, renderings) =
+            (t.col("letter"), t.col("position"), t.col("renderings"));
         let mut units: HashMap<String, Vec<(Position, Vec<String>)>> = HashMap::new();
         let mut longest = 1;
         for row in &t.rows {
@@ -216,9 +273,15 @@ fn abjad_table(script: Script) -> &'static AbjadTable {
                 "final" => Position::Final,
                 other => panic!("{name}: unknown position `{other}`"),
             };
-            let alternatives: Vec<String> = row[renderings].split('|').map(|r| r.trim().to_lowercase()).collect();
+            let alternatives: Vec<String> = row[renderings]
+                .split('|')
+                .map(|r| r.trim().to_lowercase())
+                .collect();
             longest = longest.max(unit.chars().count());
-            units.entry(unit).or_default().push((position, alternatives));
+            units
+                .entry(unit)
+                .or_default()
+                .push((position, alternatives));
         }
         AbjadTable { units, longest }
     })
@@ -236,7 +299,10 @@ pub fn abjad_word(token: &str) -> Option<AbjadWord> {
         return None;
     }
     let table = abjad_table(script);
-    let chars: Vec<char> = normalize_geresh(token).chars().filter(|c| Script::of(*c) == Some(script) || *c == '\u{05F3}').collect();
+    let chars: Vec<char> = normalize_geresh(token)
+        .chars()
+        .filter(|c| Script::of(*c) == Some(script) || *c == '\u{05F3}')
+        .collect();
     let mut letters = Vec::new();
     let mut written = Vec::new();
     let mut i = 0;
@@ -252,7 +318,11 @@ pub fn abjad_word(token: &str) -> Option<AbjadWord> {
                 } else {
                     Position::Medial
                 };
-                let pick = options.iter().find(|(p, _)| *p == position).or_else(|| options.iter().find(|(p, _)| *p == Position::Any)).or(options.first());
+                let pick = options
+                    .iter()
+                    .find(|(p, _)| *p == position)
+                    .or_else(|| options.iter().find(|(p, _)| *p == Position::Any))
+                    .or(options.first());
                 if let Some((_, alternatives)) = pick {
                     letters.push(alternatives.clone());
                     written.push(unit);
@@ -270,7 +340,16 @@ pub fn abjad_word(token: &str) -> Option<AbjadWord> {
     if letters.is_empty() {
         return None;
     }
-    Some(AbjadWord { script, letters, written })
+    let classes = written
+        .iter()
+        .map(|w| crate::skeleton::class_of(w))
+        .collect();
+    Some(AbjadWord {
+        script,
+        letters,
+        classes,
+        written,
+    })
 }
 
 impl AbjadWord {
@@ -297,14 +376,27 @@ impl AbjadWord {
     }
 }
 
-/// The cost of reading `latin` (an ASCII key) as the abjad letters: each letter is rendered by
-/// one of its alternatives at no cost; a Latin vowel (a e i o u y) left over costs nothing (the
-/// vowel was unwritten); any other leftover character, letter left out or substitution costs 1.
+/// The cost of reading `latin` (an ASCII key) as the abjad letters, in half-errors: each letter
+/// rendered by one of its readings costs nothing; a Latin vowel (a e i o u y) left over costs
+/// nothing (short vowels are unwritten), nor does a vowel letter (ו, י, ا, و …) left unread next
+/// to a written vowel; a letter read as another Latin letter of its consonant class (ف as v,
+/// و as v) costs 1; any other leftover character, letter left out or substitution costs 2.
 /// 0 means `latin` is a faithful reading of the letters.
 pub fn abjad_cost(word: &AbjadWord, latin: &str) -> u32 {
     let l = latin.as_bytes();
     let n = word.letters.len();
     const INF: u32 = u32::MAX / 2;
+    let is_vowel = |b: u8| b"aeiouy".contains(&b);
+    let vowel_letter: Vec<bool> = word
+        .letters
+        .iter()
+        .map(|alts| {
+            alts.iter()
+                .any(|a| !a.is_empty() && a.bytes().all(is_vowel))
+        })
+        .collect();
+    let latin_class: Vec<Option<char>> =
+        l.iter().map(|&b| crate::skeleton::ascii_class(b)).collect();
     // cost[k][j]: k letters read, j Latin bytes consumed.
     let mut cost = vec![vec![INF; l.len() + 1]; n + 1];
     cost[0][0] = 0;
@@ -315,7 +407,7 @@ pub fn abjad_cost(word: &AbjadWord, latin: &str) -> u32 {
                 continue;
             }
             if j < l.len() {
-                let skip = if b"aeiouy".contains(&l[j]) { 0 } else { 1 };
+                let skip = if is_vowel(l[j]) { 0 } else { 2 };
                 cost[k][j + 1] = cost[k][j + 1].min(c + skip);
             }
             if k < n {
@@ -325,15 +417,64 @@ pub fn abjad_cost(word: &AbjadWord, latin: &str) -> u32 {
                         cost[k + 1][j + a.len()] = cost[k + 1][j + a.len()].min(c);
                     }
                 }
-                // letter left out, or read as another single character
-                cost[k + 1][j] = cost[k + 1][j].min(c + 1);
+                // A vowel letter absorbed by a neighbouring written vowel.
+                let near_vowel = (j > 0 && is_vowel(l[j - 1])) || (j < l.len() && is_vowel(l[j]));
+                let drop = if vowel_letter[k] && near_vowel { 0 } else { 2 };
+                cost[k + 1][j] = cost[k + 1][j].min(c + drop);
                 if j < l.len() {
-                    cost[k + 1][j + 1] = cost[k + 1][j + 1].min(c + 1);
+                    let same_class = matches!((word.classes[k], latin_class[j]), (Some(x), Some(y)) if x == y && x != '0');
+                    cost[k + 1][j + 1] = cost[k + 1][j + 1].min(c + if same_class { 1 } else { 2 });
                 }
             }
         }
     }
     cost[n][l.len()]
+}
+
+/// German spellings of Russian names, read back (longest first).
+const GERMAN_READING: &[(&str, &str)] = &[
+    ("schtsch", "shch"),
+    ("tsch", "ch"),
+    ("sch", "sh"),
+    ("ch", "kh"),
+    ("w", "v"),
+    ("ja", "ya"),
+    ("je", "ye"),
+    ("ju", "yu"),
+    ("jo", "yo"),
+    ("j", "y"),
+];
+
+/// French spellings of Russian names, read back (longest first).
+const FRENCH_READING: &[(&str, &str)] = &[
+    ("chtch", "shch"),
+    ("tch", "ch"),
+    ("ch", "sh"),
+    ("ou", "u"),
+    ("gue", "ge"),
+    ("gui", "gi"),
+    ("j", "zh"),
+    ("ia", "ya"),
+];
+
+/// Applies rewrite rules left to right, longest rule first at each position.
+fn rewrite(s: &str, rules: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    let mut i = 0;
+    while i < s.len() {
+        match rules.iter().find(|(from, _)| s[i..].starts_with(from)) {
+            Some((from, to)) => {
+                out.push_str(to);
+                i += from.len();
+            }
+            None => {
+                let c = s[i..].chars().next().expect("in bounds");
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    out
 }
 
 /// All plausible renderings of a folded token, deduplicated by key, in a fixed order.
@@ -342,19 +483,41 @@ pub fn renderings(token: &str) -> Vec<Rendering> {
     let mut push = |standard: Standard, display: String| {
         let key = ascii_key(&display);
         if !key.is_empty() && !out.iter().any(|r| r.key == key) {
-            out.push(Rendering { standard, display, key });
+            out.push(Rendering {
+                standard,
+                display,
+                key,
+            });
         }
     };
     match crate::script::dominant_script(token) {
         None => {}
-        Some(Script::Latin) => push(Standard::AsWritten, token.to_string()),
+        Some(Script::Latin) => {
+            push(Standard::AsWritten, token.to_string());
+            // A Russian name spelt the German or French way, read back the English way:
+            // Jewgeni ~ Yevgeni, Schukow ~ Shukov, Tchoukine ~ Chukine.
+            let ascii = ascii_key(token);
+            for (standard, rules) in [
+                (Standard::German, GERMAN_READING),
+                (Standard::French, FRENCH_READING),
+            ] {
+                let read = rewrite(&ascii, rules);
+                if read != ascii {
+                    push(standard, read);
+                }
+            }
+        }
         Some(Script::Cyrillic) => {
             for standard in CYRILLIC_STANDARDS {
                 push(standard, cyrillic_to_latin(token, standard));
             }
         }
         Some(script @ (Script::Hebrew | Script::Arabic)) => {
-            let standard = if script == Script::Hebrew { Standard::Hebrew } else { Standard::Arabic };
+            let standard = if script == Script::Hebrew {
+                Standard::Hebrew
+            } else {
+                Standard::Arabic
+            };
             if let Some(w) = abjad_word(token) {
                 for r in w.renderings(6) {
                     push(standard, r);

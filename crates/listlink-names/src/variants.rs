@@ -72,7 +72,11 @@ impl Variants {
 
     /// The groups a Hebrew or Arabic spelling reads as: names of the same skeleton whose Latin
     /// spelling the letters render exactly.
-    pub fn groups_of_abjad(&self, word: &crate::translit::AbjadWord, skeletons: &[String]) -> Vec<u32> {
+    pub fn groups_of_abjad(
+        &self,
+        word: &crate::translit::AbjadWord,
+        skeletons: &[String],
+    ) -> Vec<u32> {
         let mut out = Vec::new();
         for sk in skeletons {
             for (key, group) in self.by_skeleton.get(sk).into_iter().flatten() {
@@ -107,5 +111,10 @@ fn name_keys(name: &str) -> Vec<String> {
 /// The bundled variant table.
 pub fn bundled() -> &'static Variants {
     static VARIANTS: OnceLock<Variants> = OnceLock::new();
-    VARIANTS.get_or_init(|| Variants::from_tsv("given_names.tsv", "group\tlang\tname\tsource\n"))
+    VARIANTS.get_or_init(|| {
+        Variants::from_tsv(
+            "given_names.tsv",
+            include_str!("../data/names/given_names.tsv"),
+        )
+    })
 }

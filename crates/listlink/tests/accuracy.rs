@@ -9,6 +9,8 @@ use std::path::Path;
 fn f1_for_seed(seed: u64) -> (f64, f64, f64) {
     let config = listlink_synth::Config {
         seed,
+        consular: 150,
+        roster_only: 1500,
         ..Default::default()
     };
     let lists = listlink_synth::generate(&config);

@@ -306,8 +306,12 @@ fn settings_errors_name_the_file_and_key() {
         .arg(&out)
         .assert()
         .success();
-    let text = read(&out.join("settings.toml"))
-        .replace("field = \"family_name\"", "field = \"familyname\"");
+    // The second comparison (family_name) reads its field from the first name field.
+    let text = read(&out.join("settings.toml")).replacen(
+        "field = \"given_name\"",
+        "field = \"givenname\"",
+        2,
+    );
     let bad = write(dir.path(), "bad.toml", &text);
     let assert = listlink()
         .arg("dedupe")
@@ -322,7 +326,7 @@ fn settings_errors_name_the_file_and_key() {
     assert!(
         stderr.contains("bad.toml")
             && stderr.contains("comparisons[1].field")
-            && stderr.contains("no field named `familyname`"),
+            && stderr.contains("no field named `givenname`"),
         "{stderr}"
     );
     let bad = write(dir.path(), "bad2.toml", "version = 1\nnonsense = true\n");
