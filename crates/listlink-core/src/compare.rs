@@ -268,17 +268,7 @@ fn best_level(person: &PersonFeature, x: &[u32], y: &[u32]) -> Option<TokenLevel
     let mut best: Option<TokenLevel> = None;
     for &i in x {
         for &j in y {
-            let l = if i == j {
-                TokenLevel::Exact
-            } else {
-                listlink_names::forms::compare(
-                    &person.forms[i as usize],
-                    &person.forms[j as usize],
-                    Some(variants),
-                    false,
-                )
-                .0
-            };
+            let l = if i == j { TokenLevel::Exact } else { token_level(person, i, j, variants) };
             best = Some(best.map_or(l, |b| b.min(l)));
             if l == TokenLevel::Exact {
                 return best;
@@ -286,6 +276,35 @@ fn best_level(person: &PersonFeature, x: &[u32], y: &[u32]) -> Option<TokenLevel
         }
     }
     best
+}
+
+thread_local! {
+    /// Levels of token pairs already compared, per thread: names repeat, so most pairs of a run
+    /// compare tokens already seen. Keyed by the person feature's id and the two token ids.
+    static TOKEN_LEVELS: std::cell::RefCell<(u64, rustc_hash::FxHashMap<u64, TokenLevel>)> =
+        std::cell::RefCell::new((0, rustc_hash::FxHashMap::default()));
+}
+
+/// At most this many cached token pairs per thread; past it the cache starts again.
+const TOKEN_CACHE_LIMIT: usize = 1 << 22;
+
+/// The level of two distinct tokens, cached.
+fn token_level(person: &PersonFeature, i: u32, j: u32, variants: &listlink_names::variants::Variants) -> TokenLevel {
+    let key = (u64::from(i.min(j)) << 32) | u64::from(i.max(j));
+    TOKEN_LEVELS.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        if cache.0 != person.id || cache.1.len() >= TOKEN_CACHE_LIMIT {
+            cache.0 = person.id;
+            cache.1.clear();
+        }
+        if let Some(l) = cache.1.get(&key) {
+            return *l;
+        }
+        let (a, b) = (&person.forms[i.min(j) as usize], &person.forms[i.max(j) as usize]);
+        let l = listlink_names::forms::compare(a, b, Some(variants), false).0;
+        cache.1.insert(key, l);
+        l
+    })
 }
 
 /// A score to choose alignments by: lower is better; a missing part counts as middling.

@@ -251,6 +251,9 @@ pub struct PartIds {
     pub given: Vec<u32>,
     pub patronymic: Vec<u32>,
     pub family: Vec<u32>,
+    /// Whether which part is given and which family was guessed (see
+    /// `listlink_names::parts::order_guessed`).
+    pub guessed_order: bool,
 }
 
 impl PartIds {
@@ -267,6 +270,9 @@ impl PartIds {
 /// or two readings of its name (from given/family columns, and from a full-name column).
 #[derive(Debug, Clone, Default)]
 pub struct PersonFeature {
+    /// Distinguishes this feature from others built in the same process (for caches keyed by
+    /// token ids).
+    pub id: u64,
     pub forms: Vec<NameForms>,
     pub readings: Vec<Vec<PartIds>>,
     /// Per part (given, patronymic, family): the share of rows whose first reading's first token
@@ -308,7 +314,7 @@ fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonF
     fn cell<'a>(c: &Option<Vec<&'a str>>, r: usize) -> &'a str {
         c.as_ref().map_or("", |v| v[r])
     }
-    let parsed: Vec<Vec<NameParts>> = (0..rows)
+    let parsed: Vec<Vec<(NameParts, bool)>> = (0..rows)
         .into_par_iter()
         .map(|r| {
             let (g, f, p, full_name) = (
@@ -319,7 +325,7 @@ fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonF
             );
             let mut readings = Vec::new();
             if !g.trim().is_empty() || !f.trim().is_empty() {
-                readings.push(listlink_names::from_columns(g, f, p, ""));
+                readings.push((listlink_names::from_columns(g, f, p, ""), false));
             }
             if !full_name.trim().is_empty() {
                 let mut parts = listlink_names::parse_full_name(full_name);
@@ -328,9 +334,9 @@ fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonF
                         .patronymic
                         .extend(listlink_names::parts::name_tokens(p));
                 }
-                readings.push(parts);
+                readings.push((parts, listlink_names::parts::order_guessed(full_name)));
             }
-            readings.retain(|r| !r.is_empty());
+            readings.retain(|(r, _)| !r.is_empty());
             readings
         })
         .collect();
@@ -340,7 +346,7 @@ fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonF
     let mut readings: Vec<Vec<PartIds>> = Vec::with_capacity(rows);
     for row in &parsed {
         let mut ids = Vec::with_capacity(row.len());
-        for parts in row {
+        for (parts, guessed_order) in row {
             fn intern<'p>(
                 list: &'p [String],
                 index: &mut FxHashMap<&'p str, u32>,
@@ -360,6 +366,7 @@ fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonF
                 given: intern(&parts.given, &mut index, &mut tokens),
                 patronymic: intern(&parts.patronymic, &mut index, &mut tokens),
                 family: intern(&parts.family, &mut index, &mut tokens),
+                guessed_order: *guessed_order,
             });
         }
         readings.push(ids);
@@ -385,11 +392,9 @@ fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonF
         }
         counts.iter_mut().for_each(|c| *c /= present.max(1) as f64);
     }
-    Some(PersonFeature {
-        forms,
-        readings,
-        frequency,
-    })
+    static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Some(PersonFeature { id, forms, readings, frequency })
 }
 
 impl Features {

@@ -700,6 +700,7 @@ fn infer_rules(fields: &[Field]) -> Vec<String> {
         // One name exact, the other only roughly: typos in one of them.
         rules.push("family_name & initial(given_name)".into());
         rules.push("given_name & prefix3(family_name)".into());
+        rules.push("given_name & initial(family_name)".into());
         // Across scripts: consonant skeletons.
         rules.push("skeleton(given_name, family_name)".into());
     }

@@ -186,6 +186,22 @@ pub fn parse_full_name(raw: &str) -> NameParts {
     }
 }
 
+/// Whether [`parse_full_name`] had to guess which word is the family name (no comma, no word in
+/// capitals, no patronymic or `bin` to go by): then given and family may be the other way round.
+pub fn order_guessed(raw: &str) -> bool {
+    let tokens = name_tokens(raw);
+    if tokens.len() < 2 || raw.contains(',') || tokens.iter().any(|t| is_nasab(t)) {
+        return false;
+    }
+    let is_caps = |t: &str| t.chars().count() > 1 && t.chars().any(char::is_alphabetic) && t.chars().all(|c| !c.is_lowercase());
+    let words: Vec<&str> = raw.split_whitespace().collect();
+    let caps = words.iter().filter(|t| is_caps(t)).count();
+    if caps == 1 && words.len() == tokens.len() && words.iter().any(|t| !is_caps(t)) {
+        return false;
+    }
+    !tokens.iter().any(|t| is_patronymic(t))
+}
+
 /// The first token is the given name; the others patronymic or middle names.
 fn split_given(tokens: &[String]) -> (Vec<String>, Vec<String>) {
     match tokens.split_first() {
@@ -303,6 +319,15 @@ mod tests {
             from_columns("", "", "", "Anna Ivanova"),
             p(&["anna"], &[], &["ivanova"])
         );
+    }
+
+    #[test]
+    fn says_when_the_order_was_guessed() {
+        assert!(order_guessed("גורבצ׳וב פיודור"));
+        assert!(!order_guessed("SHULYAPOV, Yevgeny"));
+        assert!(!order_guessed("IVANOV Petr"));
+        assert!(!order_guessed("Шуляпов Евгений Семёнович"));
+        assert!(!order_guessed("Smith"));
     }
 
     #[test]
