@@ -240,7 +240,12 @@ fn person_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
         match source {
             // A guessed order: either name may be the given or the family one.
             Source::Person(Some(NamePart::Given | NamePart::Family)) if reading.guessed_order => {
-                reading.given.iter().chain(&reading.family).copied().collect()
+                reading
+                    .given
+                    .iter()
+                    .chain(&reading.family)
+                    .copied()
+                    .collect()
             }
             Source::Person(Some(p)) => reading.part(p).to_vec(),
             _ => reading

@@ -268,7 +268,11 @@ fn best_level(person: &PersonFeature, x: &[u32], y: &[u32]) -> Option<TokenLevel
     let mut best: Option<TokenLevel> = None;
     for &i in x {
         for &j in y {
-            let l = if i == j { TokenLevel::Exact } else { token_level(person, i, j, variants) };
+            let l = if i == j {
+                TokenLevel::Exact
+            } else {
+                token_level(person, i, j, variants)
+            };
             best = Some(best.map_or(l, |b| b.min(l)));
             if l == TokenLevel::Exact {
                 return best;
@@ -289,7 +293,12 @@ thread_local! {
 const TOKEN_CACHE_LIMIT: usize = 1 << 22;
 
 /// The level of two distinct tokens, cached.
-fn token_level(person: &PersonFeature, i: u32, j: u32, variants: &listlink_names::variants::Variants) -> TokenLevel {
+fn token_level(
+    person: &PersonFeature,
+    i: u32,
+    j: u32,
+    variants: &listlink_names::variants::Variants,
+) -> TokenLevel {
     let key = (u64::from(i.min(j)) << 32) | u64::from(i.max(j));
     TOKEN_LEVELS.with(|cell| {
         let mut cache = cell.borrow_mut();
@@ -300,7 +309,10 @@ fn token_level(person: &PersonFeature, i: u32, j: u32, variants: &listlink_names
         if let Some(l) = cache.1.get(&key) {
             return *l;
         }
-        let (a, b) = (&person.forms[i.min(j) as usize], &person.forms[i.max(j) as usize]);
+        let (a, b) = (
+            &person.forms[i.min(j) as usize],
+            &person.forms[i.max(j) as usize],
+        );
         let l = listlink_names::forms::compare(a, b, Some(variants), false).0;
         cache.1.insert(key, l);
         l

@@ -394,7 +394,12 @@ fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonF
     }
     static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Some(PersonFeature { id, forms, readings, frequency })
+    Some(PersonFeature {
+        id,
+        forms,
+        readings,
+        frequency,
+    })
 }
 
 impl Features {

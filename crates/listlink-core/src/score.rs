@@ -178,7 +178,9 @@ pub fn explain(comparator: &Comparator, parts: &[Part], rules: &[Option<String>]
         .map(|((c, p), rule)| {
             let total = p.weight + p.tf_adjustment;
             let label = match rule {
-                Some(rule) if p.level != 0 => format!("{} [{rule}]", c.labels[p.level as usize]),
+                Some(rule) if p.level != 0 && !rule.starts_with("exact:") => {
+                    format!("{} [{rule}]", c.labels[p.level as usize])
+                }
                 _ => c.labels[p.level as usize].clone(),
             };
             let text = if p.level == 0 {

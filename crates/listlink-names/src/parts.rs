@@ -193,7 +193,11 @@ pub fn order_guessed(raw: &str) -> bool {
     if tokens.len() < 2 || raw.contains(',') || tokens.iter().any(|t| is_nasab(t)) {
         return false;
     }
-    let is_caps = |t: &str| t.chars().count() > 1 && t.chars().any(char::is_alphabetic) && t.chars().all(|c| !c.is_lowercase());
+    let is_caps = |t: &str| {
+        t.chars().count() > 1
+            && t.chars().any(char::is_alphabetic)
+            && t.chars().all(|c| !c.is_lowercase())
+    };
     let words: Vec<&str> = raw.split_whitespace().collect();
     let caps = words.iter().filter(|t| is_caps(t)).count();
     if caps == 1 && words.len() == tokens.len() && words.iter().any(|t| !is_caps(t)) {

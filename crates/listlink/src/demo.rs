@@ -66,7 +66,8 @@ pub fn run(out: Option<PathBuf>) -> Result<(), Failure> {
     };
     let run = crate::commands::linkage(LinkType::Find, &[consular], &[roster], &common, 3)?;
 
-    // One answer in full: the best-scoring found pair that is not an exact copy.
+    // One answer in full: the best-scoring found pair across scripts (a Latin or Cyrillic name
+    // against a Hebrew or Arabic one, where possible).
     if let Some(pair) = run
         .find
         .iter()
@@ -74,7 +75,18 @@ pub fn run(out: Option<PathBuf>) -> Result<(), Failure> {
         .filter(|f| f.status == listlink_core::pipeline::FindStatus::Found)
         .filter_map(|f| f.candidates.first().map(|&i| &run.pairs[i]))
         .filter(|p| display_name(&run, p.a.index()) != display_name(&run, p.b.index()))
-        .max_by(|x, y| x.weight.total_cmp(&y.weight).then(y.a.cmp(&x.a)))
+        .max_by(|x, y| {
+            let abjad = |p: &&listlink_core::pipeline::ScoredPair| {
+                matches!(
+                    listlink_names::dominant_script(&display_name(&run, p.b.index())),
+                    Some(listlink_names::Script::Hebrew | listlink_names::Script::Arabic)
+                )
+            };
+            (abjad(x), x.weight)
+                .partial_cmp(&(abjad(y), y.weight))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(y.a.cmp(&x.a))
+        })
     {
         let (qs, qi) = run.key(pair.a.index());
         let (cs, ci) = run.key(pair.b.index());
