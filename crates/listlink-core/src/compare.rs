@@ -264,7 +264,7 @@ pub struct Aligned {
 }
 
 fn best_level(person: &PersonFeature, x: &[u32], y: &[u32]) -> Option<TokenLevel> {
-    let variants = listlink_names::variants::bundled();
+    let variants = &person.variants;
     let mut best: Option<TokenLevel> = None;
     for &i in x {
         for &j in y {
@@ -399,7 +399,7 @@ fn describe_part(
         (true, NamePart::Family) => NamePart::Given,
         (_, p) => p,
     };
-    let variants = listlink_names::variants::bundled();
+    let variants = &person.variants;
     for &i in ra.part(part) {
         for &j in rb.part(other(part)) {
             let (l, why) = listlink_names::forms::compare(

@@ -6,7 +6,7 @@ use crate::cluster::connected_components;
 use crate::compare::{Comparator, Pattern};
 use crate::error::{Error, Result};
 use crate::model::{self, EmOptions, Model, TrainingInfo};
-use crate::prepare::{Features, LinkType, prepare};
+use crate::prepare::{Features, LinkType};
 use crate::score::{Scorer, probability};
 use crate::settings::Settings;
 use crate::table::{RecordTable, RowId};
@@ -32,6 +32,9 @@ pub struct RunOptions {
     pub rules_inferred: bool,
     /// find: candidates kept per query record.
     pub top_k: usize,
+    /// Given-name variants to use instead of the bundled table alone (the caller reads the
+    /// user's files named in `settings.variant_files`).
+    pub variants: Option<std::sync::Arc<listlink_names::variants::Variants>>,
 }
 
 /// A candidate pair that scored at least `thresholds.pairs_min_probability`. `a` is the left
@@ -171,7 +174,12 @@ pub fn run(inputs: Vec<Input>, mut settings: Settings, options: &RunOptions) -> 
     let tables: Vec<RecordTable> = inputs.iter().map(|i| i.table.clone()).collect();
     let sides: Vec<u8> = inputs.iter().map(|i| i.side).collect();
     let clock = Instant::now();
-    let features = prepare(&tables, &sides, &settings, options.link_type);
+    let variants = options
+        .variants
+        .clone()
+        .unwrap_or_else(|| std::sync::Arc::new(listlink_names::variants::bundled().clone()));
+    let features =
+        crate::prepare::prepare_with(&tables, &sides, &settings, options.link_type, variants);
     drop(tables);
     timings.prepare = clock.elapsed().as_secs_f64();
 

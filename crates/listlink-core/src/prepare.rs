@@ -273,6 +273,8 @@ pub struct PersonFeature {
     /// Distinguishes this feature from others built in the same process (for caches keyed by
     /// token ids).
     pub id: u64,
+    /// The given-name variant groups in use (the bundled table, plus the user's files).
+    pub variants: std::sync::Arc<listlink_names::variants::Variants>,
     pub forms: Vec<NameForms>,
     pub readings: Vec<Vec<PartIds>>,
     /// Per part (given, patronymic, family): the share of rows whose first reading's first token
@@ -299,7 +301,11 @@ pub fn part_index(part: NamePart) -> usize {
 }
 
 /// Builds the person feature from the name fields, if there are any.
-fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonFeature> {
+fn person_feature(
+    tables: &[RecordTable],
+    settings: &Settings,
+    variants: std::sync::Arc<listlink_names::variants::Variants>,
+) -> Option<PersonFeature> {
     let column = |name: &str| -> Option<Vec<&str>> {
         let (_, field) = settings
             .field(name)
@@ -371,10 +377,9 @@ fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonF
         }
         readings.push(ids);
     }
-    let variants = listlink_names::variants::bundled();
     let forms: Vec<NameForms> = tokens
         .par_iter()
-        .map(|t| listlink_names::analyse(t, variants))
+        .map(|t| listlink_names::analyse(t, &variants))
         .collect();
     let mut frequency = [
         vec![0.0; forms.len()],
@@ -396,6 +401,7 @@ fn person_feature(tables: &[RecordTable], settings: &Settings) -> Option<PersonF
     let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Some(PersonFeature {
         id,
+        variants,
         forms,
         readings,
         frequency,
@@ -466,6 +472,18 @@ pub fn prepare(
     settings: &Settings,
     link_type: LinkType,
 ) -> Features {
+    let bundled = std::sync::Arc::new(listlink_names::variants::bundled().clone());
+    prepare_with(tables, sides, settings, link_type, bundled)
+}
+
+/// [`prepare`] with the given-name variants to use (the bundled table and a user's own files).
+pub fn prepare_with(
+    tables: &[RecordTable],
+    sides: &[u8],
+    settings: &Settings,
+    link_type: LinkType,
+    variants: std::sync::Arc<listlink_names::variants::Variants>,
+) -> Features {
     let mut source_names: Vec<String> = Vec::new();
     let mut source = Vec::new();
     let mut side = Vec::new();
@@ -503,7 +521,7 @@ pub fn prepare(
             }
         })
         .collect();
-    let person = person_feature(tables, settings);
+    let person = person_feature(tables, settings, variants);
     Features {
         person,
         link_type,

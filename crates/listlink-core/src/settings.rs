@@ -220,6 +220,10 @@ pub struct Settings {
     /// Columns that may hold the source name; the first a file has is used (else the file's stem).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub source_columns: Vec<String>,
+    /// Files of given-name variants of the user's own (tab-separated, with columns `group` and
+    /// `name`), added to the bundled table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variant_files: Vec<String>,
     /// The date ages are counted at, `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of: Option<String>,
@@ -671,6 +675,7 @@ pub fn infer(headers: &[&[String]]) -> Result<(Settings, Vec<InferredColumn>)> {
         seed: default_seed(),
         id_columns,
         source_columns,
+        variant_files: Vec::new(),
         as_of: None,
         fields,
         comparisons,

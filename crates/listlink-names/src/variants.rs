@@ -27,10 +27,17 @@ impl Variants {
         v
     }
 
-    /// Adds the groups of another table (a user's own file).
+    /// Adds the groups of a bundled table.
     pub fn add_tsv(&mut self, name: &str, text: &str) {
-        let t = Table::parse(name, text);
-        let (group, person_name) = (t.col("group"), t.col("name"));
+        self.add_user_tsv(name, text)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Adds the groups of a user's own file (tab-separated, `#` comments, a header with at least
+    /// `group` and `name`): a name joins every group it is listed in, bundled ones included.
+    pub fn add_user_tsv(&mut self, name: &str, text: &str) -> Result<(), String> {
+        let t = Table::try_parse(name, text)?;
+        let (group, person_name) = (t.try_col("group", name)?, t.try_col("name", name)?);
         for row in &t.rows {
             let g = row[group].to_lowercase();
             let id = match self.groups.iter().position(|x| *x == g) {
@@ -55,6 +62,7 @@ impl Variants {
                 }
             }
         }
+        Ok(())
     }
 
     /// The groups of a folded token, looked up by its native spelling and by each rendering.

@@ -58,6 +58,30 @@ fn set_as_of(settings: &mut Settings, flag: Option<&str>) -> Result<(), Failure>
     Ok(())
 }
 
+/// The bundled given-name variants plus the user's files named in the settings (paths relative
+/// to the settings file's folder), or `None` when there are none.
+fn load_variants(
+    settings: &Settings,
+    settings_path: Option<&Path>,
+) -> Result<Option<std::sync::Arc<listlink_names::variants::Variants>>, Failure> {
+    if settings.variant_files.is_empty() {
+        return Ok(None);
+    }
+    let base = settings_path
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."));
+    let mut variants = listlink_names::variants::bundled().clone();
+    for file in &settings.variant_files {
+        let path = base.join(file);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading variant file {}", path.display()))?;
+        variants
+            .add_user_tsv(&path.display().to_string(), &text)
+            .map_err(|e| Failure::Usage(anyhow::anyhow!("variant file {e}")))?;
+    }
+    Ok(Some(std::sync::Arc::new(variants)))
+}
+
 /// Checks that every field's columns exist in at least one file, naming the columns that do.
 fn check_columns(settings: &Settings, inputs: &[Input]) -> Result<(), Failure> {
     let mut missing = Vec::new();
@@ -145,7 +169,9 @@ pub fn linkage(
         )));
     }
 
+    let variants = load_variants(&settings, common.settings.as_deref())?;
     let run_options = RunOptions {
+        variants,
         link_type,
         model,
         rules_inferred: common.settings.is_none(),

@@ -421,6 +421,105 @@ fn a_rule_over_the_limit_is_refused_with_its_count() {
 }
 
 #[test]
+fn a_users_variant_file_joins_names() {
+    let dir = tempfile::tempdir().unwrap();
+    // "Zeev" and "Wolf" are not variants in the bundled table; the user's file makes them so.
+    let left = write(
+        dir.path(),
+        "left.csv",
+        "id,given_name,surname,date_of_birth\na1,Zeev,Katzenelson,1970-01-01\na2,Dan,Bar,1980-01-01\n",
+    );
+    let right = write(
+        dir.path(),
+        "right.csv",
+        "id,given_name,surname,date_of_birth\nb1,Wolf,Katzenelson,1970-01-01\nb2,Avi,Ron,1990-01-01\n",
+    );
+    let out = dir.path().join("out");
+    listlink()
+        .arg("link")
+        .arg(&left)
+        .arg(&right)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let settings = read(&out.join("settings.toml"));
+    write(
+        dir.path(),
+        "mine.tsv",
+        "# my own variants\ngroup\tname\nzeev\tZeev\nzeev\tWolf\n",
+    );
+    let with = write(
+        dir.path(),
+        "with.toml",
+        &settings.replacen("seed = 42", "seed = 42\nvariant_files = [\"mine.tsv\"]", 1),
+    );
+    let out2 = dir.path().join("out2");
+    listlink()
+        .arg("link")
+        .arg(&left)
+        .arg(&right)
+        .arg("--settings")
+        .arg(&with)
+        .arg("--out")
+        .arg(&out2)
+        .assert()
+        .success();
+    let has_variant = |p: &Path| {
+        let scored: Vec<String> = read(p)
+            .lines()
+            .filter(|l| l.contains("a1,right,b1"))
+            .map(str::to_string)
+            .collect();
+        scored.len() == 1
+    };
+    assert!(
+        has_variant(&out2.join("pairs.csv")),
+        "{}",
+        read(&out2.join("pairs.csv"))
+    );
+    let found = listlink()
+        .args(["find", "--list"])
+        .arg(&left)
+        .arg("--roster")
+        .arg(&right)
+        .arg("--settings")
+        .arg(&with)
+        .arg("--out")
+        .arg(dir.path().join("out3"))
+        .assert()
+        .success();
+    drop(found);
+    let explained = read(&dir.path().join("out3").join("found.csv"));
+    assert!(
+        explained.contains("variant (zeev): Zeev ~ Wolf"),
+        "{explained}"
+    );
+    // A broken file is named.
+    write(dir.path(), "bad.tsv", "grp\tname\nx\ty\n");
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        &settings.replacen("seed = 42", "seed = 42\nvariant_files = [\"bad.tsv\"]", 1),
+    );
+    let assert = listlink()
+        .arg("link")
+        .arg(&left)
+        .arg(&right)
+        .arg("--settings")
+        .arg(&bad)
+        .arg("--out")
+        .arg(&out2)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("bad.tsv") && stderr.contains("no column `group`"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn no_names_in_logs() {
     let dir = tempfile::tempdir().unwrap();
     let left = write(dir.path(), "left.csv", LEFT);
