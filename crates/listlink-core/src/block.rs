@@ -20,6 +20,9 @@ pub enum KeyFunc {
     Prefix3,
     /// The name tokens of all the given fields, sorted: catches given/family swaps.
     SortedNames,
+    /// The year of birth from a date of birth, else from an age (the two years it allows at
+    /// `as_of`): `birth_year(date_of_birth, age)`.
+    BirthYear,
     /// The consonant skeleton of each name token: meets across scripts. With two parts
     /// (`skeleton(given_name, family_name)`), the two skeletons sorted: meets across name orders.
     Skeleton,
@@ -66,9 +69,10 @@ pub fn parse_rule(text: &str, settings: &Settings) -> Result<Rule, String> {
                     "prefix3" => KeyFunc::Prefix3,
                     "sorted_names" => KeyFunc::SortedNames,
                     "skeleton" => KeyFunc::Skeleton,
+                    "birth_year" => KeyFunc::BirthYear,
                     other => {
                         return Err(format!(
-                            "unknown function `{other}`; functions are year, soundex, metaphone, initial, prefix3, sorted_names, skeleton"
+                            "unknown function `{other}`; functions are year, birth_year, soundex, metaphone, initial, prefix3, sorted_names, skeleton"
                         ));
                     }
                 };
@@ -107,7 +111,7 @@ pub fn parse_rule(text: &str, settings: &Settings) -> Result<Rule, String> {
         if sources.is_empty() {
             return Err(format!("`{raw}` names no field"));
         }
-        if !matches!(func, KeyFunc::SortedNames | KeyFunc::Skeleton) && sources.len() != 1 {
+        if !matches!(func, KeyFunc::SortedNames | KeyFunc::Skeleton | KeyFunc::BirthYear) && sources.len() != 1 {
             return Err(format!("`{raw}` takes one field"));
         }
         if func == KeyFunc::Skeleton && !matches!(sources[0], Source::Person(_)) {
@@ -191,6 +195,9 @@ fn part_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
         Source::Person(_) => return person_values(part, f, row, out),
         Source::Field(i) => i,
     };
+    if part.func == KeyFunc::BirthYear {
+        return birth_years(part, f, row, out);
+    }
     match (&f.fields[field], part.func) {
         (FieldFeature::Date(d), func) => {
             let Some(date) = d.dates[row] else { return };
@@ -228,6 +235,31 @@ fn part_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
             } else {
                 out.extend(text_value(func, key));
             }
+        }
+    }
+}
+
+/// Years of birth: the date's year, or from an age the two years it allows at `as_of`.
+fn birth_years(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
+    for source in &part.sources {
+        let Source::Field(i) = source else { continue };
+        match &f.fields[*i] {
+            FieldFeature::Date(d) => {
+                if let Some(date) = d.dates[row].filter(|d| d.year != 0) {
+                    out.push(hash_of((KeyFunc::Year as u8, date.year)));
+                    return;
+                }
+            }
+            FieldFeature::Age(a) => {
+                if let (Some(age), Some(at)) = (a.ages[row], f.as_of) {
+                    let year = at.year as i32 - age as i32;
+                    for y in [year - 1, year] {
+                        out.push(hash_of((KeyFunc::Year as u8, y as u16)));
+                    }
+                    return;
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -311,7 +343,7 @@ fn person_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
 /// The key of one ASCII value under a key function.
 fn text_value(func: KeyFunc, key: &str) -> Option<u64> {
     let value = match func {
-        KeyFunc::Value | KeyFunc::Year | KeyFunc::SortedNames | KeyFunc::Skeleton => {
+        KeyFunc::Value | KeyFunc::Year | KeyFunc::BirthYear | KeyFunc::SortedNames | KeyFunc::Skeleton => {
             key.to_string()
         }
         KeyFunc::Soundex => phonetic::soundex(key),

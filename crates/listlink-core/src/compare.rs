@@ -33,12 +33,13 @@ pub fn level_count(c: &Comparison) -> usize {
     }
 }
 
-const DATE_LABELS: [&str; 9] = [
+const DATE_LABELS: [&str; 10] = [
     "null",
     "exact",
     "day and month transposed",
     "one digit off",
     "same year and month",
+    "same age",
     "age consistent (±1 year)",
     "within 1 year",
     "within 5 years",
@@ -48,10 +49,11 @@ const DATE_EXACT: u8 = 1;
 const DATE_TRANSPOSED: u8 = 2;
 const DATE_ONE_DIGIT: u8 = 3;
 const DATE_YEAR_MONTH: u8 = 4;
-const DATE_AGE: u8 = 5;
-const DATE_1Y: u8 = 6;
-const DATE_5Y: u8 = 7;
-const DATE_ELSE: u8 = 8;
+const DATE_SAME_AGE: u8 = 5;
+const DATE_AGE: u8 = 6;
+const DATE_1Y: u8 = 7;
+const DATE_5Y: u8 = 8;
+const DATE_ELSE: u8 = 9;
 
 #[derive(Debug, Clone)]
 enum Kind {
@@ -565,7 +567,8 @@ impl Compiled {
 
 fn age_level(p: i32, q: i32) -> u8 {
     match (p - q).abs() {
-        0..=1 => DATE_AGE,
+        0 => DATE_SAME_AGE,
+        1 => DATE_AGE,
         2..=5 => DATE_5Y,
         _ => DATE_ELSE,
     }
@@ -718,7 +721,7 @@ mod tests {
         assert_eq!(l(2), "day and month transposed");
         assert_eq!(l(3), "one digit off");
         assert_eq!(l(4), "same year and month");
-        assert_eq!(l(5), "age consistent (±1 year)"); // 38 on 2026-01-01
+        assert_eq!(l(5), "same age"); // 38 on 2026-01-01
         assert_eq!(l(6), "within 1 year");
         assert_eq!(l(7), "within 5 years");
         assert_eq!(l(8), "else");

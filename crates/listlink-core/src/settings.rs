@@ -711,10 +711,13 @@ fn infer_rules(fields: &[Field]) -> Vec<String> {
     }
     if dob {
         rules.push("date_of_birth".into());
+        // With ages in some lists, the year of birth they allow stands in for the date's year.
+        let year = if has("age") { "birth_year(date_of_birth, age)" } else { "year(date_of_birth)" };
         if names {
-            rules.push("soundex(family_name) & year(date_of_birth)".into());
-            rules.push("soundex(given_name) & year(date_of_birth)".into());
-            rules.push("skeleton(family_name) & year(date_of_birth)".into());
+            rules.push(format!("soundex(family_name) & {year}"));
+            rules.push(format!("soundex(given_name) & {year}"));
+            rules.push(format!("skeleton(family_name) & {year}"));
+            rules.push(format!("metaphone(given_name) & {year}"));
         }
     }
     if names {
