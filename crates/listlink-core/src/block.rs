@@ -111,7 +111,11 @@ pub fn parse_rule(text: &str, settings: &Settings) -> Result<Rule, String> {
         if sources.is_empty() {
             return Err(format!("`{raw}` names no field"));
         }
-        if !matches!(func, KeyFunc::SortedNames | KeyFunc::Skeleton | KeyFunc::BirthYear) && sources.len() != 1 {
+        if !matches!(
+            func,
+            KeyFunc::SortedNames | KeyFunc::Skeleton | KeyFunc::BirthYear
+        ) && sources.len() != 1
+        {
             return Err(format!("`{raw}` takes one field"));
         }
         if func == KeyFunc::Skeleton && !matches!(sources[0], Source::Person(_)) {
@@ -343,9 +347,11 @@ fn person_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
 /// The key of one ASCII value under a key function.
 fn text_value(func: KeyFunc, key: &str) -> Option<u64> {
     let value = match func {
-        KeyFunc::Value | KeyFunc::Year | KeyFunc::BirthYear | KeyFunc::SortedNames | KeyFunc::Skeleton => {
-            key.to_string()
-        }
+        KeyFunc::Value
+        | KeyFunc::Year
+        | KeyFunc::BirthYear
+        | KeyFunc::SortedNames
+        | KeyFunc::Skeleton => key.to_string(),
         KeyFunc::Soundex => phonetic::soundex(key),
         KeyFunc::Metaphone => {
             let compact: String = key.chars().filter(|c| *c != ' ').collect();

@@ -712,7 +712,11 @@ fn infer_rules(fields: &[Field]) -> Vec<String> {
     if dob {
         rules.push("date_of_birth".into());
         // With ages in some lists, the year of birth they allow stands in for the date's year.
-        let year = if has("age") { "birth_year(date_of_birth, age)" } else { "year(date_of_birth)" };
+        let year = if has("age") {
+            "birth_year(date_of_birth, age)"
+        } else {
+            "year(date_of_birth)"
+        };
         if names {
             rules.push(format!("soundex(family_name) & {year}"));
             rules.push(format!("soundex(given_name) & {year}"));

@@ -189,14 +189,14 @@ pub fn compare(
         && b.skeletons.first().is_some_and(|s| s.chars().count() >= 3);
     let level = if best >= SIMILAR || (abjad_best <= 2 && long) {
         TokenLevel::Similar
-    } else if best >= CLOSE || abjad_best <= 3 {
+    } else if best >= CLOSE || abjad_best <= 2 {
         TokenLevel::Close
     } else {
         TokenLevel::Different
     };
     let why = explain.then(|| match level {
         TokenLevel::Different => format!("different: {}", pair(a, b)),
-        _ if abjad_best <= 3 => format!("letters one off: {}", pair(a, b)),
+        _ if abjad_best <= 2 => format!("letters one off: {}", pair(a, b)),
         _ => format!("similar ({best:.2}): {}", pair(a, b)),
     });
     (level, why)

@@ -49,6 +49,7 @@ fn f1_for_seed(seed: u64) -> (f64, f64, f64) {
             model: None,
             rules_inferred: true,
             top_k: 3,
+            variants: None,
         },
     )
     .unwrap();
