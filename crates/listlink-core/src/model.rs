@@ -128,42 +128,33 @@ impl Model {
     pub fn related_log_ratios(&self) -> Option<(f64, Vec<Vec<f64>>)> {
         let prior_r = self.related_prior?;
         let prior_u = 1.0 - self.prior - prior_r;
-        let ratios = self
-            .comparisons
-            .iter()
-            .map(|c| {
-                c.levels
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| {
-                        if i == 0 {
-                            0.0
-                        } else {
-                            (l.r.unwrap_or(l.u).max(MIN_PROBABILITY) / l.u.max(MIN_PROBABILITY))
-                                .log2()
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        Some(((prior_r / prior_u).log2(), ratios))
+        Some((
+            (prior_r / prior_u).log2(),
+            self.log_ratios(|l| l.r.unwrap_or(l.u)),
+        ))
     }
 
     /// log2(m/u) per comparison and level (0 for the null level).
     pub fn level_weights(&self) -> Vec<Vec<f64>> {
+        self.log_ratios(|l| l.m)
+    }
+
+    /// log2(numerator/u) per comparison and level, 0 for the null level.
+    fn log_ratios(&self, numerator: impl Fn(&LevelModel) -> f64) -> Vec<Vec<f64>> {
+        let ratio = |i: usize, l: &LevelModel| {
+            if i == 0 {
+                0.0
+            } else {
+                (numerator(l).max(MIN_PROBABILITY) / l.u.max(MIN_PROBABILITY)).log2()
+            }
+        };
         self.comparisons
             .iter()
             .map(|c| {
                 c.levels
                     .iter()
                     .enumerate()
-                    .map(|(i, l)| {
-                        if i == 0 {
-                            0.0
-                        } else {
-                            (l.m.max(MIN_PROBABILITY) / l.u.max(MIN_PROBABILITY)).log2()
-                        }
-                    })
+                    .map(|(i, l)| ratio(i, l))
                     .collect()
             })
             .collect()
