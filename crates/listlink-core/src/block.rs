@@ -228,10 +228,10 @@ fn part_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
             if func == KeyFunc::SortedNames {
                 let mut all: Vec<&str> = Vec::new();
                 for source in &part.sources {
-                    if let Source::Field(fi) = source {
-                        if let FieldFeature::Text(t) = &f.fields[*fi] {
-                            all.extend(tokens(t.keys.get(row)));
-                        }
+                    if let Source::Field(fi) = source
+                        && let FieldFeature::Text(t) = &f.fields[*fi]
+                    {
+                        all.extend(tokens(t.keys.get(row)));
                     }
                 }
                 all.sort_unstable();

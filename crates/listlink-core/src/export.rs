@@ -71,14 +71,13 @@ pub fn display_name(run: &Run, row: usize) -> String {
     let (table, r) = run.locate(row);
     let mut parts = Vec::new();
     for name in ["full_name", "given_name", "patronymic", "family_name"] {
-        if let Some((_, field)) = run.settings.field(name) {
-            if field.kind == FieldKind::Name {
-                if let Some(col) = field.columns.iter().find_map(|c| table.column(c)) {
-                    let v = col.get(r);
-                    if !v.is_empty() {
-                        parts.push(v);
-                    }
-                }
+        if let Some((_, field)) = run.settings.field(name)
+            && field.kind == FieldKind::Name
+            && let Some(col) = field.columns.iter().find_map(|c| table.column(c))
+        {
+            let v = col.get(r);
+            if !v.is_empty() {
+                parts.push(v);
             }
         }
     }

@@ -347,23 +347,24 @@ impl Settings {
                 }
             }
             match c.method {
-                Method::JaroWinkler => {
-                    if c.thresholds.iter().any(|t| !(0.0..=1.0).contains(t))
-                        || !is_sorted_by(&c.thresholds, |a, b| a > b)
-                    {
-                        problem(key("thresholds"), "Jaro-Winkler thresholds are similarities in [0, 1], in descending order".into());
-                    }
+                Method::JaroWinkler
+                    if (c.thresholds.iter().any(|t| !(0.0..=1.0).contains(t))
+                        || !is_sorted_by(&c.thresholds, |a, b| a > b)) =>
+                {
+                    problem(
+                        key("thresholds"),
+                        "Jaro-Winkler thresholds are similarities in [0, 1], in descending order"
+                            .into(),
+                    );
                 }
-                Method::Levenshtein => {
-                    if c.thresholds.iter().any(|t| *t < 1.0 || t.fract() != 0.0)
-                        || !is_sorted_by(&c.thresholds, |a, b| a < b)
-                    {
-                        problem(
-                            key("thresholds"),
-                            "Levenshtein thresholds are whole distances ≥ 1, in ascending order"
-                                .into(),
-                        );
-                    }
+                Method::Levenshtein
+                    if (c.thresholds.iter().any(|t| *t < 1.0 || t.fract() != 0.0)
+                        || !is_sorted_by(&c.thresholds, |a, b| a < b)) =>
+                {
+                    problem(
+                        key("thresholds"),
+                        "Levenshtein thresholds are whole distances ≥ 1, in ascending order".into(),
+                    );
                 }
                 Method::PersonName if c.part.is_none() => {
                     problem(key("part"), "a person_name comparison needs part = \"given\", \"family\" or \"patronymic\"".into());
@@ -387,10 +388,10 @@ impl Settings {
                     ),
                 );
             }
-            if let Some(other) = &c.swap_with {
-                if self.field(other).is_none() {
-                    problem(key("swap_with"), unknown(other));
-                }
+            if let Some(other) = &c.swap_with
+                && self.field(other).is_none()
+            {
+                problem(key("swap_with"), unknown(other));
             }
             if let Some(age) = &c.age_field {
                 match self.field(age) {
@@ -430,13 +431,13 @@ impl Settings {
                 "the review band must lie below the match threshold".into(),
             );
         }
-        if let Some(as_of) = &self.as_of {
-            if crate::prepare::parse_iso_date(as_of).is_none() {
-                problem(
-                    "as_of".into(),
-                    format!("`{as_of}` is not a date in the form YYYY-MM-DD"),
-                );
-            }
+        if let Some(as_of) = &self.as_of
+            && crate::prepare::parse_iso_date(as_of).is_none()
+        {
+            problem(
+                "as_of".into(),
+                format!("`{as_of}` is not a date in the form YYYY-MM-DD"),
+            );
         }
         if self.training.u_sample_pairs == 0 {
             problem(

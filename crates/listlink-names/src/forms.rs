@@ -114,18 +114,19 @@ pub fn compare(
     }
     // An abjad word read letter by letter against the other side's renderings.
     for (x, y) in [(a, b), (b, a)] {
-        if let Some(w) = &x.abjad {
-            if y.abjad.is_none() && y.renderings.iter().any(|r| abjad_cost(w, &r.key) == 0) {
-                let label = if w.script == Script::Hebrew {
-                    "Hebrew"
-                } else {
-                    "Arabic"
-                };
-                return (
-                    TokenLevel::Transliteration,
-                    explain.then(|| format!("{label} letters: {}", pair(a, b))),
-                );
-            }
+        if let Some(w) = &x.abjad
+            && y.abjad.is_none()
+            && y.renderings.iter().any(|r| abjad_cost(w, &r.key) == 0)
+        {
+            let label = if w.script == Script::Hebrew {
+                "Hebrew"
+            } else {
+                "Arabic"
+            };
+            return (
+                TokenLevel::Transliteration,
+                explain.then(|| format!("{label} letters: {}", pair(a, b))),
+            );
         }
     }
     if a.groups.iter().any(|g| b.groups.binary_search(g).is_ok()) {

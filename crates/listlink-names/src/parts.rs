@@ -74,12 +74,10 @@ pub fn name_tokens(raw: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut glue_next = false;
     for t in tokens(&folded) {
-        if glue_next {
-            if let Some(last) = out.last_mut() {
-                last.push_str(t);
-                glue_next = false;
-                continue;
-            }
+        if glue_next && let Some(last) = out.last_mut() {
+            last.push_str(t);
+            glue_next = false;
+            continue;
         }
         glue_next = is_compound_head(t) || matches!(t, "al" | "el" | "ال");
         out.push(t.to_string());
@@ -116,31 +114,31 @@ pub fn parse_full_name(raw: &str) -> NameParts {
         };
     }
     // Arabic nasab: X bin Y [bin Z] [family]
-    if let Some(pos) = tokens.iter().position(|t| is_nasab(t)) {
-        if pos >= 1 {
-            let given = tokens[..pos].to_vec();
-            let rest: Vec<String> = tokens[pos..]
-                .iter()
-                .filter(|t| !is_nasab(t))
-                .cloned()
-                .collect();
-            let (patronymic, family) = match rest.last() {
-                Some(last)
-                    if rest.len() >= 2
-                        && (last.starts_with("al")
-                            || last.starts_with("el")
-                            || last.starts_with("ال")) =>
-                {
-                    (rest[..rest.len() - 1].to_vec(), vec![last.clone()])
-                }
-                _ => (rest, Vec::new()),
-            };
-            return NameParts {
-                given,
-                patronymic,
-                family,
-            };
-        }
+    if let Some(pos) = tokens.iter().position(|t| is_nasab(t))
+        && pos >= 1
+    {
+        let given = tokens[..pos].to_vec();
+        let rest: Vec<String> = tokens[pos..]
+            .iter()
+            .filter(|t| !is_nasab(t))
+            .cloned()
+            .collect();
+        let (patronymic, family) = match rest.last() {
+            Some(last)
+                if rest.len() >= 2
+                    && (last.starts_with("al")
+                        || last.starts_with("el")
+                        || last.starts_with("ال")) =>
+            {
+                (rest[..rest.len() - 1].to_vec(), vec![last.clone()])
+            }
+            _ => (rest, Vec::new()),
+        };
+        return NameParts {
+            given,
+            patronymic,
+            family,
+        };
     }
     // Family name in capitals among other words: "IVANOV Petr Sergeevich".
     let is_caps = |t: &str| {
@@ -253,10 +251,10 @@ pub fn masculine_surname(token: &str) -> Option<String> {
         ("yna", "yn"),
         ("ына", "ын"),
     ] {
-        if let Some(stem) = token.strip_suffix(fem) {
-            if stem.chars().count() >= 2 {
-                return Some(format!("{stem}{masc}"));
-            }
+        if let Some(stem) = token.strip_suffix(fem)
+            && stem.chars().count() >= 2
+        {
+            return Some(format!("{stem}{masc}"));
         }
     }
     None

@@ -131,10 +131,10 @@ pub fn to_latin(name: &str, style: Style) -> String {
         }
     }
     // Loose English: -iy/-ii endings written -y.
-    if style == Style::Loose {
-        if let Some(stem) = out.strip_suffix("ii").or_else(|| out.strip_suffix("iy")) {
-            out = format!("{stem}y");
-        }
+    if style == Style::Loose
+        && let Some(stem) = out.strip_suffix("ii").or_else(|| out.strip_suffix("iy"))
+    {
+        out = format!("{stem}y");
     }
     let mut c = out.chars();
     match c.next() {
@@ -156,33 +156,15 @@ pub fn to_hebrew(name: &str, plene: bool) -> String {
         let s: &str = match c {
             'а' if initial => "א",
             'а' if last => "ה",
-            'а' => {
-                if plene {
-                    "א"
-                } else {
-                    ""
-                }
-            }
+            'а' if plene => "א",
             'б' => "ב",
             'в' if i + 1 < n && chars[i + 1] == 'в' => "",
-            'в' => {
-                if initial || last {
-                    "ב"
-                } else {
-                    "ב"
-                }
-            }
+            'в' => "ב",
             'г' => "ג",
             'д' => "ד",
             'е' if initial => "י",
             'е' if last => "ה",
-            'е' => {
-                if plene {
-                    "י"
-                } else {
-                    ""
-                }
-            }
+            'е' if plene => "י",
             'ё' if i > 0 && "жшчщц".contains(chars[i - 1]) => "ו",
             'ё' => "יו",
             'ж' => "ז׳",
@@ -196,13 +178,7 @@ pub fn to_hebrew(name: &str, plene: bool) -> String {
                     "י"
                 }
             }
-            'к' => {
-                if last {
-                    "ק"
-                } else {
-                    "ק"
-                }
-            }
+            'к' => "ק",
             'л' => "ל",
             'м' => {
                 if last {
@@ -252,13 +228,7 @@ pub fn to_hebrew(name: &str, plene: bool) -> String {
             'щ' => "שצ׳",
             'ъ' | 'ь' => "",
             'ы' => "י",
-            'э' => {
-                if initial {
-                    "א"
-                } else {
-                    ""
-                }
-            }
+            'э' if initial => "א",
             'ю' => "יו",
             'я' if initial => "י",
             'я' if last => "יה",
@@ -283,13 +253,7 @@ pub fn to_arabic(name: &str, long: bool) -> String {
         let s: &str = match c {
             'а' if initial => "ا",
             'а' if last => "ا",
-            'а' => {
-                if long {
-                    "ا"
-                } else {
-                    ""
-                }
-            }
+            'а' if long => "ا",
             'б' => "ب",
             'в' => "ف",
             'г' => {
@@ -301,13 +265,7 @@ pub fn to_arabic(name: &str, long: bool) -> String {
             }
             'д' => "د",
             'е' if initial => "ي",
-            'е' => {
-                if long {
-                    "ي"
-                } else {
-                    ""
-                }
-            }
+            'е' if long => "ي",
             'ё' => "يو",
             'ж' => "ج",
             'з' => "ز",

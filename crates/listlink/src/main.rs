@@ -154,14 +154,13 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    if let Some(n) = cli.threads {
-        if let Err(e) = rayon::ThreadPoolBuilder::new()
+    if let Some(n) = cli.threads
+        && let Err(e) = rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build_global()
-        {
-            eprintln!("error: could not start {n} threads: {e}");
-            return ExitCode::from(3);
-        }
+    {
+        eprintln!("error: could not start {n} threads: {e}");
+        return ExitCode::from(3);
     }
     let result = std::panic::catch_unwind(|| dispatch(cli.command));
     match result {

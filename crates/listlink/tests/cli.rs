@@ -179,7 +179,7 @@ fn find_lists_every_query_record() {
     assert_eq!(ids.len(), 6, "every query record appears: {found}");
     let status = |id: &str| {
         rows.iter()
-            .find(|r| &r[1] == id && (&r[4] == "1" || &r[4] == ""))
+            .find(|r| &r[1] == id && (&r[4] == "1" || r[4].is_empty()))
             .map(|r| r[3].to_string())
             .unwrap()
     };
