@@ -74,20 +74,34 @@ pub fn name_tokens(raw: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut glue_next = false;
     for t in tokens(&folded) {
+        let article = is_article(t);
         if glue_next && let Some(last) = out.last_mut() {
+            // abd + al + rahman: the article inside a compound is kept.
             last.push_str(t);
-            glue_next = false;
+            glue_next = article;
             continue;
         }
-        glue_next = is_compound_head(t) || matches!(t, "al" | "el" | "ال");
+        if article {
+            // Al-Hashimi ~ Hashimi: lists write the article, or leave it out.
+            continue;
+        }
+        glue_next = is_compound_head(t);
         out.push(t.to_string());
     }
     out
 }
 
+fn is_article(t: &str) -> bool {
+    matches!(t, "al" | "el" | "ال")
+}
+
 /// Splits a full name. Without cues, the first token is the given name and the last the family
 /// name (the usual order of Latin, Hebrew and Cyrillic lists alike).
 pub fn parse_full_name(raw: &str) -> NameParts {
+    without_articles(parse_full_name_as_written(raw))
+}
+
+fn parse_full_name_as_written(raw: &str) -> NameParts {
     // "Family, Given Patronymic"
     if let Some((family, rest)) = raw.split_once(',') {
         let family = name_tokens(family);
@@ -123,16 +137,17 @@ pub fn parse_full_name(raw: &str) -> NameParts {
             .filter(|t| !is_nasab(t))
             .cloned()
             .collect();
-        let (patronymic, family) = match rest.last() {
-            Some(last)
-                if rest.len() >= 2
-                    && (last.starts_with("al")
-                        || last.starts_with("el")
-                        || last.starts_with("ال")) =>
-            {
-                (rest[..rest.len() - 1].to_vec(), vec![last.clone()])
-            }
-            _ => (rest, Vec::new()),
+        // The last word is a family name unless `bin` stands right before it (then it is a
+        // father's name): X bin Y bin Z Hashimi.
+        let last_is_family =
+            tokens.len() >= 2 && !is_nasab(&tokens[tokens.len() - 2]) && rest.len() >= 2;
+        let (patronymic, family) = if last_is_family {
+            (
+                rest[..rest.len() - 1].to_vec(),
+                vec![rest[rest.len() - 1].clone()],
+            )
+        } else {
+            (rest, Vec::new())
         };
         return NameParts {
             given,
@@ -184,6 +199,18 @@ pub fn parse_full_name(raw: &str) -> NameParts {
     }
 }
 
+/// The Arabic article attached in Arabic script taken off family names: `الهاشمي` → `هاشمي`
+/// (a separate `Al-`/`El ` is dropped by [`name_tokens`]).
+fn without_articles(mut parts: NameParts) -> NameParts {
+    for t in &mut parts.family {
+        // Only the Arabic script's attached article: a Latin `al…` may be Alexandrov.
+        if let Some(rest) = t.strip_prefix("ال").filter(|r| r.chars().count() >= 3) {
+            *t = rest.to_string();
+        }
+    }
+    parts
+}
+
 /// Whether [`parse_full_name`] had to guess which word is the family name (no comma, no word in
 /// capitals, no patronymic or `bin` to go by): then given and family may be the other way round.
 pub fn order_guessed(raw: &str) -> bool {
@@ -216,6 +243,10 @@ fn split_given(tokens: &[String]) -> (Vec<String>, Vec<String>) {
 /// present (a given-name cell holding "Evgenii Semenovich" yields the patronymic too), else the
 /// full name parsed.
 pub fn from_columns(given: &str, family: &str, patronymic: &str, full: &str) -> NameParts {
+    without_articles(from_columns_as_written(given, family, patronymic, full))
+}
+
+fn from_columns_as_written(given: &str, family: &str, patronymic: &str, full: &str) -> NameParts {
     if given.trim().is_empty() && family.trim().is_empty() {
         let mut parts = parse_full_name(full);
         parts.patronymic.extend(name_tokens(patronymic));
@@ -297,7 +328,7 @@ mod tests {
         );
         assert_eq!(
             parse_full_name("Ahmad bin Khalid bin Saleh Al-Hashimi"),
-            p(&["ahmad"], &["khalid", "saleh"], &["alhashimi"])
+            p(&["ahmad"], &["khalid", "saleh"], &["hashimi"])
         );
         assert_eq!(
             parse_full_name("Abd Allah Haddad"),
@@ -309,6 +340,16 @@ mod tests {
         );
         assert_eq!(parse_full_name("Smith"), p(&[], &[], &["smith"]));
         assert_eq!(parse_full_name(""), NameParts::default());
+    }
+
+    #[test]
+    fn the_arabic_article_is_written_or_not() {
+        assert_eq!(parse_full_name("Omar Al-Masri").family, vec!["masri"]);
+        assert_eq!(parse_full_name("EL MASRI, Omar").family, vec!["masri"]);
+        assert_eq!(parse_full_name("عمر المصري").family, vec!["مصري"]);
+        // A Latin `Al…` is not cut: Alexandrov stays whole.
+        assert_eq!(parse_full_name("Petr Alexandrov").family, vec!["alexandrov"]);
+        assert_eq!(parse_full_name("Abd al-Rahman Haddad").given, vec!["abdalrahman"]);
     }
 
     #[test]
