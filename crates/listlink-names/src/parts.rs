@@ -348,8 +348,14 @@ mod tests {
         assert_eq!(parse_full_name("EL MASRI, Omar").family, vec!["masri"]);
         assert_eq!(parse_full_name("عمر المصري").family, vec!["مصري"]);
         // A Latin `Al…` is not cut: Alexandrov stays whole.
-        assert_eq!(parse_full_name("Petr Alexandrov").family, vec!["alexandrov"]);
-        assert_eq!(parse_full_name("Abd al-Rahman Haddad").given, vec!["abdalrahman"]);
+        assert_eq!(
+            parse_full_name("Petr Alexandrov").family,
+            vec!["alexandrov"]
+        );
+        assert_eq!(
+            parse_full_name("Abd al-Rahman Haddad").given,
+            vec!["abdalrahman"]
+        );
     }
 
     #[test]

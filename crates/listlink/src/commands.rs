@@ -14,6 +14,7 @@ use std::time::Instant;
 pub fn load_settings(
     settings: Option<&Path>,
     files: &[&PathBuf],
+    encoding: Option<&str>,
 ) -> Result<(Settings, Option<Vec<InferredColumn>>), Failure> {
     match settings {
         Some(path) => {
@@ -27,7 +28,7 @@ pub fn load_settings(
         None => {
             let headers: Vec<Vec<String>> = files
                 .iter()
-                .map(|f| read_headers(f))
+                .map(|f| read_headers(f, encoding))
                 .collect::<Result<_, _>>()?;
             let refs: Vec<&[String]> = headers.iter().map(Vec::as_slice).collect();
             let (s, report) = infer(&refs)?;
@@ -120,7 +121,8 @@ pub fn linkage(
 ) -> Result<Run, Failure> {
     let started = Instant::now();
     let all: Vec<&PathBuf> = left.iter().chain(right).collect();
-    let (mut settings, inferred) = load_settings(common.settings.as_deref(), &all)?;
+    let (mut settings, inferred) =
+        load_settings(common.settings.as_deref(), &all, common.encoding.as_deref())?;
     set_as_of(&mut settings, common.as_of.as_deref())?;
     let model = match &common.model {
         Some(path) => {
@@ -135,6 +137,7 @@ pub fn linkage(
     let options = ReadOptions {
         id_columns: settings.id_columns.clone(),
         source_columns: settings.source_columns.clone(),
+        encoding: common.encoding.clone(),
     };
     let mut inputs = Vec::new();
     let mut summaries: Vec<FileSummary> = Vec::new();
@@ -255,7 +258,12 @@ fn print_summary(run: &Run, report: &export::Report, out: &Path) {
 }
 
 /// `listlink blocking`: pairs per rule before comparing anything.
-pub fn blocking(files: &[PathBuf], mode: &str, settings: Option<&Path>) -> Result<(), Failure> {
+pub fn blocking(
+    files: &[PathBuf],
+    mode: &str,
+    settings: Option<&Path>,
+    encoding: Option<&str>,
+) -> Result<(), Failure> {
     let link_type = match mode {
         "dedupe" => LinkType::Dedupe,
         "link" => LinkType::Link,
@@ -267,10 +275,11 @@ pub fn blocking(files: &[PathBuf], mode: &str, settings: Option<&Path>) -> Resul
         }
     };
     let all: Vec<&PathBuf> = files.iter().collect();
-    let (settings, _) = load_settings(settings, &all)?;
+    let (settings, _) = load_settings(settings, &all, encoding)?;
     let options = ReadOptions {
         id_columns: settings.id_columns.clone(),
         source_columns: settings.source_columns.clone(),
+        encoding: encoding.map(str::to_string),
     };
     let mut tables = Vec::new();
     let mut sides = Vec::new();

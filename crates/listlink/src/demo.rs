@@ -63,6 +63,7 @@ pub fn run(out: Option<PathBuf>) -> Result<(), Failure> {
         out: out.clone(),
         strict: false,
         as_of: Some(format!("{y:04}-{m:02}-{d:02}")),
+        encoding: None,
     };
     let run = crate::commands::linkage(LinkType::Find, &[consular], &[roster], &common, 3)?;
 

@@ -88,6 +88,7 @@ pub fn run(
     truth_files: &[PathBuf],
     truth_column: Option<&str>,
     threshold: Option<f64>,
+    encoding: Option<&str>,
 ) -> Result<String, Failure> {
     let report_path = out.join("report.json");
     let report: serde_json::Value =
@@ -168,7 +169,7 @@ pub fn run(
         scored.push((a, b, p));
     }
 
-    let truth = read_truth(truth_files, truth_column, &settings)?;
+    let truth = read_truth(truth_files, truth_column, &settings, encoding)?;
     let e = evaluate(&scored, &truth, &space, threshold);
     let json = serde_json::to_string_pretty(&e).expect("evaluation serialises");
     write_atomic(&out.join("evaluation.json"), json.as_bytes())?;
@@ -191,13 +192,20 @@ fn read_truth(
     files: &[PathBuf],
     column: Option<&str>,
     settings: &Settings,
+    encoding: Option<&str>,
 ) -> Result<Truth, Failure> {
     let mut labels: FxHashMap<Key, String> = FxHashMap::default();
     let mut pairs: FxHashSet<(Key, Key)> = FxHashSet::default();
     for path in files {
-        let headers = read_headers(path)?;
+        let headers = read_headers(path, encoding)?;
         if headers.iter().any(|h| h == "left_id") && headers.iter().any(|h| h == "right_id") {
-            let read = read_file(path, &ReadOptions::default())?;
+            let read = read_file(
+                path,
+                &ReadOptions {
+                    encoding: encoding.map(str::to_string),
+                    ..Default::default()
+                },
+            )?;
             let t = &read.table;
             let get = |name: &str, r: usize| {
                 t.column(name)
@@ -213,6 +221,7 @@ fn read_truth(
             let options = ReadOptions {
                 id_columns: settings.id_columns.clone(),
                 source_columns: settings.source_columns.clone(),
+                encoding: encoding.map(str::to_string),
             };
             let read = read_file(path, &options)?;
             let found = labels_from_tables(&[&read.table], column);

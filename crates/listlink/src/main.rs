@@ -77,6 +77,9 @@ enum Command {
         /// The match threshold (default: the run's).
         #[arg(long)]
         threshold: Option<f64>,
+        /// The truth files' encoding (default: detected).
+        #[arg(long)]
+        encoding: Option<String>,
     },
     /// Count the candidate pairs each blocking rule produces, before anything is compared.
     Blocking {
@@ -87,6 +90,9 @@ enum Command {
         mode: String,
         #[arg(long)]
         settings: Option<PathBuf>,
+        /// The input files' encoding (default: detected).
+        #[arg(long)]
+        encoding: Option<String>,
     },
     /// Write the synthetic demo lists (a consular list and a roster, with truth).
     Generate {
@@ -122,6 +128,10 @@ pub struct Common {
     /// The date ages are counted at, YYYY-MM-DD (default: the settings' `as_of`, else today).
     #[arg(long)]
     as_of: Option<String>,
+    /// The input files' encoding (default: detected; e.g. windows-1251, KOI8-R, windows-1255,
+    /// ISO-8859-8, windows-1256, ISO-8859-6, windows-1252, UTF-16LE).
+    #[arg(long)]
+    encoding: Option<String>,
 }
 
 /// How a command failed, and so which exit code it returns.
@@ -203,12 +213,21 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             truth,
             truth_column,
             threshold,
-        } => eval::run(&out, &truth, truth_column.as_deref(), threshold).map(|e| print!("{e}")),
+            encoding,
+        } => eval::run(
+            &out,
+            &truth,
+            truth_column.as_deref(),
+            threshold,
+            encoding.as_deref(),
+        )
+        .map(|e| print!("{e}")),
         Command::Blocking {
             files,
             mode,
             settings,
-        } => commands::blocking(&files, &mode, settings.as_deref()),
+            encoding,
+        } => commands::blocking(&files, &mode, settings.as_deref(), encoding.as_deref()),
         Command::Generate {
             out,
             seed,

@@ -16,7 +16,7 @@ fn f1_for_seed(seed: u64) -> (f64, f64, f64) {
     let lists = listlink_synth::generate(&config);
     let read = |text: &str, name: &str| {
         let headers =
-            listlink_core::ingest::read_headers_from_bytes(text.as_bytes(), Path::new(name))
+            listlink_core::ingest::read_headers_from_bytes(text.as_bytes(), Path::new(name), None)
                 .unwrap();
         (text.to_string(), name.to_string(), headers)
     };
@@ -30,6 +30,7 @@ fn f1_for_seed(seed: u64) -> (f64, f64, f64) {
     let options = ReadOptions {
         id_columns: s.id_columns.clone(),
         source_columns: s.source_columns.clone(),
+        encoding: None,
     };
     let inputs: Vec<Input> = files
         .iter()

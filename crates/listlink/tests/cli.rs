@@ -519,6 +519,68 @@ fn a_users_variant_file_joins_names() {
     );
 }
 
+/// A list saved in windows-1251 and a roster in windows-1255 give the same answers as the same
+/// lists in UTF-8, and the report names the encodings found.
+#[test]
+fn legacy_encoded_lists_give_the_same_answer() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo");
+    let consular = read(&root.join("consular.csv"));
+    let roster = read(&root.join("roster.csv"));
+    // Cyrillic queries, Hebrew roster records.
+    let list: String = consular
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.contains(",cyrillic,"))
+        .take(80)
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let heb: String = roster
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.contains(",hebrew,"))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (utf8, legacy) = (dir.path().join("utf8"), dir.path().join("legacy"));
+    fs::create_dir_all(&utf8).unwrap();
+    fs::create_dir_all(&legacy).unwrap();
+    fs::write(utf8.join("list.csv"), &list).unwrap();
+    fs::write(utf8.join("roster.csv"), &heb).unwrap();
+    let encode = |text: &str, label: &str| {
+        let (bytes, _, unmappable) = encoding_rs::Encoding::for_label(label.as_bytes())
+            .unwrap()
+            .encode(text);
+        assert!(!unmappable, "{label}");
+        bytes.into_owned()
+    };
+    fs::write(legacy.join("list.csv"), encode(&list, "windows-1251")).unwrap();
+    fs::write(legacy.join("roster.csv"), encode(&heb, "windows-1255")).unwrap();
+    let mut found = Vec::new();
+    for d in [&utf8, &legacy] {
+        listlink()
+            .args(["find", "--as-of", "2026-01-01", "--list"])
+            .arg(d.join("list.csv"))
+            .arg("--roster")
+            .arg(d.join("roster.csv"))
+            .arg("--out")
+            .arg(d.join("out"))
+            .assert()
+            .success();
+        found.push(read(&d.join("out/found.csv")));
+    }
+    assert!(found[0].contains(",found,"), "{}", found[0]);
+    assert_eq!(found[0], found[1]);
+    let report: serde_json::Value =
+        serde_json::from_str(&read(&legacy.join("out/report.json"))).unwrap();
+    let encodings: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["encoding"].as_str().unwrap())
+        .collect();
+    assert_eq!(encodings, vec!["windows-1251", "windows-1255"]);
+}
+
 #[test]
 fn no_names_in_logs() {
     let dir = tempfile::tempdir().unwrap();
