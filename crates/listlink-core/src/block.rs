@@ -210,7 +210,9 @@ fn part_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
                     out.push(hash_of(date.year));
                 }
             } else {
-                out.push(hash_of(date.digits()));
+                for reading in date.readings() {
+                    out.push(hash_of(reading.digits()));
+                }
             }
         }
         (FieldFeature::Age(a), _) => out.extend(a.ages[row].map(hash_of)),

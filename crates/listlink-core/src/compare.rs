@@ -576,7 +576,18 @@ fn age_level(p: i32, q: i32) -> u8 {
 
 /// Level of two dates of birth as written (either may be partial or impossible).
 fn date_level(x: Date, y: Date) -> u8 {
-    if x == y {
+    // An ambiguous date (03/04/1987) agrees as well as its better reading does.
+    let mut best = DATE_ELSE;
+    for a in x.readings() {
+        for b in y.readings() {
+            best = best.min(reading_level(a, b));
+        }
+    }
+    best
+}
+
+fn reading_level(x: Date, y: Date) -> u8 {
+    if (x.year, x.month, x.day) == (y.year, y.month, y.day) {
         return if x.month == 0 || x.day == 0 {
             DATE_1Y
         } else {
@@ -747,6 +758,23 @@ mod tests {
         assert_eq!(label(&c, &f, "citizenship", 0, 1), "same set");
         assert_eq!(label(&c, &f, "citizenship", 0, 2), "overlap");
         assert_eq!(label(&c, &f, "citizenship", 0, 3), "disjoint");
+    }
+
+    #[test]
+    fn an_ambiguous_date_agrees_with_either_reading() {
+        let (c, f) = levels(
+            &["surname", "date_of_birth"],
+            &[
+                &["a", "03/04/1987"],
+                &["a", "1987-04-03"],
+                &["a", "1987-03-04"],
+                &["a", "1987-05-03"],
+            ],
+        );
+        let l = |b| label(&c, &f, "date_of_birth", 0, b);
+        assert_eq!(l(1), "exact");
+        assert_eq!(l(2), "exact");
+        assert_ne!(l(3), "exact");
     }
 
     #[test]

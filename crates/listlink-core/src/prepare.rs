@@ -15,6 +15,9 @@ pub struct Date {
     pub year: u16,
     pub month: u8,
     pub day: u8,
+    /// Written as `03/04/1987`: day and month may be either way round. Kept as read day-first,
+    /// and comparisons try both readings; never silently guessed.
+    pub ambiguous: bool,
 }
 
 impl Date {
@@ -24,6 +27,21 @@ impl Date {
             && (1..=12).contains(&self.month)
             && self.day >= 1
             && self.day <= days_in_month(self.year, self.month)
+    }
+
+    /// The other reading of an ambiguous date (day and month swapped).
+    pub fn swapped(self) -> Date {
+        Date {
+            year: self.year,
+            month: self.day,
+            day: self.month,
+            ambiguous: self.ambiguous,
+        }
+    }
+
+    /// The readings of the date: one, or two when day and month are ambiguous.
+    pub fn readings(self) -> impl Iterator<Item = Date> {
+        std::iter::once(self).chain(self.ambiguous.then(|| self.swapped()))
     }
 
     /// The date as one number `YYYYMMDD`, for digit comparisons.
@@ -52,7 +70,12 @@ impl Date {
         let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
         let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
         let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
-        Date { year, month, day }
+        Date {
+            year,
+            month,
+            day,
+            ambiguous: false,
+        }
     }
 
     /// The date `days` after 1970-01-01 (for turning a clock reading into a date).
@@ -62,6 +85,7 @@ impl Date {
                 year: 1970,
                 month: 1,
                 day: 1,
+                ambiguous: false,
             }
             .day_number()
                 + days,
@@ -124,36 +148,128 @@ pub fn parse_date(s: &str) -> Option<Date> {
                 year: (n / 10_000) as u16,
                 month: (n / 100 % 100) as u8,
                 day: (n % 100) as u8,
+                ambiguous: false,
             })
         }
         [one] if one.len() == 4 => Some(Date {
             year: num(one)? as u16,
             month: 0,
             day: 0,
+            ambiguous: false,
         }),
         [y, m] if y.len() == 4 && m.len() <= 2 => Some(Date {
             year: num(y)? as u16,
             month: num(m)? as u8,
             day: 0,
+            ambiguous: false,
         }),
         [a, b, c] if a.len() == 4 && b.len() <= 2 && c.len() <= 2 => Some(Date {
             year: num(a)? as u16,
             month: num(b)? as u8,
             day: num(c)? as u8,
+            ambiguous: false,
         }),
-        [a, b, c] if c.len() == 4 && a.len() <= 2 && b.len() <= 2 => Some(Date {
-            year: num(c)? as u16,
-            month: num(b)? as u8,
-            day: num(a)? as u8,
-        }),
+        [a, b, c] if c.len() == 4 && a.len() <= 2 && b.len() <= 2 => {
+            let (first, second, year) = (num(a)? as u8, num(b)? as u8, num(c)? as u16);
+            // D.M.Y with dots is always day-first; with slashes or dashes, a number over 12 says
+            // which is the day, else both readings stay possible.
+            let dots = s.contains('.');
+            Some(if !dots && first <= 12 && second > 12 {
+                Date {
+                    year,
+                    month: first,
+                    day: second,
+                    ambiguous: false,
+                }
+            } else {
+                Date {
+                    year,
+                    month: second,
+                    day: first,
+                    ambiguous: !dots && first <= 12 && second <= 12 && first != second,
+                }
+            })
+        }
         _ => None,
     }
 }
 
-/// Parses an age in whole years (0–130).
+/// Parses an age in whole years (0–120).
 pub fn parse_age(s: &str) -> Option<u8> {
     let n: u32 = s.trim().parse().ok()?;
-    (n <= 130).then_some(n as u8)
+    (n <= 120).then_some(n as u8)
+}
+
+/// Warnings for fields that could not be used as written: the row is accepted, the field
+/// counts as empty (or, for an impossible date, is compared digit by digit). One warning per
+/// field and row, with the file, line, column and raw value.
+pub fn field_warnings(tables: &[RecordTable], settings: &Settings) -> Vec<crate::error::Reject> {
+    use crate::error::{Reject, Severity};
+    let mut out = Vec::new();
+    for t in tables {
+        let mut warn = |row: usize, column: &str, reason: String, raw: &str| {
+            out.push(Reject {
+                file: t.path.clone(),
+                line: t.lines[row],
+                field: Some(column.to_string()),
+                severity: Severity::Warning,
+                reason,
+                raw: raw.to_string(),
+            })
+        };
+        for field in &settings.fields {
+            let Some((ci, column)) = field
+                .columns
+                .iter()
+                .find_map(|c| t.headers.iter().position(|h| h == c).map(|i| (i, c)))
+            else {
+                continue;
+            };
+            let values = &t.columns[ci];
+            for row in 0..t.len() {
+                let v = values.get(row);
+                if v.is_empty() {
+                    continue;
+                }
+                match field.kind {
+                    FieldKind::Date => match parse_date(v) {
+                        None => warn(row, column, "not a date (YYYY-MM-DD, DD.MM.YYYY, DD/MM/YYYY, YYYYMMDD, YYYY); left empty".into(), v),
+                        Some(d) if d.month != 0 && d.day != 0 && !d.is_valid() && !d.swapped().is_valid() => {
+                            warn(row, column, "not a calendar date; compared digit by digit".into(), v)
+                        }
+                        _ => {}
+                    },
+                    FieldKind::Age if parse_age(v).is_none() => {
+                        warn(row, column, "not an age in whole years from 0 to 120; left empty".into(), v)
+                    }
+                    FieldKind::Sex if !matches!(sex_key(v).as_str(), "m" | "f" | "x" | "u") => {
+                        warn(row, column, "unknown sex code; compared as written".into(), v)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // A record with no name at all can only be found by its other fields.
+        let name_columns: Vec<usize> = settings
+            .fields
+            .iter()
+            .filter(|f| f.kind == FieldKind::Name)
+            .flat_map(|f| f.columns.iter())
+            .filter_map(|c| t.headers.iter().position(|h| h == c))
+            .collect();
+        if !name_columns.is_empty() {
+            for row in 0..t.len() {
+                if name_columns
+                    .iter()
+                    .all(|&c| t.columns[c].get(row).trim().is_empty())
+                {
+                    let column = t.headers[name_columns[0]].clone();
+                    warn(row, &column, "no name in any name column".into(), "");
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Normalises a sex code to `m`, `f` or `x` (unknown codes kept as their key).
@@ -612,6 +728,7 @@ mod tests {
             year: 1987,
             month: 3,
             day: 14,
+            ambiguous: false,
         };
         for s in [
             "1987-03-14",
@@ -627,7 +744,8 @@ mod tests {
             Some(Date {
                 year: 1987,
                 month: 0,
-                day: 0
+                day: 0,
+                ambiguous: false
             })
         );
         // An impossible date is kept as its digits, not dropped.
@@ -639,17 +757,35 @@ mod tests {
     }
 
     #[test]
+    fn day_and_month_are_never_silently_guessed() {
+        let d = parse_date("03/04/1987").unwrap();
+        assert!(d.ambiguous, "both readings stay possible");
+        let readings: Vec<(u8, u8)> = d.readings().map(|r| (r.month, r.day)).collect();
+        assert_eq!(readings, vec![(4, 3), (3, 4)]);
+        // A number over 12 says which is the day, either way round.
+        let us = parse_date("04/13/1987").unwrap();
+        assert_eq!((us.month, us.day, us.ambiguous), (4, 13, false));
+        let eu = parse_date("13/04/1987").unwrap();
+        assert_eq!((eu.month, eu.day, eu.ambiguous), (4, 13, false));
+        // Dots are day-first by convention; the same day twice is no ambiguity.
+        assert!(!parse_date("03.04.1987").unwrap().ambiguous);
+        assert!(!parse_date("05/05/1987").unwrap().ambiguous);
+    }
+
+    #[test]
     fn ages_and_day_numbers() {
         let dob = Date {
             year: 1990,
             month: 6,
             day: 15,
+            ambiguous: false,
         };
         assert_eq!(
             dob.age_at(Date {
                 year: 2020,
                 month: 6,
-                day: 14
+                day: 14,
+                ambiguous: false
             }),
             29
         );
@@ -657,7 +793,8 @@ mod tests {
             dob.age_at(Date {
                 year: 2020,
                 month: 6,
-                day: 15
+                day: 15,
+                ambiguous: false
             }),
             30
         );
@@ -665,18 +802,21 @@ mod tests {
             year: 2000,
             month: 2,
             day: 28,
+            ambiguous: false,
         };
         let b = Date {
             year: 2000,
             month: 3,
             day: 1,
+            ambiguous: false,
         };
         assert_eq!(b.day_number() - a.day_number(), 2);
         assert!(
             !Date {
                 year: 2001,
                 month: 2,
-                day: 29
+                day: 29,
+                ambiguous: false
             }
             .is_valid()
         );
@@ -684,7 +824,8 @@ mod tests {
             Date {
                 year: 2000,
                 month: 2,
-                day: 29
+                day: 29,
+                ambiguous: false
             }
             .is_valid()
         );
@@ -697,6 +838,56 @@ mod tests {
         assert_eq!(t.codes[2], 0);
         assert_ne!(t.codes[3], t.codes[0]);
         assert!((t.frequency[t.codes[0] as usize] - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn warnings_name_the_field_and_keep_the_row() {
+        let mut t = RecordTable {
+            path: "w.csv".into(),
+            headers: vec![
+                "given_name".into(),
+                "dob".into(),
+                "age".into(),
+                "sex".into(),
+            ],
+            ..Default::default()
+        };
+        t.columns = vec![StrColumn::default(); 4];
+        for (i, row) in [
+            ["Anna", "1980-02-30", "", "F"],
+            ["", "soon", "200", "Q"],
+            ["Ivan", "1980-02-03", "44", "m"],
+        ]
+        .iter()
+        .enumerate()
+        {
+            t.sources.push("w");
+            t.ids.push(&i.to_string());
+            t.lines.push(i as u64 + 2);
+            for (c, v) in row.iter().enumerate() {
+                t.columns[c].push(v);
+            }
+        }
+        let (s, _) = crate::settings::infer(&[&t.headers]).unwrap();
+        let w = field_warnings(std::slice::from_ref(&t), &s);
+        let got: Vec<(u64, &str, &str)> = w
+            .iter()
+            .map(|r| (r.line, r.field.as_deref().unwrap(), r.raw.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "dob", "1980-02-30"),
+                (3, "dob", "soon"),
+                (3, "age", "200"),
+                (3, "sex", "Q"),
+                (3, "given_name", "")
+            ]
+        );
+        assert!(
+            w.iter()
+                .all(|r| r.severity == crate::error::Severity::Warning)
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("error", &[]),
     ("settings", &["error", "block", "compare", "prepare"]),
     ("ingest", &["table", "error"]),
-    ("prepare", &["table", "settings"]),
+    ("prepare", &["table", "settings", "error"]),
     ("block", &["prepare", "settings"]),
     ("compare", &["prepare", "settings"]),
     ("model", &["compare", "prepare", "block", "error"]),
