@@ -274,13 +274,60 @@ pub fn field_warnings(tables: &[RecordTable], settings: &Settings) -> Vec<crate:
 
 /// Normalises a sex code to `m`, `f` or `x` (unknown codes kept as their key).
 pub fn sex_key(s: &str) -> String {
-    let k = match_key(s);
-    match k.as_str() {
-        "m" | "male" | "man" | "masc" | "h" | "homme" | "mann" | "muzhskoi" | "muzh" | "zkr"
-        | "dhkr" | "dhakar" => "m".into(),
-        "f" | "female" | "woman" | "fem" | "w" | "femme" | "frau" | "zh" | "zhenskii" | "zhen"
-        | "nqbh" | "nqvh" | "anthy" | "antha" => "f".into(),
-        _ => k,
+    const MALE: [&str; 21] = [
+        "m",
+        "male",
+        "man",
+        "masc",
+        "h",
+        "homme",
+        "mann",
+        "м",
+        "муж",
+        "мужской",
+        "мужчина",
+        "ч",
+        "чол",
+        "чоловік",
+        "чоловіча",
+        "זכר",
+        "ז",
+        "ذكر",
+        "ذ",
+        "ذكور",
+        "مذكر",
+    ];
+    const FEMALE: [&str; 22] = [
+        "f",
+        "female",
+        "woman",
+        "fem",
+        "w",
+        "femme",
+        "frau",
+        "ж",
+        "жен",
+        "женский",
+        "женщина",
+        "жін",
+        "жінка",
+        "жіноча",
+        "נקבה",
+        "נ",
+        "أنثى",
+        "انثى",
+        "أنثي",
+        "انثي",
+        "ا",
+        "أ",
+    ];
+    let k = listlink_names::fold(s);
+    if MALE.contains(&k.as_str()) {
+        "m".into()
+    } else if FEMALE.contains(&k.as_str()) {
+        "f".into()
+    } else {
+        match_key(s)
     }
 }
 
@@ -892,9 +939,44 @@ mod tests {
 
     #[test]
     fn sex_codes() {
-        assert_eq!(sex_key("Male"), "m");
-        assert_eq!(sex_key("F"), "f");
-        assert_eq!(sex_key("Ж"), "f");
-        assert_eq!(sex_key("м"), "m");
+        // English, French, German, Russian, Ukrainian, Hebrew, Arabic, as lists write them.
+        for m in [
+            "Male",
+            "M",
+            "m.",
+            "homme",
+            "Mann",
+            "м",
+            "М.",
+            "муж",
+            "мужской",
+            "чол",
+            "זכר",
+            "ז",
+            "ذكر",
+            "ذ",
+        ] {
+            assert_eq!(sex_key(m), "m", "{m}");
+        }
+        for f in [
+            "Female",
+            "F",
+            "W",
+            "femme",
+            "Frau",
+            "ж",
+            "Ж.",
+            "жен",
+            "женский",
+            "жін",
+            "נקבה",
+            "נ",
+            "أنثى",
+            "انثى",
+            "ا",
+        ] {
+            assert_eq!(sex_key(f), "f", "{f}");
+        }
+        assert_eq!(sex_key("Q"), "q");
     }
 }

@@ -213,6 +213,11 @@ pub fn linkage(
 }
 
 fn print_summary(run: &Run, report: &export::Report, out: &Path) {
+    for input in &report.inputs {
+        for note in &input.notes {
+            eprintln!("note: {}: {note}", input.path);
+        }
+    }
     let c = &run.counts;
     println!(
         "read {} rows from {} file(s): {} accepted, {} rejected{}",
