@@ -448,7 +448,8 @@ pub struct PersonFeature {
 }
 
 impl PersonFeature {
-    /// The share of rows with this first token in this part.
+    /// The share of rows whose first token in this part is this name, in any script (tokens of
+    /// one variant group, else of one consonant skeleton, count together).
     pub fn share(&self, part: NamePart, token: u32) -> f64 {
         self.frequency[part_index(part)]
             .get(token as usize)
@@ -551,16 +552,37 @@ fn person_feature(
         vec![0.0; forms.len()],
         vec![0.0; forms.len()],
     ];
+    // How common a name is, across scripts: tokens count together when they share a variant
+    // group, else a consonant skeleton (Alina, Алина and אלינה are one name).
+    let mut key_index: FxHashMap<String, usize> = FxHashMap::default();
+    let token_key: Vec<usize> = forms
+        .iter()
+        .map(|f| {
+            let key = match (
+                f.groups.first(),
+                f.skeletons.first().filter(|s| s.chars().count() >= 2),
+            ) {
+                (Some(g), _) => format!("g{g}"),
+                (None, Some(sk)) => format!("s{sk}"),
+                (None, None) => format!("w{}", f.written),
+            };
+            let next = key_index.len();
+            *key_index.entry(key).or_insert(next)
+        })
+        .collect();
     for part in [NamePart::Given, NamePart::Patronymic, NamePart::Family] {
-        let counts = &mut frequency[part_index(part)];
+        let mut counts = vec![0.0; key_index.len()];
         let mut present = 0usize;
         for row in &readings {
             if let Some(&first) = row.first().and_then(|r| r.part(part).first()) {
-                counts[first as usize] += 1.0;
+                counts[token_key[first as usize]] += 1.0;
                 present += 1;
             }
         }
-        counts.iter_mut().for_each(|c| *c /= present.max(1) as f64);
+        let shares = &mut frequency[part_index(part)];
+        for (token, share) in shares.iter_mut().enumerate() {
+            *share = counts[token_key[token]] / present.max(1) as f64;
+        }
     }
     static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

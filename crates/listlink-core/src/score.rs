@@ -27,7 +27,7 @@ pub struct Scorer {
     pub level_weights: Vec<Vec<f64>>,
     /// Per comparison where a term-frequency adjustment applies: (field, exact level, u of the
     /// exact level, the smallest share a value can have).
-    tf: Vec<Option<(TfSource, u8, f64, f64)>>,
+    tf: Vec<Option<(TfSource, Vec<(u8, f64)>, f64)>>,
     /// With a related class: log2(λ₂/λ₃) and log2(r/u) per comparison and level.
     related: Option<(f64, Vec<Vec<f64>>)>,
 }
@@ -73,12 +73,17 @@ impl Scorer {
                     ),
                     _ => return None,
                 };
-                Some((
-                    source,
-                    level,
-                    m.levels[level as usize].u,
-                    1.0 / present.max(1) as f64,
-                ))
+                // Person names: agreeing exactly, after transliteration or as variants says more
+                // for a rare name than for a common one (shares count a name in any script).
+                let top = if c.person_part.is_some() {
+                    (level as usize + 2).min(m.levels.len() - 1)
+                } else {
+                    level as usize
+                };
+                let levels = (level as usize..=top)
+                    .map(|l| (l as u8, m.levels[l].u))
+                    .collect();
+                Some((source, levels, 1.0 / present.max(1) as f64))
             })
             .collect();
         let related = model.related_log_ratios();
@@ -97,7 +102,11 @@ impl Scorer {
 
     fn tf_adjustment(&self, f: &Features, c: usize, level: u8, a: usize) -> f64 {
         match self.tf[c] {
-            Some((source, exact, u_exact, floor)) if level == exact => {
+            Some((source, ref levels, floor)) if levels.iter().any(|(l, _)| *l == level) => {
+                let u_level = levels
+                    .iter()
+                    .find(|(l, _)| *l == level)
+                    .map_or(1.0, |(_, u)| *u);
                 let share = match source {
                     TfSource::Text(field) => {
                         let FieldFeature::Text(t) = &f.fields[field] else {
@@ -116,7 +125,7 @@ impl Scorer {
                         }
                     }
                 };
-                (u_exact / share.max(floor)).log2()
+                (u_level / share.max(floor)).log2()
             }
             _ => 0.0,
         }
