@@ -90,7 +90,7 @@ pub fn parse_rule(text: &str, settings: &Settings) -> Result<Rule, String> {
             if has_person && PERSON_FIELDS.contains(&name) {
                 sources.push(Source::Person(match name {
                     "given_name" => Some(NamePart::Given),
-                    "family_name" => Some(NamePart::Family),
+                    "family_name" | "maiden_name" => Some(NamePart::Family),
                     "patronymic" => Some(NamePart::Patronymic),
                     _ => None,
                 }));

@@ -761,6 +761,21 @@ mod tests {
     }
 
     #[test]
+    fn a_maiden_name_is_one_more_reading() {
+        let (c, f) = levels(
+            &["given_name", "surname", "maiden_name", "dob"],
+            &[
+                &["Anna", "Petrova", "Ivanova", "1980-01-01"],
+                &["Anna", "Ivanova", "", "1980-01-01"],
+                &["Anna", "Sidorova", "", "1980-01-01"],
+            ],
+        );
+        assert_eq!(label(&c, &f, "family_name", 0, 1), "exact");
+        assert_eq!(label(&c, &f, "family_name", 1, 0), "exact");
+        assert_eq!(label(&c, &f, "family_name", 0, 2), "else");
+    }
+
+    #[test]
     fn an_ambiguous_date_agrees_with_either_reading() {
         let (c, f) = levels(
             &["surname", "date_of_birth"],

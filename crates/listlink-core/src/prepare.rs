@@ -478,7 +478,7 @@ fn person_feature(
             .filter(|(_, f)| f.kind == FieldKind::Name)?;
         Some(FieldValues::new(tables, &field.columns).iter().collect())
     };
-    let [given, family, patronymic, full] = PERSON_FIELDS.map(column);
+    let [given, family, patronymic, full, maiden] = PERSON_FIELDS.map(column);
     if given.is_none() && family.is_none() && patronymic.is_none() && full.is_none() {
         return None;
     }
@@ -507,6 +507,15 @@ fn person_feature(
                         .extend(listlink_names::parts::name_tokens(p));
                 }
                 readings.push((parts, listlink_names::parts::order_guessed(full_name)));
+            }
+            // A maiden name is one more reading: the same person under her family name at birth.
+            let maiden_name = cell(&maiden, r);
+            if !maiden_name.trim().is_empty() {
+                if let Some((first, _)) = readings.first() {
+                    let mut born = first.clone();
+                    born.family = listlink_names::parts::name_tokens(maiden_name);
+                    readings.push((born, false));
+                }
             }
             readings.retain(|(r, _)| !r.is_empty());
             readings

@@ -70,7 +70,13 @@ pub enum NamePart {
 }
 
 /// The settings fields a person's name is read from, by part.
-pub const PERSON_FIELDS: [&str; 4] = ["given_name", "family_name", "patronymic", "full_name"];
+pub const PERSON_FIELDS: [&str; 5] = [
+    "given_name",
+    "family_name",
+    "patronymic",
+    "full_name",
+    "maiden_name",
+];
 
 /// One comparison: a method applied to a field, with its parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -497,6 +503,8 @@ fn role_of(column: &str) -> Option<Role> {
         "full_name" | "name" | "fullname" | "person_name" => {
             Role::Field("full_name", FieldKind::Name)
         }
+        "maiden_name" | "birth_name" | "birth_surname" | "maiden" | "former_surname"
+        | "previous_surname" | "née" | "nee" => Role::Field("maiden_name", FieldKind::Name),
         "patronymic" | "middle_name" | "father_name" | "fathers_name" | "middlename" => {
             Role::Field("patronymic", FieldKind::Name)
         }

@@ -190,8 +190,18 @@ fn parse_full_name_as_written(raw: &str) -> NameParts {
             family: vec![tokens[0].clone()],
         };
     }
-    let family = vec![tokens[n - 1].clone()];
-    let (given, patronymic) = split_given(&tokens[..n - 1]);
+    // A hyphenated last word is one compound family name: Petrova-Vodkina.
+    let compound = fold(raw)
+        .split_whitespace()
+        .last()
+        .map_or(1, |w| {
+            w.split('-')
+                .filter(|p| !p.is_empty() && !is_article(p))
+                .count()
+        })
+        .clamp(1, n - 1);
+    let family = tokens[n - compound..].to_vec();
+    let (given, patronymic) = split_given(&tokens[..n - compound]);
     NameParts {
         given,
         patronymic,
@@ -340,6 +350,18 @@ mod tests {
         );
         assert_eq!(parse_full_name("Smith"), p(&[], &[], &["smith"]));
         assert_eq!(parse_full_name(""), NameParts::default());
+    }
+
+    #[test]
+    fn compound_family_names_stay_together() {
+        assert_eq!(
+            parse_full_name("Anna Petrova-Vodkina"),
+            p(&["anna"], &[], &["petrova", "vodkina"])
+        );
+        assert_eq!(
+            from_columns("Anna", "Petrova-Vodkina", "", ""),
+            p(&["anna"], &[], &["petrova", "vodkina"])
+        );
     }
 
     #[test]
