@@ -415,9 +415,6 @@ pub fn em(
                 m[c][l] = v;
             }
         }
-        if std::env::var("LL_DEBUG").is_ok() && iterations < 20 {
-            eprintln!("it {iterations} prior {new_prior:e} related {new_prior_r:e} ll {ll}");
-        }
         prior = new_prior;
         prior_r = new_prior_r;
         if delta < opts.tolerance {
