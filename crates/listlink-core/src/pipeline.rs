@@ -171,8 +171,8 @@ fn inferred_budget(records: usize, configured: u64) -> u64 {
 /// Runs the whole pipeline.
 pub fn run(inputs: Vec<Input>, mut settings: Settings, options: &RunOptions) -> Result<Run> {
     let mut timings = Timings::default();
-    let tables: Vec<RecordTable> = inputs.iter().map(|i| i.table.clone()).collect();
     let sides: Vec<u8> = inputs.iter().map(|i| i.side).collect();
+    let tables: Vec<RecordTable> = inputs.into_iter().map(|i| i.table).collect();
     let clock = Instant::now();
     let variants = options
         .variants
@@ -180,7 +180,11 @@ pub fn run(inputs: Vec<Input>, mut settings: Settings, options: &RunOptions) -> 
         .unwrap_or_else(|| std::sync::Arc::new(listlink_names::variants::bundled().clone()));
     let features =
         crate::prepare::prepare_with(&tables, &sides, &settings, options.link_type, variants);
-    drop(tables);
+    let inputs: Vec<Input> = tables
+        .into_iter()
+        .zip(&sides)
+        .map(|(table, &side)| Input { table, side })
+        .collect();
     timings.prepare = clock.elapsed().as_secs_f64();
 
     // Blocking: index every rule, then drop (inferred) or refuse (given) rules over budget.

@@ -203,7 +203,10 @@ pub fn parse_age(s: &str) -> Option<u8> {
 /// Warnings for fields that could not be used as written: the row is accepted, the field
 /// counts as empty (or, for an impossible date, is compared digit by digit). One warning per
 /// field and row, with the file, line, column and raw value.
-pub fn field_warnings(tables: &[RecordTable], settings: &Settings) -> Vec<crate::error::Reject> {
+pub fn field_warnings<'a>(
+    tables: impl IntoIterator<Item = &'a RecordTable>,
+    settings: &Settings,
+) -> Vec<crate::error::Reject> {
     use crate::error::{Reject, Severity};
     let mut out = Vec::new();
     for t in tables {
@@ -947,7 +950,7 @@ mod tests {
             }
         }
         let (s, _) = crate::settings::infer(&[&t.headers]).unwrap();
-        let w = field_warnings(std::slice::from_ref(&t), &s);
+        let w = field_warnings([&t], &s);
         let got: Vec<(u64, &str, &str)> = w
             .iter()
             .map(|r| (r.line, r.field.as_deref().unwrap(), r.raw.as_str()))

@@ -155,9 +155,10 @@ pub fn linkage(
     }
     let ingest_seconds = clock.elapsed().as_secs_f64();
     check_columns(&settings, &inputs)?;
-    let tables: Vec<listlink_core::RecordTable> = inputs.iter().map(|i| i.table.clone()).collect();
-    rejects.extend(listlink_core::prepare::field_warnings(&tables, &settings));
-    drop(tables);
+    rejects.extend(listlink_core::prepare::field_warnings(
+        inputs.iter().map(|i| &i.table),
+        &settings,
+    ));
     let errors = rejects
         .iter()
         .filter(|r| r.severity == Severity::Error)
