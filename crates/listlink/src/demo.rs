@@ -47,7 +47,7 @@ pub fn run(out: Option<PathBuf>) -> Result<(), Failure> {
         .with_context(|| format!("writing {}", consular.display()))?;
     std::fs::write(&roster, ROSTER).with_context(|| format!("writing {}", roster.display()))?;
     println!(
-        "listlink demo: which people on a consular list (300, synthetic) are on a roster from 3 sources?"
+        "listlink demo: which people on a consular list (300, synthetic; Cyrillic or passport Latin) are on a roster from 4 sources (Hebrew, Arabic, Cyrillic, Latin)?"
     );
     println!(
         "  listlink find --list {} --roster {} --as-of 2026-01-01 --out {}\n",
