@@ -169,11 +169,23 @@ fn inferred_budget(records: usize, configured: u64) -> u64 {
 }
 
 /// Runs the whole pipeline.
-pub fn run(inputs: Vec<Input>, mut settings: Settings, options: &RunOptions) -> Result<Run> {
+pub fn run(inputs: Vec<Input>, settings: Settings, options: &RunOptions) -> Result<Run> {
+    run_with_progress(inputs, settings, options, &|_| {})
+}
+
+/// Runs the whole pipeline, telling `progress` the name of each stage as it starts (the CLI
+/// shows it on a terminal; the library prints nothing).
+pub fn run_with_progress(
+    inputs: Vec<Input>,
+    mut settings: Settings,
+    options: &RunOptions,
+    progress: &dyn Fn(&str),
+) -> Result<Run> {
     let mut timings = Timings::default();
     let sides: Vec<u8> = inputs.iter().map(|i| i.side).collect();
     let tables: Vec<RecordTable> = inputs.into_iter().map(|i| i.table).collect();
     let clock = Instant::now();
+    progress("preparing names and keys");
     let variants = options
         .variants
         .clone()
@@ -189,6 +201,7 @@ pub fn run(inputs: Vec<Input>, mut settings: Settings, options: &RunOptions) -> 
 
     // Blocking: index every rule, then drop (inferred) or refuse (given) rules over budget.
     let clock = Instant::now();
+    progress("blocking");
     let parsed: Vec<Rule> = settings
         .blocking
         .rules
@@ -256,6 +269,7 @@ pub fn run(inputs: Vec<Input>, mut settings: Settings, options: &RunOptions) -> 
         Some(m) => (m.clone(), false),
         None => {
             let clock = Instant::now();
+            progress("estimating u from random pairs");
             let (u_counts, sampled) = model::sample_u_counts(
                 &features,
                 &comparator,
@@ -266,6 +280,7 @@ pub fn run(inputs: Vec<Input>, mut settings: Settings, options: &RunOptions) -> 
             timings.estimate_u = clock.elapsed().as_secs_f64();
 
             let clock = Instant::now();
+            progress("counting comparison patterns");
             let counts = model::sorted_counts(blocker.for_each_pair(
                 &features,
                 &PatternCounter {
@@ -276,6 +291,7 @@ pub fn run(inputs: Vec<Input>, mut settings: Settings, options: &RunOptions) -> 
             timings.count_patterns = clock.elapsed().as_secs_f64();
 
             let clock = Instant::now();
+            progress("training the model (EM)");
             let levels: Vec<usize> = comparator
                 .comparisons
                 .iter()
@@ -375,6 +391,7 @@ pub fn run(inputs: Vec<Input>, mut settings: Settings, options: &RunOptions) -> 
     };
 
     let clock = Instant::now();
+    progress("scoring candidate pairs");
     let scorer = Scorer::new(&model, &comparator, &features);
     let min_weight = crate::score::weight_of(settings.thresholds.pairs_min_probability);
     let mut pairs = blocker.for_each_pair(
@@ -396,6 +413,7 @@ pub fn run(inputs: Vec<Input>, mut settings: Settings, options: &RunOptions) -> 
     timings.score = clock.elapsed().as_secs_f64();
 
     let clock = Instant::now();
+    progress("clustering");
     let mut run = Run {
         settings,
         inputs,

@@ -190,7 +190,21 @@ pub fn linkage(
             common.model.as_deref().unwrap_or(Path::new("model.json")),
         )?;
     }
-    let run = listlink_core::run(inputs, settings, &run_options)?;
+    // A spinner naming the stage, on a terminal only (indicatif draws nothing when stderr is not
+    // one), with the time the stage has taken.
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .expect("a valid template"),
+    );
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let result =
+        listlink_core::pipeline::run_with_progress(inputs, settings, &run_options, &|stage| {
+            spinner.reset_elapsed();
+            spinner.set_message(stage.to_string());
+        });
+    spinner.finish_and_clear();
+    let run = result?;
 
     let clock = Instant::now();
     export::write_atomic(&out("settings.toml"), run.settings.to_toml().as_bytes())?;
