@@ -294,13 +294,22 @@ thread_local! {
 /// At most this many cached token pairs per thread; past it the cache starts again.
 const TOKEN_CACHE_LIMIT: usize = 1 << 22;
 
-/// The level of two distinct tokens, cached.
+/// The level of two distinct tokens, cached where comparing them is costly.
 fn token_level(
     person: &PersonFeature,
     i: u32,
     j: u32,
     variants: &listlink_names::variants::Variants,
 ) -> TokenLevel {
+    let (a, b) = (
+        &person.forms[i.min(j) as usize],
+        &person.forms[i.max(j) as usize],
+    );
+    // Cheap pairs (no Hebrew or Arabic letters to align, few renderings) are compared directly:
+    // caching them costs more than it saves when names rarely repeat.
+    if a.abjad.is_none() && b.abjad.is_none() && a.renderings.len() * b.renderings.len() <= 4 {
+        return listlink_names::forms::compare(a, b, Some(variants), false).0;
+    }
     let key = (u64::from(i.min(j)) << 32) | u64::from(i.max(j));
     TOKEN_LEVELS.with(|cell| {
         let mut cache = cell.borrow_mut();
@@ -311,10 +320,6 @@ fn token_level(
         if let Some(l) = cache.1.get(&key) {
             return *l;
         }
-        let (a, b) = (
-            &person.forms[i.min(j) as usize],
-            &person.forms[i.max(j) as usize],
-        );
         let l = listlink_names::forms::compare(a, b, Some(variants), false).0;
         cache.1.insert(key, l);
         l
