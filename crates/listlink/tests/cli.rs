@@ -8,6 +8,21 @@ fn listlink() -> Command {
     Command::cargo_bin("listlink").unwrap()
 }
 
+fn stdout(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stdout).into_owned()
+}
+
+fn stderr(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
+/// Runs listlink with these arguments (strings or paths) and returns the assertion.
+macro_rules! cli {
+    ($($arg:expr),+ $(,)?) => {
+        listlink()$(.arg($arg))+.assert()
+    };
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     fs::write(&p, text).unwrap();
@@ -45,14 +60,7 @@ fn link_writes_every_output_and_finds_the_pairs() {
     let left = write(dir.path(), "left.csv", LEFT);
     let right = write(dir.path(), "right.csv", RIGHT);
     let out = dir.path().join("out");
-    listlink()
-        .args(["link"])
-        .arg(&left)
-        .arg(&right)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    cli!("link", &left, &right, "--out", &out).success();
     for f in [
         "pairs.csv",
         "clusters.csv",
@@ -96,16 +104,16 @@ fn link_writes_every_output_and_finds_the_pairs() {
     // The chosen settings are written and can be used again.
     let settings = out.join("settings.toml");
     let out2 = dir.path().join("out2");
-    listlink()
-        .args(["link"])
-        .arg(&left)
-        .arg(&right)
-        .arg("--settings")
-        .arg(&settings)
-        .arg("--out")
-        .arg(&out2)
-        .assert()
-        .success();
+    cli!(
+        "link",
+        &left,
+        &right,
+        "--settings",
+        &settings,
+        "--out",
+        &out2
+    )
+    .success();
     assert_eq!(read(&out.join("pairs.csv")), read(&out2.join("pairs.csv")));
 }
 
@@ -117,15 +125,18 @@ fn same_inputs_give_byte_identical_outputs_whatever_the_thread_count() {
     let mut outputs = Vec::new();
     for (i, threads) in ["1", "2", "1"].iter().enumerate() {
         let out = dir.path().join(format!("out{i}"));
-        listlink()
-            .args(["--threads", threads, "find", "--list"])
-            .arg(&left)
-            .arg("--roster")
-            .arg(&right)
-            .arg("--out")
-            .arg(&out)
-            .assert()
-            .success();
+        cli!(
+            "--threads",
+            threads,
+            "find",
+            "--list",
+            &left,
+            "--roster",
+            &right,
+            "--out",
+            &out
+        )
+        .success();
         let mut report: serde_json::Value =
             serde_json::from_str(&read(&out.join("report.json"))).unwrap();
         report.as_object_mut().unwrap().remove("seconds");
@@ -162,16 +173,11 @@ fn find_lists_every_query_record() {
     let left = write(dir.path(), "ours.csv", LEFT);
     let right = write(dir.path(), "theirs.csv", RIGHT);
     let out = dir.path().join("out");
-    listlink()
-        .args(["find", "--top", "2", "--list"])
-        .arg(&left)
-        .arg("--roster")
-        .arg(&right)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success()
-        .stdout(predicates_contains("find: "));
+    cli!(
+        "find", "--top", "2", "--list", &left, "--roster", &right, "--out", &out
+    )
+    .success()
+    .stdout(predicates_contains("find: "));
     let found = read(&out.join("found.csv"));
     let mut rdr = csv::Reader::from_reader(found.as_bytes());
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
@@ -224,21 +230,9 @@ fn dedupe_and_evaluate() {
     );
     let file = write(dir.path(), "one.csv", &text);
     let out = dir.path().join("out");
-    listlink()
-        .arg("dedupe")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
-    let assert = listlink()
-        .args(["evaluate", "--out"])
-        .arg(&out)
-        .arg("--truth")
-        .arg(&file)
-        .assert()
-        .success();
-    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    cli!("dedupe", &file, "--out", &out).success();
+    let assert = cli!("evaluate", "--out", &out, "--truth", &file).success();
+    let stdout = stdout(&assert);
     assert!(stdout.contains("2 true pairs"), "{stdout}");
     assert!(stdout.contains("threshold  precision"), "{stdout}");
     let e: serde_json::Value = serde_json::from_str(&read(&out.join("evaluation.json"))).unwrap();
@@ -250,14 +244,8 @@ fn dedupe_and_evaluate() {
         "truth.csv",
         "left_source,left_id,right_source,right_id\none,a1,one,a7\n",
     );
-    let assert = listlink()
-        .args(["evaluate", "--out"])
-        .arg(&out)
-        .arg("--truth")
-        .arg(&truth)
-        .assert()
-        .success();
-    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let assert = cli!("evaluate", "--out", &out, "--truth", &truth).success();
+    let stdout = stdout(&assert);
     assert!(stdout.contains("1 true pairs"), "{stdout}");
 }
 
@@ -267,26 +255,19 @@ fn a_saved_model_is_reused() {
     let left = write(dir.path(), "left.csv", LEFT);
     let right = write(dir.path(), "right.csv", RIGHT);
     let out = dir.path().join("out");
-    listlink()
-        .arg("link")
-        .arg(&left)
-        .arg(&right)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    cli!("link", &left, &right, "--out", &out).success();
     let out2 = dir.path().join("out2");
-    listlink()
-        .arg("link")
-        .arg(&left)
-        .arg(&right)
-        .arg("--model")
-        .arg(out.join("model.json"))
-        .arg("--out")
-        .arg(&out2)
-        .assert()
-        .success()
-        .stdout(predicates_contains("scored with the given model"));
+    cli!(
+        "link",
+        &left,
+        &right,
+        "--model",
+        out.join("model.json"),
+        "--out",
+        &out2
+    )
+    .success()
+    .stdout(predicates_contains("scored with the given model"));
     assert_eq!(
         read(&out.join("model.json")),
         read(&out2.join("model.json"))
@@ -299,13 +280,7 @@ fn settings_errors_name_the_file_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let left = write(dir.path(), "left.csv", LEFT);
     let out = dir.path().join("out");
-    listlink()
-        .arg("dedupe")
-        .arg(&left)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    cli!("dedupe", &left, "--out", &out).success();
     // The second comparison (family_name) reads its field from the first name field.
     let text = read(&out.join("settings.toml")).replacen(
         "field = \"given_name\"",
@@ -313,16 +288,8 @@ fn settings_errors_name_the_file_and_key() {
         2,
     );
     let bad = write(dir.path(), "bad.toml", &text);
-    let assert = listlink()
-        .arg("dedupe")
-        .arg(&left)
-        .arg("--settings")
-        .arg(&bad)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let assert = cli!("dedupe", &left, "--settings", &bad, "--out", &out).code(1);
+    let stderr = stderr(&assert);
     assert!(
         stderr.contains("bad.toml")
             && stderr.contains("comparisons[1].field")
@@ -330,16 +297,8 @@ fn settings_errors_name_the_file_and_key() {
         "{stderr}"
     );
     let bad = write(dir.path(), "bad2.toml", "version = 1\nnonsense = true\n");
-    let assert = listlink()
-        .arg("dedupe")
-        .arg(&left)
-        .arg("--settings")
-        .arg(&bad)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let assert = cli!("dedupe", &left, "--settings", &bad, "--out", &out).code(1);
+    let stderr = stderr(&assert);
     assert!(stderr.contains("bad2.toml"), "{stderr}");
 }
 
@@ -348,24 +307,18 @@ fn a_missing_column_is_named_with_the_columns_that_exist() {
     let dir = tempfile::tempdir().unwrap();
     let left = write(dir.path(), "left.csv", LEFT);
     let out = dir.path().join("out");
-    listlink()
-        .arg("dedupe")
-        .arg(&left)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    cli!("dedupe", &left, "--out", &out).success();
     let other = write(dir.path(), "other.csv", "id,forename_x,family\n1,A,B\n");
-    let assert = listlink()
-        .arg("dedupe")
-        .arg(&other)
-        .arg("--settings")
-        .arg(out.join("settings.toml"))
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let assert = cli!(
+        "dedupe",
+        &other,
+        "--settings",
+        out.join("settings.toml"),
+        "--out",
+        &out
+    )
+    .code(1);
+    let stderr = stderr(&assert);
     assert!(
         stderr.contains("field `given_name`")
             && stderr.contains("other.csv has columns: id, forename_x, family"),
@@ -378,27 +331,13 @@ fn a_rule_over_the_limit_is_refused_with_its_count() {
     let dir = tempfile::tempdir().unwrap();
     let left = write(dir.path(), "left.csv", LEFT);
     let out = dir.path().join("out");
-    listlink()
-        .arg("dedupe")
-        .arg(&left)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    cli!("dedupe", &left, "--out", &out).success();
     let text = read(&out.join("settings.toml"))
         .replace("max_pairs_per_rule = 200000000", "max_pairs_per_rule = 0");
     let text = text.replacen("rules = [", "rules = [\n    \"sex\",", 1);
     let s = write(dir.path(), "s.toml", &text);
-    let assert = listlink()
-        .arg("dedupe")
-        .arg(&left)
-        .arg("--settings")
-        .arg(&s)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let assert = cli!("dedupe", &left, "--settings", &s, "--out", &out).code(1);
+    let stderr = stderr(&assert);
     assert!(
         stderr.contains(
             "blocking rule `sex` would produce 6 candidate pairs, more than the limit of 0"
@@ -406,14 +345,8 @@ fn a_rule_over_the_limit_is_refused_with_its_count() {
         "{stderr}"
     );
     // `listlink blocking` prints the counts per rule before comparing.
-    let assert = listlink()
-        .arg("blocking")
-        .arg(&left)
-        .arg("--settings")
-        .arg(&s)
-        .assert()
-        .success();
-    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let assert = cli!("blocking", &left, "--settings", &s).success();
+    let stdout = stdout(&assert);
     assert!(
         stdout.contains("sex  (over max_pairs_per_rule: refused)"),
         "{stdout}"
@@ -435,14 +368,7 @@ fn a_users_variant_file_joins_names() {
         "id,given_name,surname,date_of_birth\nb1,Wolf,Katzenelson,1970-01-01\nb2,Avi,Ron,1990-01-01\n",
     );
     let out = dir.path().join("out");
-    listlink()
-        .arg("link")
-        .arg(&left)
-        .arg(&right)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    cli!("link", &left, &right, "--out", &out).success();
     let settings = read(&out.join("settings.toml"));
     write(
         dir.path(),
@@ -455,16 +381,7 @@ fn a_users_variant_file_joins_names() {
         &settings.replacen("seed = 42", "seed = 42\nvariant_files = [\"mine.tsv\"]", 1),
     );
     let out2 = dir.path().join("out2");
-    listlink()
-        .arg("link")
-        .arg(&left)
-        .arg(&right)
-        .arg("--settings")
-        .arg(&with)
-        .arg("--out")
-        .arg(&out2)
-        .assert()
-        .success();
+    cli!("link", &left, &right, "--settings", &with, "--out", &out2).success();
     let has_variant = |p: &Path| {
         let scored: Vec<String> = read(p)
             .lines()
@@ -478,17 +395,18 @@ fn a_users_variant_file_joins_names() {
         "{}",
         read(&out2.join("pairs.csv"))
     );
-    let found = listlink()
-        .args(["find", "--list"])
-        .arg(&left)
-        .arg("--roster")
-        .arg(&right)
-        .arg("--settings")
-        .arg(&with)
-        .arg("--out")
-        .arg(dir.path().join("out3"))
-        .assert()
-        .success();
+    let found = cli!(
+        "find",
+        "--list",
+        &left,
+        "--roster",
+        &right,
+        "--settings",
+        &with,
+        "--out",
+        dir.path().join("out3")
+    )
+    .success();
     drop(found);
     let explained = read(&dir.path().join("out3").join("found.csv"));
     assert!(
@@ -502,17 +420,8 @@ fn a_users_variant_file_joins_names() {
         "bad.toml",
         &settings.replacen("seed = 42", "seed = 42\nvariant_files = [\"bad.tsv\"]", 1),
     );
-    let assert = listlink()
-        .arg("link")
-        .arg(&left)
-        .arg(&right)
-        .arg("--settings")
-        .arg(&bad)
-        .arg("--out")
-        .arg(&out2)
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let assert = cli!("link", &left, &right, "--settings", &bad, "--out", &out2).code(1);
+    let stderr = stderr(&assert);
     assert!(
         stderr.contains("bad.tsv") && stderr.contains("no column `group`"),
         "{stderr}"
@@ -557,15 +466,18 @@ fn legacy_encoded_lists_give_the_same_answer() {
     fs::write(legacy.join("roster.csv"), encode(&heb, "windows-1255")).unwrap();
     let mut found = Vec::new();
     for d in [&utf8, &legacy] {
-        listlink()
-            .args(["find", "--as-of", "2026-01-01", "--list"])
-            .arg(d.join("list.csv"))
-            .arg("--roster")
-            .arg(d.join("roster.csv"))
-            .arg("--out")
-            .arg(d.join("out"))
-            .assert()
-            .success();
+        cli!(
+            "find",
+            "--as-of",
+            "2026-01-01",
+            "--list",
+            d.join("list.csv"),
+            "--roster",
+            d.join("roster.csv"),
+            "--out",
+            d.join("out")
+        )
+        .success();
         found.push(read(&d.join("out/found.csv")));
     }
     assert!(found[0].contains(",found,"), "{}", found[0]);
@@ -599,13 +511,7 @@ fn malformed_input_is_accounted_for_row_by_row() {
         8,=cmd(),Volkova,1999-12-12,\n";
     let file = write(dir.path(), "messy.csv", text);
     let out = dir.path().join("out");
-    listlink()
-        .arg("dedupe")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    cli!("dedupe", &file, "--out", &out).success();
     let rejects = read(&out.join("rejects.csv"));
     let rows: Vec<Vec<String>> = csv::Reader::from_reader(rejects.as_bytes())
         .records()
@@ -656,14 +562,7 @@ fn malformed_input_is_accounted_for_row_by_row() {
         clusters.lines().filter(|l| l.starts_with("messy,")).count() == 6,
         "{clusters}"
     );
-    listlink()
-        .arg("dedupe")
-        .arg(&file)
-        .arg("--strict")
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(2);
+    cli!("dedupe", &file, "--strict", "--out", &out).code(2);
 }
 
 #[test]
@@ -699,13 +598,8 @@ fn no_names_in_logs() {
 #[test]
 fn demo_runs_offline_and_reports_accuracy() {
     let dir = tempfile::tempdir().unwrap();
-    let assert = listlink()
-        .arg("demo")
-        .arg("--out")
-        .arg(dir.path())
-        .assert()
-        .success();
-    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let assert = cli!("demo", "--out", dir.path()).success();
+    let stdout = stdout(&assert);
     assert!(
         stdout.contains("example:") && stdout.contains("accuracy against the generator's truth"),
         "{stdout}"
@@ -731,16 +625,7 @@ fn bundled_demo_lists_are_the_generators_output() {
 
 #[test]
 fn bad_usage_exits_1() {
-    listlink()
-        .args(["link", "only-one.csv", "--out", "x"])
-        .assert()
-        .code(2); // clap's own usage code
+    cli!("link", "only-one.csv", "--out", "x").code(2); // clap's own usage code
     let dir = tempfile::tempdir().unwrap();
-    listlink()
-        .arg("dedupe")
-        .arg(dir.path().join("nope.csv"))
-        .arg("--out")
-        .arg(dir.path())
-        .assert()
-        .code(1);
+    cli!("dedupe", dir.path().join("nope.csv"), "--out", dir.path()).code(1);
 }
