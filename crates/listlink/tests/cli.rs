@@ -8,11 +8,11 @@ fn listlink() -> Command {
     Command::cargo_bin("listlink").unwrap()
 }
 
-fn stdout(a: &assert_cmd::assert::Assert) -> String {
+fn out_text(a: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&a.get_output().stdout).into_owned()
 }
 
-fn stderr(a: &assert_cmd::assert::Assert) -> String {
+fn err_text(a: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&a.get_output().stderr).into_owned()
 }
 
@@ -232,7 +232,7 @@ fn dedupe_and_evaluate() {
     let out = dir.path().join("out");
     cli!("dedupe", &file, "--out", &out).success();
     let assert = cli!("evaluate", "--out", &out, "--truth", &file).success();
-    let stdout = stdout(&assert);
+    let stdout = out_text(&assert);
     assert!(stdout.contains("2 true pairs"), "{stdout}");
     assert!(stdout.contains("threshold  precision"), "{stdout}");
     let e: serde_json::Value = serde_json::from_str(&read(&out.join("evaluation.json"))).unwrap();
@@ -245,7 +245,7 @@ fn dedupe_and_evaluate() {
         "left_source,left_id,right_source,right_id\none,a1,one,a7\n",
     );
     let assert = cli!("evaluate", "--out", &out, "--truth", &truth).success();
-    let stdout = stdout(&assert);
+    let stdout = out_text(&assert);
     assert!(stdout.contains("1 true pairs"), "{stdout}");
 }
 
@@ -289,7 +289,7 @@ fn settings_errors_name_the_file_and_key() {
     );
     let bad = write(dir.path(), "bad.toml", &text);
     let assert = cli!("dedupe", &left, "--settings", &bad, "--out", &out).code(1);
-    let stderr = stderr(&assert);
+    let stderr = err_text(&assert);
     assert!(
         stderr.contains("bad.toml")
             && stderr.contains("comparisons[1].field")
@@ -298,7 +298,7 @@ fn settings_errors_name_the_file_and_key() {
     );
     let bad = write(dir.path(), "bad2.toml", "version = 1\nnonsense = true\n");
     let assert = cli!("dedupe", &left, "--settings", &bad, "--out", &out).code(1);
-    let stderr = stderr(&assert);
+    let stderr = err_text(&assert);
     assert!(stderr.contains("bad2.toml"), "{stderr}");
 }
 
@@ -318,7 +318,7 @@ fn a_missing_column_is_named_with_the_columns_that_exist() {
         &out
     )
     .code(1);
-    let stderr = stderr(&assert);
+    let stderr = err_text(&assert);
     assert!(
         stderr.contains("field `given_name`")
             && stderr.contains("other.csv has columns: id, forename_x, family"),
@@ -337,7 +337,7 @@ fn a_rule_over_the_limit_is_refused_with_its_count() {
     let text = text.replacen("rules = [", "rules = [\n    \"sex\",", 1);
     let s = write(dir.path(), "s.toml", &text);
     let assert = cli!("dedupe", &left, "--settings", &s, "--out", &out).code(1);
-    let stderr = stderr(&assert);
+    let stderr = err_text(&assert);
     assert!(
         stderr.contains(
             "blocking rule `sex` would produce 6 candidate pairs, more than the limit of 0"
@@ -346,7 +346,7 @@ fn a_rule_over_the_limit_is_refused_with_its_count() {
     );
     // `listlink blocking` prints the counts per rule before comparing.
     let assert = cli!("blocking", &left, "--settings", &s).success();
-    let stdout = stdout(&assert);
+    let stdout = out_text(&assert);
     assert!(
         stdout.contains("sex  (over max_pairs_per_rule: refused)"),
         "{stdout}"
@@ -421,7 +421,7 @@ fn a_users_variant_file_joins_names() {
         &settings.replacen("seed = 42", "seed = 42\nvariant_files = [\"bad.tsv\"]", 1),
     );
     let assert = cli!("link", &left, &right, "--settings", &bad, "--out", &out2).code(1);
-    let stderr = stderr(&assert);
+    let stderr = err_text(&assert);
     assert!(
         stderr.contains("bad.tsv") && stderr.contains("no column `group`"),
         "{stderr}"
@@ -599,7 +599,7 @@ fn no_names_in_logs() {
 fn demo_runs_offline_and_reports_accuracy() {
     let dir = tempfile::tempdir().unwrap();
     let assert = cli!("demo", "--out", dir.path()).success();
-    let stdout = stdout(&assert);
+    let stdout = out_text(&assert);
     assert!(
         stdout.contains("example:") && stdout.contains("accuracy against the generator's truth"),
         "{stdout}"
