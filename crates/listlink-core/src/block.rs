@@ -223,7 +223,7 @@ fn part_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
             }
         }
         (FieldFeature::Text(t), func) => {
-            let key = t.keys.get(row);
+            let key = t.key(row);
             if key.is_empty() {
                 return;
             }
@@ -233,7 +233,7 @@ fn part_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
                     if let Source::Field(fi) = source
                         && let FieldFeature::Text(t) = &f.fields[*fi]
                     {
-                        all.extend(tokens(t.keys.get(row)));
+                        all.extend(tokens(t.key(row)));
                     }
                 }
                 all.sort_unstable();

@@ -3,9 +3,11 @@
 //! agreement and the last level is "else".
 
 use crate::prepare::PersonFeature;
-use crate::prepare::{Date, Features, FieldFeature};
+use crate::prepare::{Date, Features, FieldFeature, Packed};
 use crate::settings::{Comparison, FieldKind, Method, NamePart, Settings};
 use listlink_names::TokenLevel;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// At most this many comparisons: a pattern packs 4 bits per comparison into a `u64`.
 pub const MAX_COMPARISONS: usize = 16;
@@ -96,6 +98,8 @@ pub struct Compiled {
     pub tf_level: Option<u8>,
     /// For a person_name comparison, the part of the name it compares.
     pub person_part: Option<NamePart>,
+    /// Its place among the run's comparisons (the memo's key).
+    index: usize,
     kind: Kind,
 }
 
@@ -103,6 +107,10 @@ pub struct Compiled {
 #[derive(Debug, Clone)]
 pub struct Comparator {
     pub comparisons: Vec<Compiled>,
+    /// Levels of value pairs already computed, shared by clones (threads) of this comparator.
+    memo: Arc<Memo>,
+    /// Levels of name-token pairs already computed.
+    token_memo: Arc<Memo>,
 }
 
 impl Comparator {
@@ -197,20 +205,43 @@ impl Comparator {
                     labels,
                     tf_level,
                     person_part: c.part.filter(|_| c.method == Method::PersonName),
+                    index: 0,
                     kind,
                 }
             })
             .collect();
-        Comparator { comparisons }
+        let mut comparisons: Vec<Compiled> = comparisons;
+        for (i, c) in comparisons.iter_mut().enumerate() {
+            c.index = i;
+        }
+        Comparator {
+            comparisons,
+            memo: Arc::default(),
+            token_memo: Arc::default(),
+        }
+    }
+
+    /// The same comparisons with empty memos.
+    pub fn clone_fresh(&self) -> Comparator {
+        Comparator {
+            comparisons: self.comparisons.clone(),
+            memo: Arc::default(),
+            token_memo: Arc::default(),
+        }
     }
 
     /// The pattern of the pair (a, b).
     #[inline]
     pub fn pattern(&self, f: &Features, a: usize, b: usize) -> Pattern {
+        let rows = f.packed.as_ref().map(|p| (p.row(a), p.row(b)));
         let mut p = 0u64;
         let mut aligned = None;
         for (i, c) in self.comparisons.iter().enumerate() {
-            p |= (c.level_with(f, a, b, &mut aligned) as u64) << (4 * i);
+            let level = match rows {
+                Some(rows) => c.level_packed(f, a, b, rows, self, &mut aligned),
+                None => c.level_with(f, a, b, Some(&self.token_memo), &mut aligned),
+            };
+            p |= (level as u64) << (4 * i);
         }
         p
     }
@@ -265,15 +296,19 @@ pub struct Aligned {
     pub patronymic: Option<TokenLevel>,
 }
 
-fn best_level(person: &PersonFeature, x: &[u32], y: &[u32]) -> Option<TokenLevel> {
-    let variants = &person.variants;
+fn best_level(
+    person: &PersonFeature,
+    memo: Option<&Memo>,
+    x: &[u32],
+    y: &[u32],
+) -> Option<TokenLevel> {
     let mut best: Option<TokenLevel> = None;
     for &i in x {
         for &j in y {
             let l = if i == j {
                 TokenLevel::Exact
             } else {
-                token_level(person, i, j, variants)
+                token_level(person, memo, i, j)
             };
             best = Some(best.map_or(l, |b| b.min(l)));
             if l == TokenLevel::Exact {
@@ -284,47 +319,104 @@ fn best_level(person: &PersonFeature, x: &[u32], y: &[u32]) -> Option<TokenLevel
     best
 }
 
-thread_local! {
-    /// Levels of token pairs already compared, per thread: names repeat, so most pairs of a run
-    /// compare tokens already seen. Keyed by the person feature's id and the two token ids.
-    static TOKEN_LEVELS: std::cell::RefCell<(u64, rustc_hash::FxHashMap<u64, TokenLevel>)> =
-        std::cell::RefCell::new((0, rustc_hash::FxHashMap::default()));
+/// log2 of a memo's slots: 2^21 slots of 8 bytes, 16 MiB.
+const MEMO_BITS: u32 = 21;
+/// Token ids and value codes a memo can hold (a key of two of them and a small level pack into
+/// one word).
+const MEMO_MAX_ID: u32 = 1 << 27;
+
+/// Levels of pairs of values already compared, shared by all threads of a run: names, streets
+/// and places repeat, so most pairs compare values already seen. A direct-mapped table of atomic
+/// words, each holding a key (which comparison, which two values) and the level: a lookup is one
+/// memory read, a clash overwrites, and a torn read cannot happen because a slot is one word. It
+/// serves the features it first sees (by id); another's values are compared without it.
+#[derive(Debug)]
+pub struct Memo {
+    owner: AtomicU64,
+    slots: Box<[AtomicU64]>,
 }
 
-/// At most this many cached token pairs per thread; past it the cache starts again.
-const TOKEN_CACHE_LIMIT: usize = 1 << 22;
-
-/// The level of two distinct tokens, cached where comparing them is costly.
-fn token_level(
-    person: &PersonFeature,
-    i: u32,
-    j: u32,
-    variants: &listlink_names::variants::Variants,
-) -> TokenLevel {
-    let (a, b) = (
-        &person.forms[i.min(j) as usize],
-        &person.forms[i.max(j) as usize],
-    );
-    // Cheap pairs (no Hebrew or Arabic letters to align, few renderings) are compared directly:
-    // caching them costs more than it saves when names rarely repeat.
-    if a.abjad.is_none() && b.abjad.is_none() && a.renderings.len() * b.renderings.len() <= 4 {
-        return listlink_names::forms::compare(a, b, Some(variants), false).0;
+impl Default for Memo {
+    fn default() -> Self {
+        Memo {
+            owner: AtomicU64::new(0),
+            slots: (0..1usize << MEMO_BITS)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+        }
     }
-    let key = (u64::from(i.min(j)) << 32) | u64::from(i.max(j));
-    TOKEN_LEVELS.with(|cell| {
-        let mut cache = cell.borrow_mut();
-        if cache.0 != person.id || cache.1.len() >= TOKEN_CACHE_LIMIT {
-            cache.0 = person.id;
-            cache.1.clear();
-        }
-        if let Some(l) = cache.1.get(&key) {
-            return *l;
-        }
-        let l = listlink_names::forms::compare(a, b, Some(variants), false).0;
-        cache.1.insert(key, l);
-        l
-    })
 }
+
+impl Memo {
+    fn serves(&self, id: u64) -> bool {
+        let owner = self.owner.load(Ordering::Relaxed);
+        owner == id
+            || (owner == 0
+                && self
+                    .owner
+                    .compare_exchange(0, id, Ordering::Relaxed, Ordering::Relaxed)
+                    .map_or_else(|current| current == id, |_| true))
+    }
+
+    /// The level of the distinct values `lo` < `hi` under comparison `c`, computed by `compute`
+    /// unless remembered. `owner` identifies the features the values come from.
+    #[inline]
+    fn level(&self, owner: u64, c: usize, lo: u32, hi: u32, compute: impl FnOnce() -> u8) -> u8 {
+        debug_assert!(lo < hi);
+        if hi >= MEMO_MAX_ID || c >= 31 || !self.serves(owner) {
+            return compute();
+        }
+        // Never 0: the comparison's number starts at 1.
+        let key = ((c as u64 + 1) << 54) | (u64::from(lo) << 27) | u64::from(hi);
+        let index = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - MEMO_BITS)) as usize;
+        let slot = &self.slots[index];
+        let entry = slot.load(Ordering::Relaxed);
+        if entry >> 4 == key {
+            return (entry & 0xF) as u8;
+        }
+        let level = compute();
+        debug_assert!(level < 16);
+        slot.store((key << 4) | u64::from(level), Ordering::Relaxed);
+        level
+    }
+}
+
+/// Token pairs are remembered under this comparison number (past any real comparison's).
+const TOKEN_MEMO_SLOT: usize = 30;
+
+/// The level of two distinct tokens, from the memo when there is one.
+#[inline]
+fn token_level(person: &PersonFeature, memo: Option<&Memo>, i: u32, j: u32) -> TokenLevel {
+    // Always compared in one order, so a remembered level is the same whoever computed it.
+    let (lo, hi) = (i.min(j), i.max(j));
+    let compute = || {
+        listlink_names::forms::compare(
+            &person.forms[lo as usize],
+            &person.forms[hi as usize],
+            Some(&person.variants),
+            false,
+        )
+        .0
+    };
+    match memo {
+        Some(memo) => {
+            TOKEN_LEVELS
+                [memo.level(person.id, TOKEN_MEMO_SLOT, lo, hi, || compute() as u8) as usize]
+        }
+        None => compute(),
+    }
+}
+
+/// TokenLevel by its discriminant.
+const TOKEN_LEVELS: [TokenLevel; 7] = [
+    TokenLevel::Exact,
+    TokenLevel::Transliteration,
+    TokenLevel::Variant,
+    TokenLevel::Skeleton,
+    TokenLevel::Similar,
+    TokenLevel::Close,
+    TokenLevel::Different,
+];
 
 /// A score to choose alignments by: lower is better; a missing part counts as middling.
 fn rank(l: Option<TokenLevel>) -> u32 {
@@ -334,56 +426,107 @@ fn rank(l: Option<TokenLevel>) -> u32 {
 /// Aligns the names of rows a and b; `None` when either has no name. Symmetric: the same levels
 /// for (a, b) and (b, a).
 pub fn align(person: &PersonFeature, a: usize, b: usize) -> Option<Aligned> {
-    let mut best: Option<((u32, u32, [u32; 3]), Aligned)> = None;
+    align_with(person, None, a, b)
+}
+
+/// [`align`] with a memo of token levels.
+pub fn align_with(
+    person: &PersonFeature,
+    memo: Option<&Memo>,
+    a: usize,
+    b: usize,
+) -> Option<Aligned> {
+    let mut best: Option<(AlignKey, Aligned)> = None;
     for (i, ra) in person.readings[a].iter().enumerate() {
         for (j, rb) in person.readings[b].iter().enumerate() {
-            let straight = (
-                best_level(person, &ra.given, &rb.given),
-                best_level(person, &ra.family, &rb.family),
-            );
-            let cross = (
-                best_level(person, &ra.given, &rb.family),
-                best_level(person, &ra.family, &rb.given),
-            );
-            // Swapped, the two cross levels are the same pair whichever record leads; the better
-            // one goes to the family name.
-            let swapped = (
-                cross.0.max(cross.1),
-                match (cross.0, cross.1) {
-                    (Some(x), Some(y)) => Some(x.min(y)),
-                    (x, y) => x.or(y),
-                },
-            );
-            let s_score = rank(straight.0) + rank(straight.1);
-            let w_score = rank(swapped.0) + rank(swapped.1);
-            let (is_swapped, (given, family), score) = if w_score < s_score {
-                (true, swapped, w_score)
-            } else {
-                (false, straight, s_score)
-            };
-            let patronymic = best_level(person, &ra.patronymic, &rb.patronymic);
-            let missing = [given, family, patronymic]
-                .iter()
-                .filter(|l| l.is_none())
-                .count() as u32;
-            let key = (
-                score * 8 + rank(patronymic),
-                missing,
-                [rank(given), rank(family), rank(patronymic)],
-            );
-            let candidate = Aligned {
-                readings: (i, j),
-                swapped: is_swapped,
-                given,
-                family,
-                patronymic,
-            };
-            if best.as_ref().is_none_or(|(k, _)| key < *k) {
-                best = Some((key, candidate));
+            let candidate = align_readings(person, memo, Parts::of(ra), Parts::of(rb), (i, j));
+            if best.as_ref().is_none_or(|(k, _)| candidate.0 < *k) {
+                best = Some(candidate);
             }
         }
     }
     best.map(|(_, a)| a)
+}
+
+/// The token ids of one reading's parts.
+#[derive(Clone, Copy)]
+struct Parts<'a> {
+    given: &'a [u32],
+    family: &'a [u32],
+    patronymic: &'a [u32],
+}
+
+impl<'a> Parts<'a> {
+    fn of(r: &'a crate::prepare::PartIds) -> Parts<'a> {
+        Parts {
+            given: &r.given,
+            family: &r.family,
+            patronymic: &r.patronymic,
+        }
+    }
+}
+
+/// How good an alignment is: lower is better.
+type AlignKey = (u32, u32, [u32; 3]);
+
+/// Aligns one reading of each name, straight or with given and family names swapped.
+fn align_readings(
+    person: &PersonFeature,
+    memo: Option<&Memo>,
+    ra: Parts,
+    rb: Parts,
+    readings: (usize, usize),
+) -> (AlignKey, Aligned) {
+    let straight = (
+        best_level(person, memo, ra.given, rb.given),
+        best_level(person, memo, ra.family, rb.family),
+    );
+    let exact = Some(TokenLevel::Exact);
+    // Both parts exact in the straight order: swapping cannot do better.
+    let cross = if straight == (exact, exact) {
+        (None, None)
+    } else {
+        (
+            best_level(person, memo, ra.given, rb.family),
+            best_level(person, memo, ra.family, rb.given),
+        )
+    };
+    // Swapped, the two cross levels are the same pair whichever record leads; the better
+    // one goes to the family name.
+    let swapped = (
+        cross.0.max(cross.1),
+        match (cross.0, cross.1) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        },
+    );
+    let s_score = rank(straight.0) + rank(straight.1);
+    let w_score = rank(swapped.0) + rank(swapped.1);
+    let (is_swapped, (given, family), score) = if w_score < s_score {
+        (true, swapped, w_score)
+    } else {
+        (false, straight, s_score)
+    };
+    let patronymic = best_level(person, memo, ra.patronymic, rb.patronymic);
+    let missing = [given, family, patronymic]
+        .iter()
+        .filter(|l| l.is_none())
+        .count() as u32;
+    let key = (
+        score * 8 + rank(patronymic),
+        missing,
+        [rank(given), rank(family), rank(patronymic)],
+    );
+    (
+        key,
+        Aligned {
+            readings,
+            swapped: is_swapped,
+            given,
+            family,
+            patronymic,
+        },
+    )
 }
 
 /// The rule behind one part's level of an aligned pair.
@@ -431,7 +574,117 @@ fn describe_part(
 impl Compiled {
     /// The level of this comparison for the pair (a, b); symmetric in a and b.
     pub fn level(&self, f: &Features, a: usize, b: usize) -> u8 {
-        self.level_with(f, a, b, &mut None)
+        self.level_with(f, a, b, None, &mut None)
+    }
+
+    /// The level from the pair's packed rows where they answer (equal values, memoised
+    /// levels, simple names), else as [`Compiled::level_with`]. Always the same level.
+    #[inline]
+    pub fn level_packed(
+        &self,
+        f: &Features,
+        a: usize,
+        b: usize,
+        (ra, rb): (&[u32; Packed::SLOTS], &[u32; Packed::SLOTS]),
+        comparator: &Comparator,
+        aligned: &mut Option<Option<Aligned>>,
+    ) -> u8 {
+        let memo = &*comparator.memo;
+        match &self.kind {
+            Kind::Exact { field } => {
+                let (x, y) = (ra[*field], rb[*field]);
+                if x == 0 || y == 0 {
+                    0
+                } else if x == y {
+                    1
+                } else {
+                    2
+                }
+            }
+            Kind::JaroWinkler {
+                field, swap: None, ..
+            } => {
+                let (x, y) = (ra[*field], rb[*field]);
+                if x == 0 || y == 0 {
+                    0
+                } else if x == y {
+                    1
+                } else {
+                    memo.level(f.id, self.index, x.min(y), x.max(y), || {
+                        self.level_with(f, a, b, None, aligned)
+                    })
+                }
+            }
+            Kind::Levenshtein { field, .. } => {
+                let (x, y) = (ra[*field], rb[*field]);
+                if x == 0 || y == 0 {
+                    0
+                } else if x == y {
+                    1
+                } else if f.text(*field).frequency.len() * 8 < f.len() {
+                    // Few distinct values (postcodes, house numbers): pairs repeat.
+                    memo.level(f.id, self.index, x.min(y), x.max(y), || {
+                        self.level_with(f, a, b, None, aligned)
+                    })
+                } else {
+                    self.level_with(f, a, b, None, aligned)
+                }
+            }
+            Kind::Date { field, .. } => {
+                let (x, y) = (ra[*field], rb[*field]);
+                // Equal full dates (day and month known) agree exactly.
+                if x != 0 && x == y && (x >> 4) & 0x1F != 0 && (x >> 9) & 0xF != 0 {
+                    DATE_EXACT
+                } else {
+                    self.level_with(f, a, b, None, aligned)
+                }
+            }
+            Kind::PersonName { part } => {
+                let (Some(slot), Some(person)) =
+                    (f.packed.as_ref().and_then(|p| p.person), &f.person)
+                else {
+                    return 0;
+                };
+                let (ga, fa, gb, fb) = (ra[slot], ra[slot + 1], rb[slot], rb[slot + 1]);
+                let memo = &*comparator.token_memo;
+                let al = if ga == Packed::COMPLEX || gb == Packed::COMPLEX {
+                    *aligned.get_or_insert_with(|| align_with(person, Some(memo), a, b))
+                } else {
+                    *aligned.get_or_insert_with(|| {
+                        fn part(t: &u32) -> &[u32] {
+                            if *t == Packed::NO_TOKEN {
+                                &[]
+                            } else {
+                                std::slice::from_ref(t)
+                            }
+                        }
+                        let side = |g, f| Parts {
+                            given: part(g),
+                            family: part(f),
+                            patronymic: &[],
+                        };
+                        Some(
+                            align_readings(
+                                person,
+                                Some(memo),
+                                side(&ga, &fa),
+                                side(&gb, &fb),
+                                (0, 0),
+                            )
+                            .1,
+                        )
+                    })
+                };
+                let Some(al) = al else { return 0 };
+                let level = match part {
+                    NamePart::Given => al.given,
+                    NamePart::Family => al.family,
+                    NamePart::Patronymic => al.patronymic,
+                };
+                level.map_or(0, token_level_index)
+            }
+            _ => self.level_with(f, a, b, Some(&comparator.token_memo), aligned),
+        }
     }
 
     /// The level, sharing one name alignment among the comparisons of a pair.
@@ -440,11 +693,12 @@ impl Compiled {
         f: &Features,
         a: usize,
         b: usize,
+        memo: Option<&Memo>,
         aligned: &mut Option<Option<Aligned>>,
     ) -> u8 {
         if let Kind::PersonName { part } = &self.kind {
             let Some(person) = &f.person else { return 0 };
-            let al = *aligned.get_or_insert_with(|| align(person, a, b));
+            let al = *aligned.get_or_insert_with(|| align_with(person, memo, a, b));
             let Some(al) = al else { return 0 };
             let level = match part {
                 NamePart::Given => al.given,
@@ -481,20 +735,27 @@ impl Compiled {
                 let mut level = 2;
                 if let Some(other) = swap {
                     let o = f.text(*other);
-                    let (ka, kb) = (t.keys.get(a), t.keys.get(b));
-                    if ka == o.keys.get(b) || kb == o.keys.get(a) {
+                    let (ka, kb) = (t.key(a), t.key(b));
+                    if ka == o.key(b) || kb == o.key(a) {
                         return level;
                     }
                     level += 1;
                 }
-                let sim = jaro_winkler(t.keys.get(a), t.keys.get(b));
-                for th in thresholds {
-                    if sim >= *th {
-                        return level;
+                let jw_level = || {
+                    let sim = jaro_winkler(t.key(a), t.key(b));
+                    let mut level = level;
+                    for th in thresholds {
+                        if sim >= *th {
+                            return level;
+                        }
+                        level += 1;
                     }
-                    level += 1;
+                    level
+                };
+                match memo {
+                    Some(memo) => memo.level(f.id, self.index, x.min(y), x.max(y), jw_level),
+                    None => jw_level(),
                 }
-                level
             }
             Kind::Levenshtein { field, thresholds } => {
                 let t = f.text(*field);
@@ -505,7 +766,12 @@ impl Compiled {
                 if x == y {
                     return 1;
                 }
-                let d = osa_distance(t.keys.get(a), t.keys.get(b));
+                let max = thresholds.last().copied().unwrap_or(0);
+                let d = listlink_names::similarity::osa_distance_within(
+                    t.key(a).as_bytes(),
+                    t.key(b).as_bytes(),
+                    max,
+                );
                 let mut level = 2;
                 for th in thresholds {
                     if d <= *th {
@@ -641,13 +907,13 @@ fn digits_one_edit(a: u32, b: u32) -> bool {
 /// Jaro–Winkler similarity of two ASCII keys (prefix weight 0.1, as is standard).
 #[inline]
 pub fn jaro_winkler(a: &str, b: &str) -> f64 {
-    rapidfuzz::distance::jaro_winkler::similarity(a.bytes(), b.bytes())
+    listlink_names::similarity::jaro_winkler(a.as_bytes(), b.as_bytes())
 }
 
 /// Optimal string alignment distance (Damerau–Levenshtein without repeated edits of a substring).
 #[inline]
 pub fn osa_distance(a: &str, b: &str) -> usize {
-    rapidfuzz::distance::osa::distance(a.bytes(), b.bytes())
+    listlink_names::similarity::osa_distance(a.as_bytes(), b.as_bytes())
 }
 
 #[cfg(test)]

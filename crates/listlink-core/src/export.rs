@@ -7,6 +7,7 @@ use crate::pipeline::{Counts, FindStatus, RuleReport, Run, ScoredPair, Timings};
 use crate::prepare::{FieldValues, LinkType};
 use crate::score::explain;
 use crate::settings::{FieldKind, InferredColumn};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
@@ -59,11 +60,15 @@ fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
 }
 
 fn fmt_p(p: f64) -> String {
-    format!("{p:.6}")
+    let mut s = String::new();
+    push_fixed(&mut s, p, 6);
+    s
 }
 
 fn fmt_w(w: f64) -> String {
-    format!("{w:.4}")
+    let mut s = String::new();
+    push_fixed(&mut s, w, 4);
+    s
 }
 
 /// The person's name as written in the record: its name fields joined, for reading outputs.
@@ -135,26 +140,68 @@ pub fn pairs_csv(run: &Run) -> Vec<u8> {
     );
     header.push("related_weight".into());
     w.write_record(&header).expect("in memory");
-    let mut row: Vec<String> = Vec::with_capacity(header.len());
-    for p in &run.pairs {
-        row.clear();
-        let (ls, li) = run.key(p.a.index());
-        let (rs, ri) = run.key(p.b.index());
-        row.extend([
-            safe_cell(ls).into_owned(),
-            safe_cell(li).into_owned(),
-            safe_cell(rs).into_owned(),
-            safe_cell(ri).into_owned(),
-        ]);
-        row.push(fmt_p(p.probability()));
-        row.push(fmt_w(p.weight));
-        for part in run.scorer.parts(&run.features, p.a.index(), p.pattern) {
-            row.push(fmt_w(part.weight + part.tf_adjustment));
-        }
-        row.push(fmt_w(run.scorer.related_correction(p.pattern)));
-        w.write_record(&row).expect("in memory");
+    let mut out = finish(w);
+    // Rows formatted in parallel, chunk by chunk, then joined in order.
+    let chunks: Vec<Vec<u8>> = run
+        .pairs
+        .par_chunks(4096)
+        .map(|pairs| {
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::with_capacity(pairs.len() * 160));
+            let mut numbers = String::new();
+            for p in pairs {
+                let (ls, li) = run.key(p.a.index());
+                let (rs, ri) = run.key(p.b.index());
+                for cell in [ls, li, rs, ri] {
+                    w.write_field(&*safe_cell(cell)).expect("in memory");
+                }
+                numbers.clear();
+                push_fixed(&mut numbers, p.probability(), 6);
+                w.write_field(&numbers).expect("in memory");
+                let mut number = |x: f64, w: &mut csv::Writer<Vec<u8>>| {
+                    numbers.clear();
+                    push_fixed(&mut numbers, x, 4);
+                    w.write_field(&numbers).expect("in memory");
+                };
+                number(p.weight, &mut w);
+                for part in run.scorer.parts(&run.features, p.a.index(), p.pattern) {
+                    number(part.weight + part.tf_adjustment, &mut w);
+                }
+                number(run.scorer.related_correction(p.pattern), &mut w);
+                w.write_record(None::<&[u8]>).expect("in memory");
+            }
+            finish(w)
+        })
+        .collect();
+    out.reserve(chunks.iter().map(Vec::len).sum());
+    chunks.iter().for_each(|c| out.extend_from_slice(c));
+    out
+}
+
+/// Appends `x` with `decimals` digits after the point, rounded to nearest, without the slow path
+/// std takes for an exact decimal expansion. It prints what `format!("{x:.decimals$}")` prints,
+/// except that a value within a rounding error of a tie may round up where std rounds down, and
+/// a negative value that rounds to zero prints as zero. Values beyond ±1e12 and non-finite ones
+/// go through std.
+fn push_fixed(out: &mut String, x: f64, decimals: u32) {
+    use std::fmt::Write as _;
+    if !x.is_finite() || x.abs() >= 1e12 {
+        let _ = write!(out, "{x:.prec$}", prec = decimals as usize);
+        return;
     }
-    finish(w)
+    let scale = 10u64.pow(decimals);
+    let scaled = (x.abs() * scale as f64).round() as u64;
+    if x < 0.0 && scaled != 0 {
+        out.push('-');
+    }
+    let _ = write!(
+        out,
+        "{}.{:0width$}",
+        scaled / scale,
+        scaled % scale,
+        width = decimals as usize
+    );
 }
 
 /// `clusters.csv`: every record with its cluster id (`source:id` of the member that names it).
@@ -401,6 +448,39 @@ pub fn report(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn fixed_decimals_as_std_prints_them() {
+        for &x in &[
+            0.0,
+            1.0,
+            -1.0,
+            0.5,
+            0.123456789,
+            -3.99996,
+            1e-9,
+            -1e-9,
+            999.99999,
+        ] {
+            for d in [4u32, 6] {
+                let mut s = String::new();
+                push_fixed(&mut s, x, d);
+                let std = format!("{x:.prec$}", prec = d as usize);
+                // std keeps the sign of a negative value that rounds to zero; a cell reads
+                // better without it.
+                let std = if std
+                    .trim_start_matches('-')
+                    .bytes()
+                    .all(|b| b == b'0' || b == b'.')
+                {
+                    std.trim_start_matches('-').to_string()
+                } else {
+                    std
+                };
+                assert_eq!(s, std, "{x} to {d} places");
+            }
+        }
+    }
     use super::*;
 
     #[test]

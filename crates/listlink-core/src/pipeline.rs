@@ -281,13 +281,20 @@ pub fn run_with_progress(
 
             let clock = Instant::now();
             progress("counting comparison patterns");
-            let counts = model::sorted_counts(blocker.for_each_pair(
+            // Over EM_PAIRS candidate pairs, EM learns from an even sample of them, each
+            // counted for the pairs it stands for: the same patterns' shares, at a fraction
+            // of the comparing. The sample depends on the pairs only, not on the threads.
+            let keep_every = candidate_pairs.div_ceil(EM_PAIRS).max(1);
+            let mut counts = model::sorted_counts(blocker.for_each_pair(
                 &features,
                 &PatternCounter {
                     comparator: &comparator,
                     features: &features,
+                    keep_every,
+                    seed: settings.seed,
                 },
             ));
+            counts.iter_mut().for_each(|(_, n)| *n *= keep_every);
             timings.count_patterns = clock.elapsed().as_secs_f64();
 
             let clock = Instant::now();
@@ -517,9 +524,29 @@ fn find_results(run: &Run, top_k: usize, match_p: f64, review_p: f64) -> Vec<Fin
         .collect()
 }
 
+/// Candidate pairs EM learns from at most (more are sampled evenly down to about this many).
+const EM_PAIRS: u64 = 5_000_000;
+
 struct PatternCounter<'a> {
     comparator: &'a Comparator,
     features: &'a Features,
+    /// Count one pair in this many (1: all).
+    keep_every: u64,
+    seed: u64,
+}
+
+impl PatternCounter<'_> {
+    /// Whether the pair is in the sample: a hash of the unordered pair and the seed.
+    fn keeps(&self, a: u32, b: u32) -> bool {
+        if self.keep_every <= 1 {
+            return true;
+        }
+        let key = (u64::from(a.min(b)) << 32 | u64::from(a.max(b))) ^ self.seed;
+        let mut z = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % self.keep_every == 0
+    }
 }
 
 impl PairSink for PatternCounter<'_> {
@@ -528,7 +555,7 @@ impl PairSink for PatternCounter<'_> {
         FxHashMap::default()
     }
     fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
-        for &(a, b) in pairs {
+        for &(a, b) in pairs.iter().filter(|(a, b)| self.keeps(*a, *b)) {
             *state
                 .entry(
                     self.comparator

@@ -337,8 +337,8 @@ pub fn sex_key(s: &str) -> String {
 /// Features of one text-like field for all rows.
 #[derive(Debug, Clone, Default)]
 pub struct TextFeature {
-    /// ASCII match key per row ("" when missing).
-    pub keys: StrColumn,
+    /// The distinct ASCII match keys, by code (code 0 is "", a missing value).
+    pub values: StrColumn,
     /// Interned key per row; 0 when missing. Equal codes ⇔ equal keys.
     pub codes: Vec<u32>,
     /// Share of non-missing rows with each code (index 0 unused).
@@ -399,6 +399,9 @@ pub enum LinkType {
 /// Everything the comparison and blocking loops read, for all rows of a run.
 #[derive(Debug, Clone)]
 pub struct Features {
+    /// Distinguishes these features from others built in the same process (for caches keyed
+    /// by value codes).
+    pub id: u64,
     pub link_type: LinkType,
     /// Source index per row (into `source_names`).
     pub source: Vec<u32>,
@@ -411,6 +414,97 @@ pub struct Features {
     pub as_of: Option<Date>,
     /// Persons' names, parsed and analysed, when the settings have name fields.
     pub person: Option<PersonFeature>,
+    /// Per row, the values the comparison loop reads first, in one cache line (when the
+    /// settings have at most [`Packed::SLOTS`] − 2 fields).
+    pub packed: Option<Packed>,
+}
+
+/// One cache line of a row's packed values.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(64))]
+pub struct Line(pub [u32; Packed::SLOTS]);
+
+/// Rows' values packed row by row, so that comparing a pair reads two cache lines rather than
+/// one array per field: slot `i` holds field `i`'s value (text: its code; date: [`pack_date`];
+/// age: age + 1; 0: missing or not packed), and the two slots from [`Packed::person`] the
+/// row's given and family name tokens when its name is simple (one reading, at most one token
+/// per part, no patronymic) — else [`Packed::COMPLEX`].
+#[derive(Debug, Clone, Default)]
+pub struct Packed {
+    pub rows: Vec<Line>,
+    /// Slot of the given-name token (the family token is next), if there are names.
+    pub person: Option<usize>,
+}
+
+impl Packed {
+    pub const SLOTS: usize = 16;
+    /// A name part the row does not have.
+    pub const NO_TOKEN: u32 = u32::MAX;
+    /// The row's name is not simple: compare its readings.
+    pub const COMPLEX: u32 = u32::MAX - 1;
+
+    #[inline]
+    pub fn row(&self, row: usize) -> &[u32; Packed::SLOTS] {
+        &self.rows[row].0
+    }
+
+    fn build(
+        fields: &[FieldFeature],
+        person: Option<&PersonFeature>,
+        rows: usize,
+    ) -> Option<Packed> {
+        if fields.len() + 2 > Packed::SLOTS {
+            return None;
+        }
+        let person_slot = person.map(|_| fields.len());
+        let lines = (0..rows)
+            .into_par_iter()
+            .map(|r| {
+                let mut line = Line::default();
+                for (i, field) in fields.iter().enumerate() {
+                    line.0[i] = match field {
+                        FieldFeature::Text(t) => t.codes[r],
+                        FieldFeature::Date(d) => d.dates[r].map_or(0, pack_date),
+                        FieldFeature::Age(a) => a.ages[r].map_or(0, |v| u32::from(v) + 1),
+                        FieldFeature::Set(_) => 0,
+                    };
+                }
+                if let (Some(slot), Some(p)) = (person_slot, person) {
+                    let readings = &p.readings[r];
+                    let one = |ids: &[u32]| match ids {
+                        [] => Some(Packed::NO_TOKEN),
+                        [t] if *t < Packed::COMPLEX => Some(*t),
+                        _ => None,
+                    };
+                    let simple = match readings.as_slice() {
+                        [only] if only.patronymic.is_empty() => {
+                            one(&only.given).zip(one(&only.family))
+                        }
+                        _ => None,
+                    };
+                    let (g, f) = simple.unwrap_or((Packed::COMPLEX, Packed::COMPLEX));
+                    line.0[slot] = g;
+                    line.0[slot + 1] = f;
+                }
+                line
+            })
+            .collect();
+        Some(Packed {
+            rows: lines,
+            person: person_slot,
+        })
+    }
+}
+
+/// A date in one word: equal nonzero words ⇔ equal dates as read. 0 for a date whose month or
+/// day is out of range (kept for digit comparisons; the loop then reads the date itself).
+pub fn pack_date(d: Date) -> u32 {
+    if d.month > 12 || d.day > 31 {
+        return 0;
+    }
+    (u32::from(d.year) << 14 | u32::from(d.month) << 9 | u32::from(d.day) << 4)
+        | u32::from(d.ambiguous) << 1
+        | 1
 }
 
 /// One reading of a person's name: token ids (into [`PersonFeature::forms`]) per part.
@@ -596,8 +690,7 @@ fn person_feature(
             *share = counts[token_key[token]] / present.max(1) as f64;
         }
     }
-    static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-    let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = next_id();
     Some(PersonFeature {
         id,
         variants,
@@ -605,6 +698,12 @@ fn person_feature(
         readings,
         frequency,
     })
+}
+
+/// A process-wide id, never 0.
+fn next_id() -> u64 {
+    static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Features {
@@ -719,10 +818,13 @@ pub fn prepare_with(
                 }
             }
         })
-        .collect();
+        .collect::<Vec<FieldFeature>>();
     let person = person_feature(tables, settings, variants);
+    let packed = Packed::build(&fields, person.as_ref(), source.len());
     Features {
+        id: next_id(),
         person,
+        packed,
         link_type,
         source,
         source_names,
@@ -740,14 +842,22 @@ fn identifier_key(s: &str) -> String {
         .collect()
 }
 
+impl TextFeature {
+    /// The match key of a row ("" when missing).
+    #[inline]
+    pub fn key(&self, row: usize) -> &str {
+        self.values.get(self.codes[row] as usize)
+    }
+}
+
 fn text_feature(raw: &[&str], key_of: fn(&str) -> String) -> TextFeature {
     let keyed: Vec<String> = raw.par_iter().map(|v| key_of(v)).collect();
-    let mut keys = StrColumn::with_capacity(raw.len());
+    let mut values = StrColumn::default();
+    values.push("");
     let mut codes = Vec::with_capacity(raw.len());
     let mut intern: FxHashMap<&str, u32> = FxHashMap::default();
     let mut counts: Vec<u64> = vec![0];
     for k in &keyed {
-        keys.push(k);
         if k.is_empty() {
             codes.push(0);
             continue;
@@ -756,6 +866,7 @@ fn text_feature(raw: &[&str], key_of: fn(&str) -> String) -> TextFeature {
         let code = *intern.entry(k.as_str()).or_insert(next);
         if code == next {
             counts.push(0);
+            values.push(k);
         }
         counts[code as usize] += 1;
         codes.push(code);
@@ -772,7 +883,7 @@ fn text_feature(raw: &[&str], key_of: fn(&str) -> String) -> TextFeature {
         })
         .collect();
     TextFeature {
-        keys,
+        values,
         codes,
         frequency,
     }

@@ -171,9 +171,9 @@ pub fn compare(
     let mut best = 0.0f64;
     for ra in &a.renderings {
         for rb in &b.renderings {
-            best = best.max(rapidfuzz::distance::jaro_winkler::similarity(
-                ra.key.bytes(),
-                rb.key.bytes(),
+            best = best.max(crate::similarity::jaro_winkler(
+                ra.key.as_bytes(),
+                rb.key.as_bytes(),
             ));
         }
     }

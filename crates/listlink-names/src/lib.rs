@@ -18,6 +18,7 @@ pub mod normalize;
 pub mod parts;
 pub mod phonetic;
 pub mod script;
+pub mod similarity;
 pub mod skeleton;
 mod tables;
 pub mod translit;

@@ -10,6 +10,31 @@ use unicode_normalization::char::is_combining_mark;
 /// collapsed to one space. Letters keep their own diacritics (`й` is not `и`, `ł` is not `l`):
 /// [`match_key`] folds those away. Idempotent.
 pub fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        return fold_ascii(s);
+    }
+    fold_unicode(s)
+}
+
+/// [`fold`] of ASCII text: lower case, separators to single spaces.
+fn fold_ascii(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'\'' || b == b'-' {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(b.to_ascii_lowercase() as char);
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+fn fold_unicode(s: &str) -> String {
     let folded = caseless::default_case_fold_str(s);
     let mut out = String::with_capacity(folded.len());
     let mut pending_space = false;
@@ -47,8 +72,15 @@ fn is_semitic_mark(c: char) -> bool {
 /// This key is only a floor for scripts other than Latin: a bare per-letter rendering of Hebrew or
 /// Arabic loses the vowels, which the transliteration tables of this crate restore.
 pub fn match_key(s: &str) -> String {
-    let folded = fold(s);
-    let ascii = any_ascii::any_ascii(&folded);
+    if s.is_ascii() {
+        // Folding ASCII only lowers case and spaces separators, which the key does too.
+        return ascii_key(s);
+    }
+    ascii_key(&any_ascii::any_ascii(&fold(s)))
+}
+
+/// The key of ASCII text: lower-case letters and digits, single spaces between words.
+fn ascii_key(ascii: &str) -> String {
     let mut out = String::with_capacity(ascii.len());
     let mut pending_space = false;
     for b in ascii.bytes() {
@@ -105,6 +137,15 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn ascii_fast_paths_agree_with_the_unicode_path(s in "[ -~\t]{0,24}") {
+            prop_assert_eq!(fold(&s), fold_unicode(&s));
+            prop_assert_eq!(
+                match_key(&s),
+                ascii_key(&any_ascii::any_ascii(&fold_unicode(&s)))
+            );
+        }
+
         #[test]
         fn fold_is_idempotent(s in "\\PC{0,40}") {
             let once = fold(&s);

@@ -8,6 +8,7 @@
 //! are drawn from tables of common names, dates at random. The rules vary with the seed (which
 //! renderings a source prefers), so that no one generator is tuned to.
 
+pub mod febrl;
 mod render;
 
 use listlink_core::model::SplitMix64;

@@ -30,6 +30,29 @@ pub fn generate(out: &Path, seed: u64, consular: usize, roster_only: usize) -> R
     Ok(())
 }
 
+/// Writes `OUT/people.csv`, a FEBRL-like list of `records` rows, streamed to disk.
+pub fn generate_febrl(out: &Path, seed: u64, records: usize) -> Result<(), Failure> {
+    let config = listlink_synth::febrl::FebrlConfig {
+        seed,
+        records,
+        ..Default::default()
+    };
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let path = out.join("people.csv");
+    let partial = out.join("people.csv.partial");
+    let file = std::fs::File::create(&partial)
+        .with_context(|| format!("creating {}", partial.display()))?;
+    let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+    let (rows, pairs) = listlink_synth::febrl::write_febrl(&config, &mut writer)
+        .and_then(|r| std::io::Write::flush(&mut writer).map(|_| r))
+        .with_context(|| format!("writing {}", partial.display()))?;
+    drop(writer);
+    std::fs::rename(&partial, &path)
+        .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;
+    println!("wrote {} ({rows} rows, {pairs} true pairs)", path.display());
+    Ok(())
+}
+
 pub fn run(out: Option<PathBuf>) -> Result<(), Failure> {
     let temp;
     let out = match out {

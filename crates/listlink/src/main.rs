@@ -94,19 +94,34 @@ enum Command {
         #[arg(long)]
         encoding: Option<String>,
     },
-    /// Write the synthetic demo lists (a consular list and a roster, with truth).
+    /// Write synthetic lists with truth: the cross-script demo lists (a consular list and a
+    /// roster), or with `--kind febrl` one FEBRL-like list of any size with duplicates.
     Generate {
         #[arg(long)]
         out: PathBuf,
         #[arg(long, default_value_t = 7)]
         seed: u64,
-        /// People on the consular list.
+        /// crossscript: consular.csv and roster.csv; febrl: people.csv (FEBRL's ten columns,
+        /// rec_id and truth).
+        #[arg(long, value_enum, default_value_t = GenerateKind::Crossscript)]
+        kind: GenerateKind,
+        /// People on the consular list (crossscript).
         #[arg(long, default_value_t = 300)]
         consular: usize,
-        /// People on the roster only.
+        /// People on the roster only (crossscript).
         #[arg(long, default_value_t = 4500)]
         roster_only: usize,
+        /// Rows to write (febrl).
+        #[arg(long, default_value_t = 10_000)]
+        records: usize,
     },
+}
+
+/// What `generate` writes.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GenerateKind {
+    Crossscript,
+    Febrl,
 }
 
 /// Options every linking command shares.
@@ -238,8 +253,17 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Generate {
             out,
             seed,
+            kind: GenerateKind::Crossscript,
             consular,
             roster_only,
+            ..
         } => demo::generate(&out, seed, consular, roster_only),
+        Command::Generate {
+            out,
+            seed,
+            kind: GenerateKind::Febrl,
+            records,
+            ..
+        } => demo::generate_febrl(&out, seed, records),
     }
 }
