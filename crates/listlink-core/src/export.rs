@@ -213,18 +213,36 @@ pub fn clusters_csv(run: &Run) -> Vec<u8> {
     for c in &run.clusters {
         sizes[*c as usize] += 1;
     }
-    for (row, c) in run.clusters.iter().enumerate() {
-        let (s, i) = run.key(row);
-        let (cs, ci) = run.key(*c as usize);
-        w.write_record([
-            &*safe_cell(s),
-            &*safe_cell(i),
-            &*safe_cell(&format!("{cs}:{ci}")),
-            &sizes[*c as usize].to_string(),
-        ])
-        .expect("in memory");
-    }
-    finish(w)
+    let mut out = finish(w);
+    let chunks: Vec<Vec<u8>> = run
+        .clusters
+        .par_chunks(8192)
+        .enumerate()
+        .map(|(k, clusters)| {
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::with_capacity(clusters.len() * 48));
+            let mut cluster = String::new();
+            for (offset, c) in clusters.iter().enumerate() {
+                let (s, i) = run.key(k * 8192 + offset);
+                let (cs, ci) = run.key(*c as usize);
+                cluster.clear();
+                cluster.push_str(cs);
+                cluster.push(':');
+                cluster.push_str(ci);
+                w.write_record([
+                    &*safe_cell(s),
+                    &*safe_cell(i),
+                    &*safe_cell(&cluster),
+                    &sizes[*c as usize].to_string(),
+                ])
+                .expect("in memory");
+            }
+            finish(w)
+        })
+        .collect();
+    chunks.iter().for_each(|c| out.extend_from_slice(c));
+    out
 }
 
 /// `found.csv`: every query record, found or not, with its best candidates (one row each).

@@ -265,6 +265,8 @@ pub fn run_with_progress(
     let total = total_pairs(&features);
     let candidate_pairs: u64 = new_pairs.iter().sum();
 
+    // Candidate pairs with their patterns, when counting kept them.
+    let mut patterns: Option<Vec<(u32, u32, Pattern)>> = None;
     let (model, trained) = match &options.model {
         Some(m) => (m.clone(), false),
         None => {
@@ -285,16 +287,24 @@ pub fn run_with_progress(
             // counted for the pairs it stands for: the same patterns' shares, at a fraction
             // of the comparing. The sample depends on the pairs only, not on the threads.
             let keep_every = candidate_pairs.div_ceil(EM_PAIRS).max(1);
-            let mut counts = model::sorted_counts(blocker.for_each_pair(
+            // When every pair is compared here and they fit, their patterns are kept for
+            // scoring, which then compares nothing again.
+            let keep_patterns = keep_every == 1 && candidate_pairs <= KEPT_PATTERNS;
+            let (map, kept) = blocker.for_each_pair(
                 &features,
                 &PatternCounter {
                     comparator: &comparator,
                     features: &features,
                     keep_every,
                     seed: settings.seed,
+                    keep_patterns,
                 },
-            ));
+            );
+            let mut counts = model::sorted_counts(map);
             counts.iter_mut().for_each(|(_, n)| *n *= keep_every);
+            if keep_patterns {
+                patterns = Some(kept);
+            }
             timings.count_patterns = clock.elapsed().as_secs_f64();
 
             let clock = Instant::now();
@@ -401,15 +411,27 @@ pub fn run_with_progress(
     progress("scoring candidate pairs");
     let scorer = Scorer::new(&model, &comparator, &features);
     let min_weight = crate::score::weight_of(settings.thresholds.pairs_min_probability);
-    let mut pairs = blocker.for_each_pair(
-        &features,
-        &ScoreSink {
-            comparator: &comparator,
-            scorer: &scorer,
-            features: &features,
-            min_weight,
-        },
-    );
+    let sink = ScoreSink {
+        comparator: &comparator,
+        scorer: &scorer,
+        features: &features,
+        min_weight,
+    };
+    let mut pairs = match patterns {
+        Some(kept) => {
+            use rayon::prelude::*;
+            kept.par_chunks(4096)
+                .fold(Vec::new, |mut out, chunk| {
+                    sink.scored(&mut out, chunk.iter().copied());
+                    out
+                })
+                .reduce(Vec::new, |mut a, b| {
+                    a.extend(b);
+                    a
+                })
+        }
+        None => blocker.for_each_pair(&features, &sink),
+    };
     for p in &mut pairs {
         // Orient: for find the query record is on the left.
         if options.link_type == LinkType::Find && features.side[p.a.index()] == 1 {
@@ -526,6 +548,8 @@ fn find_results(run: &Run, top_k: usize, match_p: f64, review_p: f64) -> Vec<Fin
 
 /// Candidate pairs EM learns from at most (more are sampled evenly down to about this many).
 const EM_PAIRS: u64 = 5_000_000;
+/// Candidate pairs whose patterns are kept from counting for scoring, at most (16 bytes each).
+const KEPT_PATTERNS: u64 = EM_PAIRS;
 
 struct PatternCounter<'a> {
     comparator: &'a Comparator,
@@ -533,6 +557,8 @@ struct PatternCounter<'a> {
     /// Count one pair in this many (1: all).
     keep_every: u64,
     seed: u64,
+    /// Also keep every pair with its pattern.
+    keep_patterns: bool,
 }
 
 impl PatternCounter<'_> {
@@ -550,28 +576,30 @@ impl PatternCounter<'_> {
 }
 
 impl PairSink for PatternCounter<'_> {
-    type State = FxHashMap<Pattern, u64>;
+    type State = (FxHashMap<Pattern, u64>, Vec<(u32, u32, Pattern)>);
     fn start(&self) -> Self::State {
-        FxHashMap::default()
+        Default::default()
     }
-    fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
+    fn pairs(&self, (counts, kept): &mut Self::State, pairs: &[(u32, u32)]) {
         for &(a, b) in pairs.iter().filter(|(a, b)| self.keeps(*a, *b)) {
-            *state
-                .entry(
-                    self.comparator
-                        .pattern(self.features, a as usize, b as usize),
-                )
-                .or_default() += 1;
+            let pattern = self
+                .comparator
+                .pattern(self.features, a as usize, b as usize);
+            *counts.entry(pattern).or_default() += 1;
+            if self.keep_patterns {
+                kept.push((a, b, pattern));
+            }
         }
     }
-    fn merge(&self, mut a: Self::State, b: Self::State) -> Self::State {
+    fn merge(&self, (mut a, mut kept_a): Self::State, (b, kept_b): Self::State) -> Self::State {
         if a.len() < b.len() {
-            return self.merge(b, a);
+            return self.merge((b, kept_b), (a, kept_a));
         }
         for (k, v) in b {
             *a.entry(k).or_default() += v;
         }
-        a
+        kept_a.extend(kept_b);
+        (a, kept_a)
     }
 }
 
@@ -582,19 +610,13 @@ struct ScoreSink<'a> {
     min_weight: f64,
 }
 
-impl PairSink for ScoreSink<'_> {
-    type State = Vec<ScoredPair>;
-    fn start(&self) -> Self::State {
-        Vec::new()
-    }
-    fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
-        for &(a, b) in pairs {
-            let pattern = self
-                .comparator
-                .pattern(self.features, a as usize, b as usize);
+impl ScoreSink<'_> {
+    /// Scores pairs with their patterns; keeps those at or above the minimum weight.
+    fn scored(&self, out: &mut Vec<ScoredPair>, pairs: impl Iterator<Item = (u32, u32, Pattern)>) {
+        for (a, b, pattern) in pairs {
             let weight = self.scorer.weight(self.features, a as usize, pattern);
             if weight >= self.min_weight {
-                state.push(ScoredPair {
+                out.push(ScoredPair {
                     a: RowId(a),
                     b: RowId(b),
                     pattern,
@@ -602,6 +624,26 @@ impl PairSink for ScoreSink<'_> {
                 });
             }
         }
+    }
+}
+
+impl PairSink for ScoreSink<'_> {
+    type State = Vec<ScoredPair>;
+    fn start(&self) -> Self::State {
+        Vec::new()
+    }
+    fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
+        self.scored(
+            state,
+            pairs.iter().map(|&(a, b)| {
+                (
+                    a,
+                    b,
+                    self.comparator
+                        .pattern(self.features, a as usize, b as usize),
+                )
+            }),
+        );
     }
     fn merge(&self, mut a: Self::State, b: Self::State) -> Self::State {
         a.extend(b);

@@ -104,6 +104,9 @@ pub fn osa_distance(a: &[u8], b: &[u8]) -> usize {
     if la == 0 || lb == 0 {
         return la.max(lb);
     }
+    if b.is_ascii() {
+        return osa_bit_parallel(a, b);
+    }
     // Three rows of the dynamic programme, used in turn: two back (for transpositions), one
     // back, current. Distances below 64 fit a byte.
     let mut rows = [[0u8; N]; 3];
@@ -129,6 +132,36 @@ pub fn osa_distance(a: &[u8], b: &[u8]) -> usize {
         (two, one, cur) = (one, cur, two);
     }
     rows[one][lb] as usize
+}
+
+/// OSA distance by Hyyrö's bit-parallel algorithm (2003), for an ASCII `b` of 1 to 63 bytes:
+/// one column of the dynamic programme per byte of `a`, in a few word operations.
+fn osa_bit_parallel(a: &[u8], b: &[u8]) -> usize {
+    let mut at = [0u64; 128];
+    for (j, &c) in b.iter().enumerate() {
+        at[c as usize] |= 1 << j;
+    }
+    let last = 1u64 << (b.len() - 1);
+    let (mut vp, mut vn, mut d0, mut pm_old) = (!0u64, 0u64, 0u64, 0u64);
+    let mut distance = b.len();
+    for &ca in a {
+        let pm = if ca < 128 { at[ca as usize] } else { 0 };
+        let tr = ((!d0 & pm) << 1) & pm_old;
+        d0 = (((pm & vp).wrapping_add(vp)) ^ vp) | pm | vn | tr;
+        let mut hp = vn | !(d0 | vp);
+        let mut hn = d0 & vp;
+        if hp & last != 0 {
+            distance += 1;
+        } else if hn & last != 0 {
+            distance -= 1;
+        }
+        hp = (hp << 1) | 1;
+        hn <<= 1;
+        vp = hn | !(d0 | hp);
+        vn = hp & d0;
+        pm_old = pm;
+    }
+    distance
 }
 
 #[cfg(test)]
