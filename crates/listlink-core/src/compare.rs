@@ -3,7 +3,7 @@
 //! agreement and the last level is "else".
 
 use crate::prepare::PersonFeature;
-use crate::prepare::{Date, Features, FieldFeature, Packed};
+use crate::prepare::{Date, Features, FieldFeature, Packed, unpack_date};
 use crate::settings::{Comparison, FieldKind, Method, NamePart, Settings};
 use listlink_names::TokenLevel;
 use std::sync::Arc;
@@ -230,6 +230,20 @@ impl Comparator {
         }
     }
 
+    /// Patterns of many pairs, in order, into `out`: the packed rows of pairs a few places
+    /// ahead are fetched into cache while the current pair is compared.
+    pub fn patterns(&self, f: &Features, pairs: &[(u32, u32)], out: &mut Vec<Pattern>) {
+        const AHEAD: usize = 8;
+        out.reserve(pairs.len());
+        for (i, &(a, b)) in pairs.iter().enumerate() {
+            if let (Some(packed), Some(&(na, nb))) = (&f.packed, pairs.get(i + AHEAD)) {
+                prefetch(packed.row(na as usize));
+                prefetch(packed.row(nb as usize));
+            }
+            out.push(self.pattern(f, a as usize, b as usize));
+        }
+    }
+
     /// The pattern of the pair (a, b).
     #[inline]
     pub fn pattern(&self, f: &Features, a: usize, b: usize) -> Pattern {
@@ -405,6 +419,20 @@ fn token_level(person: &PersonFeature, memo: Option<&Memo>, i: u32, j: u32) -> T
         }
         None => compute(),
     }
+}
+
+/// Asks the processor to bring `line` into cache (a hint: no effect on results).
+#[inline(always)]
+fn prefetch<T>(line: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch never faults and reads nothing into the program; the pointer is
+        // valid anyway (it comes from a reference).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>((line as *const T).cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = line;
 }
 
 /// TokenLevel by its discriminant.
@@ -602,26 +630,46 @@ impl Compiled {
                 }
             }
             Kind::JaroWinkler {
-                field, swap: None, ..
+                field,
+                swap: None,
+                thresholds,
             } => {
                 let (x, y) = (ra[*field], rb[*field]);
                 if x == 0 || y == 0 {
                     0
                 } else if x == y {
                     1
+                } else if thresholds.last().is_none_or(|last| {
+                    let t = f.text(*field);
+                    let bound = listlink_names::similarity::jaro_winkler_upper_bound(
+                        t.shapes[x as usize],
+                        t.shapes[y as usize],
+                    );
+                    bound < *last
+                }) {
+                    // Below every threshold whatever the keys' order: else.
+                    2 + thresholds.len() as u8
                 } else {
                     memo.level(f.id, self.index, x.min(y), x.max(y), || {
                         self.level_with(f, a, b, None, aligned)
                     })
                 }
             }
-            Kind::Levenshtein { field, .. } => {
+            Kind::Levenshtein { field, thresholds } => {
                 let (x, y) = (ra[*field], rb[*field]);
+                let t = f.text(*field);
                 if x == 0 || y == 0 {
                     0
                 } else if x == y {
                     1
-                } else if f.text(*field).frequency.len() * 8 < f.len() {
+                } else if listlink_names::similarity::osa_lower_bound(
+                    t.shapes[x as usize],
+                    t.shapes[y as usize],
+                ) > thresholds.last().copied().unwrap_or(0)
+                {
+                    // More edits apart than the loosest threshold: else.
+                    2 + thresholds.len() as u8
+                } else if t.frequency.len() * 8 < f.len() {
                     // Few distinct values (postcodes, house numbers): pairs repeat.
                     memo.level(f.id, self.index, x.min(y), x.max(y), || {
                         self.level_with(f, a, b, None, aligned)
@@ -632,9 +680,12 @@ impl Compiled {
             }
             Kind::Date { field, .. } => {
                 let (x, y) = (ra[*field], rb[*field]);
-                // Equal full dates (day and month known) agree exactly.
+                // Equal full dates (day and month known) agree exactly; other packed dates
+                // compare as read from the line.
                 if x != 0 && x == y && (x >> 4) & 0x1F != 0 && (x >> 9) & 0xF != 0 {
                     DATE_EXACT
+                } else if x != 0 && y != 0 {
+                    date_level(unpack_date(x), unpack_date(y))
                 } else {
                     self.level_with(f, a, b, None, aligned)
                 }

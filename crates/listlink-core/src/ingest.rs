@@ -264,6 +264,11 @@ pub fn decode<'a>(
 /// Whether Hebrew words in the text look reversed (visual order, as old systems stored them):
 /// final letter forms (ך ם ן ף ץ) beginning words more often than ending them.
 pub fn hebrew_visual_order(text: &str) -> bool {
+    // Hebrew letters (U+05D0–U+05EA) all start with the byte 0xD7 in UTF-8: without it there
+    // is nothing to look at.
+    if !text.as_bytes().contains(&0xD7) {
+        return false;
+    }
     let is_final = |c: char| "ךםןףץ".contains(c);
     let (mut starts, mut ends) = (0usize, 0usize);
     for word in text
@@ -480,7 +485,8 @@ pub struct TableBuilder {
     id_col: Option<usize>,
     source_col: Option<usize>,
     /// (source, id) → line of first appearance.
-    seen: FxHashMap<(String, String), u64>,
+    /// Per source, each id's first line.
+    seen: FxHashMap<String, FxHashMap<Box<str>, u64>>,
     rows: u64,
 }
 
@@ -543,11 +549,8 @@ impl TableBuilder {
             self.reject(line, None, "the row is empty".into(), raw());
             return;
         }
-        let source = match self.source_col.map(|c| fields[c].trim()) {
-            Some(s) if !s.is_empty() => s.to_string(),
-            _ => self.stem.clone(),
-        };
-        let id = match self.id_col {
+        let number;
+        let id: &str = match self.id_col {
             Some(c) => {
                 let id = fields[c].trim();
                 if id.is_empty() {
@@ -555,20 +558,35 @@ impl TableBuilder {
                     self.reject(line, Some(&name), "the record has no id".into(), raw());
                     return;
                 }
-                id.to_string()
+                id
             }
-            None => self.rows.to_string(),
+            None => {
+                number = self.rows.to_string();
+                &number
+            }
         };
-        if let Some(first) = self.seen.get(&(source.clone(), id.clone())) {
+        let source: &str = match self.source_col.map(|c| fields[c].trim()) {
+            Some(s) if !s.is_empty() => s,
+            _ => &self.stem,
+        };
+        if let Some(first) = self.seen.get(source).and_then(|ids| ids.get(id)) {
             let name = self.id_col.map(|c| self.table.headers[c].clone());
             let reason =
                 format!("duplicate id `{id}` in source `{source}` (first at line {first})");
             self.reject(line, name.as_deref(), reason, raw());
             return;
         }
-        self.seen.insert((source.clone(), id.clone()), line);
-        self.table.sources.push(&source);
-        self.table.ids.push(&id);
+        match self.seen.get_mut(source) {
+            Some(ids) => {
+                ids.insert(id.into(), line);
+            }
+            None => {
+                let ids = FxHashMap::from_iter([(id.into(), line)]);
+                self.seen.insert(source.to_string(), ids);
+            }
+        }
+        self.table.sources.push(source);
+        self.table.ids.push(id);
         self.table.lines.push(line);
         for (c, v) in self.table.columns.iter_mut().zip(&fields) {
             c.push(v.trim());

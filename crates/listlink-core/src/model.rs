@@ -211,10 +211,13 @@ pub fn sample_u_counts(
             .map(|c| vec![0u64; c.labels.len()])
             .collect::<Vec<Vec<u64>>>()
     };
-    let add = |mut acc: Vec<Vec<u64>>, (a, b): (usize, usize)| {
-        let p = comparator.pattern(f, a, b);
-        for (c, counts) in acc.iter_mut().enumerate() {
-            counts[level_of(p, c) as usize] += 1;
+    let add = |mut acc: Vec<Vec<u64>>, chunk: &[(u32, u32)]| {
+        let mut patterns = Vec::new();
+        comparator.patterns(f, chunk, &mut patterns);
+        for p in patterns {
+            for (c, counts) in acc.iter_mut().enumerate() {
+                counts[level_of(p, c) as usize] += 1;
+            }
         }
         acc
     };
@@ -252,7 +255,8 @@ pub fn sample_u_counts(
         out
     };
     let sampled = pairs.len() as u64;
-    let counts = pairs.into_par_iter().fold(empty, add).reduce(empty, merge);
+    let pairs: Vec<(u32, u32)> = pairs.iter().map(|&(a, b)| (a as u32, b as u32)).collect();
+    let counts = pairs.par_chunks(4096).fold(empty, add).reduce(empty, merge);
     (counts, sampled)
 }
 

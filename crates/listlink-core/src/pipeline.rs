@@ -581,10 +581,21 @@ impl PairSink for PatternCounter<'_> {
         Default::default()
     }
     fn pairs(&self, (counts, kept): &mut Self::State, pairs: &[(u32, u32)]) {
-        for &(a, b) in pairs.iter().filter(|(a, b)| self.keeps(*a, *b)) {
-            let pattern = self
-                .comparator
-                .pattern(self.features, a as usize, b as usize);
+        let sampled: Vec<(u32, u32)>;
+        let pairs = if self.keep_every > 1 {
+            sampled = pairs
+                .iter()
+                .copied()
+                .filter(|(a, b)| self.keeps(*a, *b))
+                .collect();
+            &sampled[..]
+        } else {
+            pairs
+        };
+        let mut patterns = Vec::new();
+        self.comparator
+            .patterns(self.features, pairs, &mut patterns);
+        for (&(a, b), &pattern) in pairs.iter().zip(&patterns) {
             *counts.entry(pattern).or_default() += 1;
             if self.keep_patterns {
                 kept.push((a, b, pattern));
@@ -633,16 +644,12 @@ impl PairSink for ScoreSink<'_> {
         Vec::new()
     }
     fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
+        let mut patterns = Vec::new();
+        self.comparator
+            .patterns(self.features, pairs, &mut patterns);
         self.scored(
             state,
-            pairs.iter().map(|&(a, b)| {
-                (
-                    a,
-                    b,
-                    self.comparator
-                        .pattern(self.features, a as usize, b as usize),
-                )
-            }),
+            pairs.iter().zip(&patterns).map(|(&(a, b), &p)| (a, b, p)),
         );
     }
     fn merge(&self, mut a: Self::State, b: Self::State) -> Self::State {

@@ -341,6 +341,9 @@ pub struct TextFeature {
     pub values: StrColumn,
     /// Interned key per row; 0 when missing. Equal codes ⇔ equal keys.
     pub codes: Vec<u32>,
+    /// Per code, the key's shape (`listlink_names::similarity::shape`): length and characters,
+    /// for bounds that spare reading the key.
+    pub shapes: Vec<u64>,
     /// Share of non-missing rows with each code (index 0 unused).
     pub frequency: Vec<f64>,
 }
@@ -493,6 +496,16 @@ impl Packed {
             rows: lines,
             person: person_slot,
         })
+    }
+}
+
+/// The date a nonzero [`pack_date`] word holds.
+pub fn unpack_date(word: u32) -> Date {
+    Date {
+        year: (word >> 14) as u16,
+        month: ((word >> 9) & 0x1F) as u8,
+        day: ((word >> 4) & 0x1F) as u8,
+        ambiguous: word & 2 != 0,
     }
 }
 
@@ -676,17 +689,21 @@ fn person_feature(
             *key_index.entry(key).or_insert(next)
         })
         .collect();
-    for part in [NamePart::Given, NamePart::Patronymic, NamePart::Family] {
-        let mut counts = vec![0.0; key_index.len()];
-        let mut present = 0usize;
-        for row in &readings {
-            if let Some(&first) = row.first().and_then(|r| r.part(part).first()) {
-                counts[token_key[first as usize]] += 1.0;
-                present += 1;
+    // One pass over the rows for the three parts: each row's first reading is read once.
+    let parts = [NamePart::Given, NamePart::Patronymic, NamePart::Family];
+    let mut counts = vec![vec![0.0; key_index.len()]; 3];
+    let mut present = [0usize; 3];
+    for first in readings.iter().filter_map(|row| row.first()) {
+        for part in parts {
+            if let Some(&token) = first.part(part).first() {
+                counts[part_index(part)][token_key[token as usize]] += 1.0;
+                present[part_index(part)] += 1;
             }
         }
-        let shares = &mut frequency[part_index(part)];
-        for (token, share) in shares.iter_mut().enumerate() {
+    }
+    for part in parts {
+        let (counts, present) = (&counts[part_index(part)], present[part_index(part)]);
+        for (token, share) in frequency[part_index(part)].iter_mut().enumerate() {
             *share = counts[token_key[token]] / present.max(1) as f64;
         }
     }
@@ -871,6 +888,9 @@ fn text_feature(raw: &[&str], key_of: fn(&str) -> String) -> TextFeature {
         counts[code as usize] += 1;
         codes.push(code);
     }
+    let shapes = (0..values.len())
+        .map(|code| listlink_names::similarity::shape(values.get(code).as_bytes()))
+        .collect();
     let present: u64 = counts.iter().sum();
     let frequency = counts
         .iter()
@@ -885,6 +905,7 @@ fn text_feature(raw: &[&str], key_of: fn(&str) -> String) -> TextFeature {
     TextFeature {
         values,
         codes,
+        shapes,
         frequency,
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::compare::{Comparator, Pattern, level_of};
 use crate::model::Model;
-use crate::prepare::{Features, FieldFeature};
+use crate::prepare::{Features, FieldFeature, Packed};
 use crate::settings::NamePart;
 
 /// Weight ↔ probability.
@@ -30,6 +30,11 @@ pub struct Scorer {
     tf: Vec<Option<(TfSource, Vec<(u8, f64)>, f64)>>,
     /// With a related class: log2(λ₂/λ₃) and log2(r/u) per comparison and level.
     related: Option<(f64, Vec<Vec<f64>>)>,
+    /// Per comparison with a term-frequency adjustment: log2 of each value's (or name token's)
+    /// floored share, by code (or token id).
+    tf_log_share: Vec<Vec<f64>>,
+    /// Per comparison: log2 of u for each level the adjustment applies to.
+    tf_log_u: Vec<Vec<(u8, f64)>>,
 }
 
 /// Where a comparison's value shares come from.
@@ -51,7 +56,7 @@ pub struct Part {
 
 impl Scorer {
     pub fn new(model: &Model, comparator: &Comparator, f: &Features) -> Scorer {
-        let tf = comparator
+        let tf: Vec<Option<(TfSource, Vec<(u8, f64)>, f64)>> = comparator
             .comparisons
             .iter()
             .zip(&model.comparisons)
@@ -92,40 +97,87 @@ impl Scorer {
             Some(r) => (model.prior / (1.0 - model.prior - r)).log2(),
             None => weight_of(model.prior),
         };
+        // log2 of each value's share (floored at one record's worth) and of each level's u,
+        // computed once rather than per pair.
+        let tf_log_share = tf
+            .iter()
+            .map(|t| match t {
+                Some((TfSource::Text(field), _, floor)) => f
+                    .text(*field)
+                    .frequency
+                    .iter()
+                    .map(|s| s.max(*floor).log2())
+                    .collect(),
+                Some((TfSource::Person(part), _, floor)) => f
+                    .person
+                    .as_ref()
+                    .map(|p| {
+                        (0..p.forms.len() as u32)
+                            .map(|token| p.share(*part, token).max(*floor).log2())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            })
+            .collect();
+        let tf_log_u = tf
+            .iter()
+            .map(|t| match t {
+                Some((_, levels, _)) => levels.iter().map(|(l, u)| (*l, u.log2())).collect(),
+                None => Vec::new(),
+            })
+            .collect();
         Scorer {
             related,
             prior_weight,
             level_weights: model.level_weights(),
             tf,
+            tf_log_share,
+            tf_log_u,
         }
     }
 
     fn tf_adjustment(&self, f: &Features, c: usize, level: u8, a: usize) -> f64 {
         match self.tf[c] {
-            Some((source, ref levels, floor)) if levels.iter().any(|(l, _)| *l == level) => {
-                let u_level = levels
+            Some((source, ref levels, _)) if levels.iter().any(|(l, _)| *l == level) => {
+                let log_u = self.tf_log_u[c]
                     .iter()
                     .find(|(l, _)| *l == level)
-                    .map_or(1.0, |(_, u)| *u);
-                let share = match source {
-                    TfSource::Text(field) => {
-                        let FieldFeature::Text(t) = &f.fields[field] else {
-                            return 0.0;
-                        };
-                        t.frequency[t.codes[a] as usize]
-                    }
+                    .map_or(0.0, |(_, u)| *u);
+                let table = &self.tf_log_share[c];
+                let value = match source {
+                    TfSource::Text(field) => match &f.packed {
+                        Some(p) => p.row(a)[field],
+                        None => f.text(field).codes[a],
+                    },
                     TfSource::Person(part) => {
-                        let Some(person) = &f.person else { return 0.0 };
-                        match person.readings[a]
-                            .first()
-                            .and_then(|r| r.part(part).first())
-                        {
-                            Some(&token) => person.share(part, token),
-                            None => return 0.0,
+                        // The row's first token of this part: from its packed line when the
+                        // name is simple.
+                        let packed = f.packed.as_ref().and_then(|p| Some((p.row(a), p.person?)));
+                        match (packed, part) {
+                            (Some((row, slot)), NamePart::Given | NamePart::Family)
+                                if row[slot] != Packed::COMPLEX =>
+                            {
+                                let t = row[slot + usize::from(part == NamePart::Family)];
+                                if t == Packed::NO_TOKEN {
+                                    return 0.0;
+                                }
+                                t
+                            }
+                            _ => {
+                                let Some(person) = &f.person else { return 0.0 };
+                                match person.readings[a]
+                                    .first()
+                                    .and_then(|r| r.part(part).first())
+                                {
+                                    Some(&token) => token,
+                                    None => return 0.0,
+                                }
+                            }
                         }
                     }
                 };
-                (u_level / share.max(floor)).log2()
+                log_u - table.get(value as usize).copied().unwrap_or(0.0)
             }
             _ => 0.0,
         }

@@ -21,6 +21,8 @@ pub struct NameForms {
     pub groups: Vec<u32>,
     /// The masculine form's rendering keys, when the token is a feminine Slavic surname.
     pub masculine: Vec<String>,
+    /// The shape of each rendering's key (`similarity::shape`), to skip hopeless fuzzy pairs.
+    pub shapes: Vec<u64>,
 }
 
 /// How well two tokens agree, strongest first.
@@ -59,10 +61,15 @@ pub fn analyse(token: &str, variants: &Variants) -> NameForms {
             .collect(),
         None => Vec::new(),
     };
+    let shapes = renderings
+        .iter()
+        .map(|r| crate::similarity::shape(r.key.as_bytes()))
+        .collect();
     NameForms {
         written: token.to_string(),
         script,
         skeletons,
+        shapes,
         renderings,
         abjad,
         groups,
@@ -169,8 +176,14 @@ pub fn compare(
     }
     // Fuzzy: the best Jaro–Winkler of any two renderings, or an abjad reading one letter off.
     let mut best = 0.0f64;
-    for ra in &a.renderings {
-        for rb in &b.renderings {
+    for (ra, sa) in a.renderings.iter().zip(&a.shapes) {
+        for (rb, sb) in b.renderings.iter().zip(&b.shapes) {
+            // A pair that cannot reach the lower fuzzy threshold, or beat the best so far,
+            // changes neither the level nor the similarity reported.
+            let bound = crate::similarity::jaro_winkler_upper_bound(*sa, *sb);
+            if bound < CLOSE || bound <= best {
+                continue;
+            }
             best = best.max(crate::similarity::jaro_winkler(
                 ra.key.as_bytes(),
                 rb.key.as_bytes(),

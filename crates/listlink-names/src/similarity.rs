@@ -69,6 +69,62 @@ pub fn jaro(a: &[u8], b: &[u8]) -> f64 {
     (m / la as f64 + m / lb as f64 + (m - (transposed / 2) as f64) / m) / 3.0
 }
 
+/// A key's shape, for bounds that need no access to the key itself: its length (high 16 bits,
+/// saturating) and which characters it has (a–z, 0–9, space, anything else: one bit each).
+pub fn shape(key: &[u8]) -> u64 {
+    let mut bits = 0u64;
+    for &c in key {
+        bits |= 1
+            << match c {
+                b'a'..=b'z' => c - b'a',
+                b'A'..=b'Z' => c - b'A',
+                b'0'..=b'9' => 26 + c - b'0',
+                b' ' => 36,
+                _ => 37,
+            };
+    }
+    (key.len().min(0xFFFF) as u64) << 48 | bits
+}
+
+/// Characters of `x` that `y` lacks (at least one unmatched position each), and x's length.
+fn lacking(x: u64, y: u64) -> (usize, usize) {
+    let (bx, by) = (x & 0xFFFF_FFFF_FFFF, y & 0xFFFF_FFFF_FFFF);
+    // Anything-else bits may stand for different characters: they prove nothing.
+    let only = bx & !by & !(1 << 37);
+    (only.count_ones() as usize, (x >> 48) as usize)
+}
+
+/// An upper bound on [`jaro_winkler`] of two keys from their [`shape`]s alone: a character one
+/// key has and the other lacks is never matched.
+pub fn jaro_winkler_upper_bound(a: u64, b: u64) -> f64 {
+    let ((da, la), (db, lb)) = (lacking(a, b), lacking(b, a));
+    if la == 0 || lb == 0 {
+        return if la == lb { 1.0 } else { 0.0 };
+    }
+    if la >= 0xFFFF || lb >= 0xFFFF {
+        return 1.0;
+    }
+    let m = (la - da.min(la)).min(lb - db.min(lb));
+    if m == 0 {
+        return 0.0;
+    }
+    let m = m as f64;
+    // Best case: no transpositions, and a four-character common prefix.
+    let jaro = (m / la as f64 + m / lb as f64 + 1.0) / 3.0;
+    if jaro > 0.7 {
+        jaro + 0.4 * (1.0 - jaro)
+    } else {
+        jaro
+    }
+}
+
+/// A lower bound on [`osa_distance`] from the keys' [`shape`]s: the length difference, and
+/// one edit at least for each character one key has and the other lacks.
+pub fn osa_lower_bound(a: u64, b: u64) -> usize {
+    let ((da, la), (db, lb)) = (lacking(a, b), lacking(b, a));
+    la.abs_diff(lb).max(da).max(db)
+}
+
 /// Jaro–Winkler similarity with the standard prefix weight 0.1 over at most four characters,
 /// applied when the Jaro similarity is above 0.7.
 pub fn jaro_winkler(a: &[u8], b: &[u8]) -> f64 {
@@ -195,6 +251,14 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn shape_bounds_hold(a in "[a-f0-3 é]{0,12}", b in "[a-f0-3 é]{0,12}") {
+            let (a, b) = (a.as_bytes(), b.as_bytes());
+            let (sa, sb) = (shape(a), shape(b));
+            prop_assert!(jaro_winkler_upper_bound(sa, sb) + 1e-12 >= jaro_winkler(a, b));
+            prop_assert!(osa_lower_bound(sa, sb) <= osa_distance(a, b));
+        }
+
         #[test]
         fn same_as_rapidfuzz(a in prop_oneof![short(), long()], b in prop_oneof![short(), long()]) {
             let expected = rapidfuzz::distance::jaro_winkler::similarity(a.iter().copied(), b.iter().copied());

@@ -209,8 +209,14 @@ pub fn linkage(
     let clock = Instant::now();
     export::write_atomic(&out("settings.toml"), run.settings.to_toml().as_bytes())?;
     export::write_atomic(&out("model.json"), run.model.to_json().as_bytes())?;
-    export::write_atomic(&out("pairs.csv"), &export::pairs_csv(&run))?;
-    export::write_atomic(&out("clusters.csv"), &export::clusters_csv(&run))?;
+    // The big files are formatted and written side by side: one's formatting overlaps the
+    // other's flush to disk.
+    let (pairs, clusters) = rayon::join(
+        || export::write_atomic(&out("pairs.csv"), &export::pairs_csv(&run)),
+        || export::write_atomic(&out("clusters.csv"), &export::clusters_csv(&run)),
+    );
+    pairs?;
+    clusters?;
     if link_type == LinkType::Find {
         export::write_atomic(&out("found.csv"), &export::found_csv(&run))?;
     }
