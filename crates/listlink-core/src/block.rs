@@ -140,6 +140,9 @@ pub struct RuleIndex {
     key_ends: Vec<u32>,
     /// Rows with a key, sorted by (key, row); a row appears once per key it has.
     rows: Vec<u32>,
+    /// Aligned with `rows`: whether the row has several keys under this rule (else its one
+    /// key is the group's, and a pair of two such rows shares no smaller key).
+    several: Vec<bool>,
     /// Start of each group of two or more rows in `rows`, plus a final end.
     group_starts: Vec<u32>,
     /// The key of each group.
@@ -416,6 +419,7 @@ impl Blocker {
                 }
                 keyed.par_sort_unstable();
                 let mut rows = Vec::with_capacity(keyed.len());
+                let mut several = Vec::with_capacity(keyed.len());
                 let mut group_starts = Vec::new();
                 let mut group_keys = Vec::new();
                 let mut pairs = 0u64;
@@ -430,6 +434,10 @@ impl Blocker {
                         group_keys.push(keyed[i].0);
                         let group: Vec<u32> = keyed[i..j].iter().map(|(_, r)| *r).collect();
                         pairs += group_pairs(f, &group);
+                        several.extend(group.iter().map(|&r| {
+                            key_ends[r as usize] - if r == 0 { 0 } else { key_ends[r as usize - 1] }
+                                > 1
+                        }));
                         rows.extend(group);
                     }
                     i = j;
@@ -440,6 +448,7 @@ impl Blocker {
                     keys,
                     key_ends,
                     rows,
+                    several,
                     group_starts,
                     group_keys,
                     pairs,
@@ -483,6 +492,35 @@ impl Blocker {
         items
     }
 
+    /// The new pairs of one work item (rule, group, outer range): each pair once, in the group
+    /// of the smallest key the two share, and only if no earlier rule has them.
+    #[inline]
+    fn item_pairs(
+        &self,
+        f: &Features,
+        (ri, g, start, end): (u32, u32, u32, u32),
+        mut emit: impl FnMut(u32, u32),
+    ) {
+        let r = &self.rules[ri as usize];
+        let span = r.group_starts[g as usize] as usize..r.group_starts[g as usize + 1] as usize;
+        let several = &r.several[span.clone()];
+        let group = &r.rows[span];
+        let key = r.group_keys[g as usize];
+        for i in start as usize..end as usize {
+            let a = group[i] as usize;
+            for (&b, &b_several) in group[i + 1..].iter().zip(&several[i + 1..]) {
+                let b = b as usize;
+                // Two rows with one key each share only this group's.
+                if f.allowed(a, b)
+                    && (!(several[i] || b_several) || r.first_shared(a, b) == Some(key))
+                    && (ri == 0 || !self.seen_before(ri as usize, a, b))
+                {
+                    emit(a as u32, b as u32);
+                }
+            }
+        }
+    }
+
     /// Streams every candidate pair once, as `(a, b)` with `a < b`, in chunks into `sink`, in
     /// parallel. The sink's states are merged at the end; the result does not depend on the
     /// order chunks arrive in as long as the sink's merge is order-independent.
@@ -492,29 +530,14 @@ impl Blocker {
             .into_par_iter()
             .fold(
                 || (sink.start(), Vec::with_capacity(CHUNK)),
-                |(mut state, mut buf), (ri, g, start, end)| {
-                    let r = &self.rules[ri as usize];
-                    let group = &r.rows[r.group_starts[g as usize] as usize
-                        ..r.group_starts[g as usize + 1] as usize];
-                    let key = r.group_keys[g as usize];
-                    for i in start as usize..end as usize {
-                        let a = group[i] as usize;
-                        for &b in &group[i + 1..] {
-                            let b = b as usize;
-                            // Once per pair: in the group of the smallest key the two share,
-                            // and only if no earlier rule has them.
-                            if f.allowed(a, b)
-                                && r.first_shared(a, b) == Some(key)
-                                && !self.seen_before(ri as usize, a, b)
-                            {
-                                buf.push((a as u32, b as u32));
-                                if buf.len() == CHUNK {
-                                    sink.pairs(&mut state, &buf);
-                                    buf.clear();
-                                }
-                            }
+                |(mut state, mut buf), item| {
+                    self.item_pairs(f, item, |a, b| {
+                        buf.push((a, b));
+                        if buf.len() == CHUNK {
+                            sink.pairs(&mut state, &buf);
+                            buf.clear();
                         }
-                    }
+                    });
                     (state, buf)
                 },
             )
@@ -527,26 +550,28 @@ impl Blocker {
             .reduce(|| sink.start(), |a, b| sink.merge(a, b))
     }
 
-    /// Candidate pairs per rule that no earlier rule produced, and their total.
+    /// Candidate pairs per rule that no earlier rule produced: the pairs each rule's work
+    /// items pass on.
     pub fn new_pairs_per_rule(&self, f: &Features) -> Vec<u64> {
-        struct Count<'a>(&'a Blocker);
-        impl PairSink for Count<'_> {
-            type State = Vec<u64>;
-            fn start(&self) -> Vec<u64> {
-                vec![0; self.0.rules.len()]
-            }
-            fn pairs(&self, state: &mut Vec<u64>, pairs: &[(u32, u32)]) {
-                for &(a, b) in pairs {
-                    let first = self.0.first_rule(a as usize, b as usize);
-                    state[first.expect("a pair comes from a rule")] += 1;
-                }
-            }
-            fn merge(&self, mut a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                a
-            }
-        }
-        self.for_each_pair(f, &Count(self))
+        let n = self.rules.len();
+        self.work()
+            .into_par_iter()
+            .fold(
+                || vec![0u64; n],
+                |mut counts, item| {
+                    let mut new = 0u64;
+                    self.item_pairs(f, item, |_, _| new += 1);
+                    counts[item.0 as usize] += new;
+                    counts
+                },
+            )
+            .reduce(
+                || vec![0u64; n],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                    a
+                },
+            )
     }
 }
 

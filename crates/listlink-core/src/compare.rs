@@ -244,6 +244,46 @@ impl Comparator {
         }
     }
 
+    /// Asks for the packed rows of a pair to be brought into cache (a hint).
+    #[inline]
+    pub fn prefetch_pair(&self, f: &Features, a: u32, b: u32) {
+        if let Some(packed) = &f.packed {
+            prefetch(packed.row(a as usize));
+            prefetch(packed.row(b as usize));
+        }
+    }
+
+    /// The level of comparison `c` for the pair, sharing `aligned` among a pair's comparisons
+    /// (start it at `None` for each pair). The same level [`Comparator::pattern`] gives.
+    #[inline]
+    pub fn level_of_pair(
+        &self,
+        f: &Features,
+        c: usize,
+        a: usize,
+        b: usize,
+        aligned: &mut Option<Option<Aligned>>,
+    ) -> u8 {
+        let comparison = &self.comparisons[c];
+        match &f.packed {
+            Some(p) => comparison.level_packed(f, a, b, (p.row(a), p.row(b)), self, aligned),
+            None => comparison.level_with(f, a, b, Some(&self.token_memo), aligned),
+        }
+    }
+
+    /// Comparison indexes, cheapest first (dates and exact codes, then edit distances, then
+    /// Jaro–Winkler, then names), for evaluating a pair comparison by comparison.
+    pub fn cheapest_first(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.comparisons.len()).collect();
+        order.sort_by_key(|&c| match self.comparisons[c].kind {
+            Kind::Date { .. } | Kind::Age { .. } | Kind::Exact { .. } => 0,
+            Kind::Levenshtein { .. } | Kind::SetOverlap { .. } => 1,
+            Kind::JaroWinkler { .. } => 2,
+            Kind::PersonName { .. } => 3,
+        });
+        order
+    }
+
     /// The pattern of the pair (a, b).
     #[inline]
     pub fn pattern(&self, f: &Features, a: usize, b: usize) -> Pattern {

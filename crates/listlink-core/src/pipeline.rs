@@ -416,6 +416,7 @@ pub fn run_with_progress(
         scorer: &scorer,
         features: &features,
         min_weight,
+        order: comparator.cheapest_first(),
     };
     let mut pairs = match patterns {
         Some(kept) => {
@@ -619,6 +620,8 @@ struct ScoreSink<'a> {
     scorer: &'a Scorer,
     features: &'a Features,
     min_weight: f64,
+    /// The order comparisons are evaluated in (cheapest first).
+    order: Vec<usize>,
 }
 
 impl ScoreSink<'_> {
@@ -643,14 +646,38 @@ impl PairSink for ScoreSink<'_> {
     fn start(&self) -> Self::State {
         Vec::new()
     }
+    /// Compares each pair cheapest comparison first and stops as soon as its weight cannot
+    /// reach the minimum whatever the rest say: most candidate pairs are clear non-matches,
+    /// told apart by a date or an identifier. A pair compared to the end is scored in full, so
+    /// the pairs kept and their weights are those of comparing everything.
     fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
-        let mut patterns = Vec::new();
-        self.comparator
-            .patterns(self.features, pairs, &mut patterns);
-        self.scored(
-            state,
-            pairs.iter().zip(&patterns).map(|(&(a, b), &p)| (a, b, p)),
-        );
+        const AHEAD: usize = 8;
+        let (f, comparator, scorer) = (self.features, self.comparator, self.scorer);
+        // Rounding in the running bound must never drop a pair that makes it.
+        let floor = self.min_weight - 1e-6;
+        let ceiling = scorer.weight_ceiling();
+        for (i, &(a, b)) in pairs.iter().enumerate() {
+            if let Some(&(na, nb)) = pairs.get(i + AHEAD) {
+                comparator.prefetch_pair(f, na, nb);
+            }
+            let (a, b) = (a as usize, b as usize);
+            let mut bound = ceiling;
+            let mut pattern: Pattern = 0;
+            let mut aligned = None;
+            let mut rejected = false;
+            for &c in &self.order {
+                let level = comparator.level_of_pair(f, c, a, b, &mut aligned);
+                pattern |= (level as u64) << (4 * c);
+                bound -= scorer.ceiling_drop(f, c, level, a);
+                if bound < floor {
+                    rejected = true;
+                    break;
+                }
+            }
+            if !rejected {
+                self.scored(state, std::iter::once((a as u32, b as u32, pattern)));
+            }
+        }
     }
     fn merge(&self, mut a: Self::State, b: Self::State) -> Self::State {
         a.extend(b);

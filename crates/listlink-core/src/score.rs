@@ -35,6 +35,8 @@ pub struct Scorer {
     tf_log_share: Vec<Vec<f64>>,
     /// Per comparison: log2 of u for each level the adjustment applies to.
     tf_log_u: Vec<Vec<(u8, f64)>>,
+    /// Per comparison: the most its part can add to a weight (any level, any value).
+    max_part: Vec<f64>,
 }
 
 /// Where a comparison's value shares come from.
@@ -99,7 +101,7 @@ impl Scorer {
         };
         // log2 of each value's share (floored at one record's worth) and of each level's u,
         // computed once rather than per pair.
-        let tf_log_share = tf
+        let tf_log_share: Vec<Vec<f64>> = tf
             .iter()
             .map(|t| match t {
                 Some((TfSource::Text(field), _, floor)) => f
@@ -120,20 +122,43 @@ impl Scorer {
                 None => Vec::new(),
             })
             .collect();
-        let tf_log_u = tf
+        let tf_log_u: Vec<Vec<(u8, f64)>> = tf
             .iter()
             .map(|t| match t {
                 Some((_, levels, _)) => levels.iter().map(|(l, u)| (*l, u.log2())).collect(),
                 None => Vec::new(),
             })
             .collect();
+        let level_weights = model.level_weights();
+        let max_part = level_weights
+            .iter()
+            .enumerate()
+            .map(|(c, weights)| {
+                let rarest: f64 = tf_log_share[c]
+                    .iter()
+                    .copied()
+                    .fold(f64::INFINITY, f64::min);
+                weights
+                    .iter()
+                    .enumerate()
+                    .map(|(l, w)| {
+                        let tf = tf_log_u[c]
+                            .iter()
+                            .find(|(level, _)| *level as usize == l)
+                            .map_or(0.0, |(_, log_u)| (log_u - rarest).max(0.0));
+                        w + tf
+                    })
+                    .fold(0.0, f64::max)
+            })
+            .collect();
         Scorer {
             related,
             prior_weight,
-            level_weights: model.level_weights(),
+            level_weights,
             tf,
             tf_log_share,
             tf_log_u,
+            max_part,
         }
     }
 
@@ -208,6 +233,24 @@ impl Scorer {
             }
         }
         w
+    }
+
+    /// An upper bound on any pair's weight before its comparisons are known: the prior and each
+    /// comparison's largest part (the related-class correction is never positive).
+    pub fn weight_ceiling(&self) -> f64 {
+        self.prior_weight + self.max_part.iter().sum::<f64>()
+    }
+
+    /// How much a known level lowers [`Scorer::weight_ceiling`]: the comparison's largest part
+    /// less its part at this level (for row `a`'s value). Never negative.
+    pub fn ceiling_drop(&self, f: &Features, c: usize, level: u8, a: usize) -> f64 {
+        let part = self.level_weights[c][level as usize]
+            + if self.tf[c].is_some() {
+                self.tf_adjustment(f, c, level, a)
+            } else {
+                0.0
+            };
+        (self.max_part[c] - part).max(0.0)
     }
 
     /// The parts of the weight of pair (a, b), one per comparison.

@@ -629,3 +629,52 @@ fn bad_usage_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     cli!("dedupe", dir.path().join("nope.csv"), "--out", dir.path()).code(1);
 }
+
+/// Scoring with a given model streams the candidate pairs and stops comparing a pair as soon as
+/// it cannot reach the minimum weight; training keeps every pair's pattern instead. Both must
+/// write the same pairs, on FEBRL-like data with the benchmark's settings.
+#[test]
+fn early_rejection_keeps_exactly_the_pairs_full_scoring_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    cli!(
+        "generate",
+        "--kind",
+        "febrl",
+        "--records",
+        "3000",
+        "--seed",
+        "5",
+        "--out",
+        &data
+    )
+    .success()
+    .stdout(predicates_contains("3000 rows"));
+    let people = data.join("people.csv");
+    let settings = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/scale-settings.toml");
+    let out = dir.path().join("out");
+    cli!("dedupe", &people, "--settings", &settings, "--out", &out).success();
+    let out2 = dir.path().join("out2");
+    cli!(
+        "dedupe",
+        &people,
+        "--settings",
+        &settings,
+        "--model",
+        out.join("model.json"),
+        "--out",
+        &out2
+    )
+    .success();
+    let pairs = read(&out.join("pairs.csv"));
+    assert!(
+        pairs.lines().count() > 1_000,
+        "{} pairs",
+        pairs.lines().count()
+    );
+    assert_eq!(pairs, read(&out2.join("pairs.csv")));
+    assert_eq!(
+        read(&out.join("clusters.csv")),
+        read(&out2.join("clusters.csv"))
+    );
+}
