@@ -195,13 +195,14 @@ fn push_fixed(out: &mut String, x: f64, decimals: u32) {
     if x < 0.0 && scaled != 0 {
         out.push('-');
     }
-    let _ = write!(
-        out,
-        "{}.{:0width$}",
-        scaled / scale,
-        scaled % scale,
-        width = decimals as usize
-    );
+    let mut digits = itoa::Buffer::new();
+    out.push_str(digits.format(scaled / scale));
+    out.push('.');
+    let fraction = digits.format(scaled % scale);
+    for _ in fraction.len()..decimals as usize {
+        out.push('0');
+    }
+    out.push_str(fraction);
 }
 
 /// `clusters.csv`: every record with its cluster id (`source:id` of the member that names it).

@@ -120,9 +120,11 @@ pub fn read_bytes(bytes: &[u8], path: &Path, options: &ReadOptions) -> Result<Re
             let mut b = TableBuilder::new(path, headers, options)?;
             let n = rows.len() as u64;
             for (line, fields) in rows {
-                b.row(line, fields.iter().map(String::as_str).collect(), || {
-                    fields.join(",")
-                });
+                b.row(
+                    line,
+                    &fields.iter().map(String::as_str).collect::<Vec<_>>(),
+                    || fields.join(","),
+                );
             }
             let (t, r) = b.finish();
             (t, r, n)
@@ -379,15 +381,32 @@ fn read_csv(
         .map(str::to_string)
         .collect();
     let mut b = TableBuilder::new(path, headers, options)?;
-    let mut record = csv::StringRecord::new();
     let mut rows_read = 0;
+    // Without quotes or carriage returns a record is a line and a field what lies between
+    // delimiters: split the text directly, without copying (the csv reader does the rest).
+    if !text.bytes().any(|c| c == b'"' || c == b'\r') && !text.starts_with('\n') {
+        let delimiter = delimiter(text) as char;
+        let mut fields: Vec<&str> = Vec::new();
+        for (i, line) in text.split('\n').enumerate().skip(1) {
+            if line.is_empty() {
+                continue;
+            }
+            rows_read += 1;
+            fields.clear();
+            fields.extend(line.split(delimiter));
+            b.row(i as u64 + 1, &fields, || line.to_string());
+        }
+        let (t, r) = b.finish();
+        return Ok((t, r, rows_read));
+    }
+    let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
                 rows_read += 1;
                 let line = record.position().map_or(0, |p| p.line());
-                b.row(line, record.iter().collect(), || {
+                b.row(line, &record.iter().collect::<Vec<_>>(), || {
                     record.iter().collect::<Vec<_>>().join(",")
                 });
             }
@@ -534,7 +553,7 @@ impl TableBuilder {
     }
 
     /// Adds one row (or rejects it).
-    pub fn row(&mut self, line: u64, fields: Vec<&str>, raw: impl FnOnce() -> String) {
+    pub fn row(&mut self, line: u64, fields: &[&str], raw: impl FnOnce() -> String) {
         self.rows += 1;
         let width = self.table.headers.len();
         if fields.len() != width {
@@ -588,7 +607,7 @@ impl TableBuilder {
         self.table.sources.push(source);
         self.table.ids.push(id);
         self.table.lines.push(line);
-        for (c, v) in self.table.columns.iter_mut().zip(&fields) {
+        for (c, v) in self.table.columns.iter_mut().zip(fields) {
             c.push(v.trim());
         }
     }

@@ -392,11 +392,30 @@ pub fn em(
         }
         trace.push(ll);
         let n = total_pairs.max(1) as f64;
-        let new_prior = (matches / n).clamp(1e-12, 0.5);
-        let new_prior_r = if names.is_some() {
-            (related / n).clamp(1e-15, 0.45)
+        let (new_prior, new_prior_r) = if names.is_none() {
+            ((matches / n).clamp(1e-12, 0.5), 0.0)
         } else {
-            0.0
+            let (joint, joint_r) = (matches / n, related / n);
+            if (1e-12..=0.5).contains(&joint) && (1e-15..=0.45).contains(&joint_r) {
+                (joint, joint_r)
+            } else {
+                // The joint optimum is outside the bounds: one exact step per prior, each from
+                // the other's current value and within its bounds, so the objective still
+                // never decreases. For each, the best share of what the other leaves is its
+                // expected count over its own and the non-matches'.
+                let unmatched = (n - matches - related).max(0.0);
+                let best = |own: f64, other: f64, lo: f64, hi: f64| {
+                    let share = if own + unmatched > 0.0 {
+                        own / (own + unmatched)
+                    } else {
+                        0.0
+                    };
+                    (share * (1.0 - other)).clamp(lo, hi.min(1.0 - other - 1e-12).max(lo))
+                };
+                let p = best(matches, prior_r, 1e-12, 0.5);
+                let r = best(related, p, 1e-15, 0.45);
+                (p, r)
+            }
         };
         let mut delta = ((new_prior - prior) / prior).abs();
         if names.is_some() {

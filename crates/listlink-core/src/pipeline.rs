@@ -168,19 +168,30 @@ fn inferred_budget(records: usize, configured: u64) -> u64 {
     configured.min((records as u64 * 200).max(2_000_000))
 }
 
+/// What a run tells its caller as it goes (the CLI draws it on a terminal; the library prints
+/// nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress<'a> {
+    /// A stage starts; `total` is the work it will count through, when known (candidate pairs).
+    Stage { name: &'a str, total: Option<u64> },
+    /// This much more of the stage's total is done (reported from any thread).
+    Advance(u64),
+}
+
 /// Runs the whole pipeline.
 pub fn run(inputs: Vec<Input>, settings: Settings, options: &RunOptions) -> Result<Run> {
     run_with_progress(inputs, settings, options, &|_| {})
 }
 
-/// Runs the whole pipeline, telling `progress` the name of each stage as it starts (the CLI
-/// shows it on a terminal; the library prints nothing).
+/// Runs the whole pipeline, telling `progress` each stage as it starts and, for the stages
+/// that compare candidate pairs, how many are done.
 pub fn run_with_progress(
     inputs: Vec<Input>,
     mut settings: Settings,
     options: &RunOptions,
-    progress: &dyn Fn(&str),
+    on_progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Run> {
+    let progress = |name: &str| on_progress(Progress::Stage { name, total: None });
     let mut timings = Timings::default();
     let sides: Vec<u8> = inputs.iter().map(|i| i.side).collect();
     let tables: Vec<RecordTable> = inputs.into_iter().map(|i| i.table).collect();
@@ -199,69 +210,33 @@ pub fn run_with_progress(
         .collect();
     timings.prepare = clock.elapsed().as_secs_f64();
 
-    // Blocking: index every rule, then drop (inferred) or refuse (given) rules over budget.
-    let clock = Instant::now();
-    progress("blocking");
-    let parsed: Vec<Rule> = settings
-        .blocking
-        .rules
-        .iter()
-        .map(|r| {
-            parse_rule(r, &settings).map_err(|m| Error::Usage(format!("blocking rule `{r}`: {m}")))
-        })
-        .collect::<Result<_>>()?;
-    let blocker = Blocker::new(parsed, &features);
-    let mut kept = Vec::new();
-    let mut rules = Vec::new();
-    let budget = if options.rules_inferred {
-        inferred_budget(features.len(), settings.blocking.max_pairs_per_rule)
+    // Blocking, and u from random pairs (which needs no candidate pairs): side by side, each
+    // stage timed on its own.
+    progress(if options.model.is_none() {
+        "blocking; estimating u from random pairs"
     } else {
-        settings.blocking.max_pairs_per_rule
-    };
-    for index in blocker.rules {
-        if index.pairs > budget {
-            if !options.rules_inferred {
-                return Err(Error::TooManyPairs {
-                    rule: index.rule.text.clone(),
-                    pairs: index.pairs,
-                    limit: budget,
-                });
-            }
-            rules.push(RuleReport {
-                rule: index.rule.text.clone(),
-                pairs: index.pairs,
-                new_pairs: 0,
-                skipped: Some(format!(
-                    "{} pairs is over the budget of {budget} for an inferred rule",
-                    index.pairs
-                )),
-            });
-        } else {
-            kept.push(index);
-        }
-    }
-    if kept.is_empty() {
-        return Err(Error::Usage(
-            "every blocking rule was over its pair budget; give stricter rules in --settings"
-                .into(),
-        ));
-    }
-    let blocker = Blocker { rules: kept };
-    let new_pairs = blocker.new_pairs_per_rule(&features);
-    for (index, new) in blocker.rules.iter().zip(&new_pairs) {
-        rules.push(RuleReport {
-            rule: index.rule.text.clone(),
-            pairs: index.pairs,
-            new_pairs: *new,
-            skipped: None,
-        });
-    }
+        "blocking"
+    });
+    let comparator = Comparator::new(&settings);
+    let (blocked, u_estimate) = rayon::join(
+        || block_candidates(&settings, &features, options),
+        || {
+            options.model.is_none().then(|| {
+                let clock = Instant::now();
+                let (u_counts, sampled) = model::sample_u_counts(
+                    &features,
+                    &comparator,
+                    settings.training.u_sample_pairs,
+                    settings.seed,
+                );
+                (u_counts, sampled, clock.elapsed().as_secs_f64())
+            })
+        },
+    );
+    let (blocker, rules, new_pairs, blocking_seconds) = blocked?;
+    timings.blocking = blocking_seconds;
     // Keep the settings true to what ran: the rules used, in order.
     settings.blocking.rules = blocker.rules.iter().map(|r| r.rule.text.clone()).collect();
-    rules.sort_by_key(|r| r.skipped.is_some());
-    timings.blocking = clock.elapsed().as_secs_f64();
-
-    let comparator = Comparator::new(&settings);
     let total = total_pairs(&features);
     let candidate_pairs: u64 = new_pairs.iter().sum();
 
@@ -270,19 +245,15 @@ pub fn run_with_progress(
     let (model, trained) = match &options.model {
         Some(m) => (m.clone(), false),
         None => {
-            let clock = Instant::now();
-            progress("estimating u from random pairs");
-            let (u_counts, sampled) = model::sample_u_counts(
-                &features,
-                &comparator,
-                settings.training.u_sample_pairs,
-                settings.seed,
-            );
+            let (u_counts, sampled, u_seconds) = u_estimate.expect("estimated when training");
             let u = model::u_from_counts(&u_counts);
-            timings.estimate_u = clock.elapsed().as_secs_f64();
+            timings.estimate_u = u_seconds;
 
             let clock = Instant::now();
-            progress("counting comparison patterns");
+            on_progress(Progress::Stage {
+                name: "counting comparison patterns",
+                total: Some(candidate_pairs),
+            });
             // Over EM_PAIRS candidate pairs, EM learns from an even sample of them, each
             // counted for the pairs it stands for: the same patterns' shares, at a fraction
             // of the comparing. The sample depends on the pairs only, not on the threads.
@@ -298,6 +269,7 @@ pub fn run_with_progress(
                     keep_every,
                     seed: settings.seed,
                     keep_patterns,
+                    progress: on_progress,
                 },
             );
             let mut counts = model::sorted_counts(map);
@@ -408,7 +380,10 @@ pub fn run_with_progress(
     };
 
     let clock = Instant::now();
-    progress("scoring candidate pairs");
+    on_progress(Progress::Stage {
+        name: "scoring candidate pairs",
+        total: Some(candidate_pairs),
+    });
     let scorer = Scorer::new(&model, &comparator, &features);
     let min_weight = crate::score::weight_of(settings.thresholds.pairs_min_probability);
     let sink = ScoreSink {
@@ -417,6 +392,7 @@ pub fn run_with_progress(
         features: &features,
         min_weight,
         order: comparator.cheapest_first(),
+        progress: on_progress,
     };
     let mut pairs = match patterns {
         Some(kept) => {
@@ -424,6 +400,7 @@ pub fn run_with_progress(
             kept.par_chunks(4096)
                 .fold(Vec::new, |mut out, chunk| {
                     sink.scored(&mut out, chunk.iter().copied());
+                    on_progress(Progress::Advance(chunk.len() as u64));
                     out
                 })
                 .reduce(Vec::new, |mut a, b| {
@@ -510,6 +487,72 @@ pub fn run_with_progress(
     Ok(run)
 }
 
+/// Indexes every blocking rule, drops (inferred) or refuses (given) rules over the pair budget,
+/// and counts each kept rule's new pairs; with the seconds it took.
+fn block_candidates(
+    settings: &Settings,
+    features: &Features,
+    options: &RunOptions,
+) -> Result<(Blocker, Vec<RuleReport>, Vec<u64>, f64)> {
+    let clock = Instant::now();
+    let parsed: Vec<Rule> = settings
+        .blocking
+        .rules
+        .iter()
+        .map(|r| {
+            parse_rule(r, settings).map_err(|m| Error::Usage(format!("blocking rule `{r}`: {m}")))
+        })
+        .collect::<Result<_>>()?;
+    let blocker = Blocker::new(parsed, features);
+    let mut kept = Vec::new();
+    let mut rules = Vec::new();
+    let budget = if options.rules_inferred {
+        inferred_budget(features.len(), settings.blocking.max_pairs_per_rule)
+    } else {
+        settings.blocking.max_pairs_per_rule
+    };
+    for index in blocker.rules {
+        if index.pairs > budget {
+            if !options.rules_inferred {
+                return Err(Error::TooManyPairs {
+                    rule: index.rule.text.clone(),
+                    pairs: index.pairs,
+                    limit: budget,
+                });
+            }
+            rules.push(RuleReport {
+                rule: index.rule.text.clone(),
+                pairs: index.pairs,
+                new_pairs: 0,
+                skipped: Some(format!(
+                    "{} pairs is over the budget of {budget} for an inferred rule",
+                    index.pairs
+                )),
+            });
+        } else {
+            kept.push(index);
+        }
+    }
+    if kept.is_empty() {
+        return Err(Error::Usage(
+            "every blocking rule was over its pair budget; give stricter rules in --settings"
+                .into(),
+        ));
+    }
+    let blocker = Blocker { rules: kept };
+    let new_pairs = blocker.new_pairs_per_rule(features);
+    for (index, new) in blocker.rules.iter().zip(&new_pairs) {
+        rules.push(RuleReport {
+            rule: index.rule.text.clone(),
+            pairs: index.pairs,
+            new_pairs: *new,
+            skipped: None,
+        });
+    }
+    rules.sort_by_key(|r| r.skipped.is_some());
+    Ok((blocker, rules, new_pairs, clock.elapsed().as_secs_f64()))
+}
+
 fn find_results(run: &Run, top_k: usize, match_p: f64, review_p: f64) -> Vec<FindResult> {
     let mut by_query: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
     for (i, p) in run.pairs.iter().enumerate() {
@@ -560,6 +603,7 @@ struct PatternCounter<'a> {
     seed: u64,
     /// Also keep every pair with its pattern.
     keep_patterns: bool,
+    progress: &'a (dyn Fn(Progress) + Sync),
 }
 
 impl PatternCounter<'_> {
@@ -582,6 +626,7 @@ impl PairSink for PatternCounter<'_> {
         Default::default()
     }
     fn pairs(&self, (counts, kept): &mut Self::State, pairs: &[(u32, u32)]) {
+        let all = pairs.len();
         let sampled: Vec<(u32, u32)>;
         let pairs = if self.keep_every > 1 {
             sampled = pairs
@@ -602,6 +647,7 @@ impl PairSink for PatternCounter<'_> {
                 kept.push((a, b, pattern));
             }
         }
+        (self.progress)(Progress::Advance(all as u64));
     }
     fn merge(&self, (mut a, mut kept_a): Self::State, (b, kept_b): Self::State) -> Self::State {
         if a.len() < b.len() {
@@ -622,6 +668,7 @@ struct ScoreSink<'a> {
     min_weight: f64,
     /// The order comparisons are evaluated in (cheapest first).
     order: Vec<usize>,
+    progress: &'a (dyn Fn(Progress) + Sync),
 }
 
 impl ScoreSink<'_> {
@@ -678,6 +725,7 @@ impl PairSink for ScoreSink<'_> {
                 self.scored(state, std::iter::once((a as u32, b as u32, pattern)));
             }
         }
+        (self.progress)(Progress::Advance(pairs.len() as u64));
     }
     fn merge(&self, mut a: Self::State, b: Self::State) -> Self::State {
         a.extend(b);

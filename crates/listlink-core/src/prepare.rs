@@ -814,29 +814,37 @@ pub fn prepare_with(
         }
     }
     let as_of = settings.as_of.as_deref().and_then(parse_iso_date);
-    let fields = settings
-        .fields
-        .par_iter()
-        .map(|field| {
-            let values = FieldValues::new(tables, &field.columns);
-            let raw: Vec<&str> = values.iter().collect();
-            match field.kind {
-                FieldKind::Date => FieldFeature::Date(DateFeature {
-                    dates: raw.par_iter().map(|v| parse_date(v)).collect(),
-                }),
-                FieldKind::Age => FieldFeature::Age(AgeFeature {
-                    ages: raw.par_iter().map(|v| parse_age(v)).collect(),
-                }),
-                FieldKind::Set => FieldFeature::Set(set_feature(&raw)),
-                FieldKind::Sex => FieldFeature::Text(text_feature(&raw, sex_key)),
-                FieldKind::Identifier => FieldFeature::Text(text_feature(&raw, identifier_key)),
-                FieldKind::Name | FieldKind::Text => {
-                    FieldFeature::Text(text_feature(&raw, match_key))
-                }
-            }
-        })
-        .collect::<Vec<FieldFeature>>();
-    let person = person_feature(tables, settings, variants);
+    // The fields and the names side by side: the names' sequential steps (interning, counting)
+    // overlap the fields' parallel ones.
+    let (fields, person) = rayon::join(
+        || -> Vec<FieldFeature> {
+            settings
+                .fields
+                .par_iter()
+                .map(|field| {
+                    let values = FieldValues::new(tables, &field.columns);
+                    let raw: Vec<&str> = values.iter().collect();
+                    match field.kind {
+                        FieldKind::Date => FieldFeature::Date(DateFeature {
+                            dates: raw.par_iter().map(|v| parse_date(v)).collect(),
+                        }),
+                        FieldKind::Age => FieldFeature::Age(AgeFeature {
+                            ages: raw.par_iter().map(|v| parse_age(v)).collect(),
+                        }),
+                        FieldKind::Set => FieldFeature::Set(set_feature(&raw)),
+                        FieldKind::Sex => FieldFeature::Text(text_feature(&raw, sex_key)),
+                        FieldKind::Identifier => {
+                            FieldFeature::Text(text_feature(&raw, identifier_key))
+                        }
+                        FieldKind::Name | FieldKind::Text => {
+                            FieldFeature::Text(text_feature(&raw, match_key))
+                        }
+                    }
+                })
+                .collect::<Vec<FieldFeature>>()
+        },
+        || person_feature(tables, settings, variants),
+    );
     let packed = Packed::build(&fields, person.as_ref(), source.len());
     Features {
         id: next_id(),

@@ -5,6 +5,7 @@ use anyhow::Context;
 use listlink_core::block::{Blocker, parse_rule};
 use listlink_core::export::{self, OuterTimings};
 use listlink_core::ingest::{FileSummary, ReadOptions, read_file, read_headers};
+use listlink_core::pipeline::Progress;
 use listlink_core::settings::{InferredColumn, infer};
 use listlink_core::{Input, LinkType, Model, Reject, Run, RunOptions, Settings, Severity};
 use std::path::{Path, PathBuf};
@@ -190,18 +191,36 @@ pub fn linkage(
             common.model.as_deref().unwrap_or(Path::new("model.json")),
         )?;
     }
-    // A spinner naming the stage, on a terminal only (indicatif draws nothing when stderr is not
-    // one), with the time the stage has taken.
+    // On a terminal only (indicatif draws nothing when stderr is not one): a spinner naming the
+    // stage with its time, and a bar with pairs per second and time left where a stage counts
+    // through the candidate pairs.
     let spinner = indicatif::ProgressBar::new_spinner();
-    spinner.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-            .expect("a valid template"),
-    );
+    let spin_style = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+        .expect("a valid template");
+    let bar_style = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:30}] {human_pos}/{human_len} pairs ({per_sec}, {eta} left)",
+    )
+    .expect("a valid template")
+    .progress_chars("=> ");
+    spinner.set_style(spin_style.clone());
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let result =
-        listlink_core::pipeline::run_with_progress(inputs, settings, &run_options, &|stage| {
-            spinner.reset_elapsed();
-            spinner.set_message(stage.to_string());
+        listlink_core::pipeline::run_with_progress(inputs, settings, &run_options, &|p| match p {
+            Progress::Stage { name, total } => {
+                spinner.reset();
+                spinner.set_message(name.to_string());
+                match total {
+                    Some(total) => {
+                        spinner.set_length(total);
+                        spinner.set_style(bar_style.clone());
+                    }
+                    None => {
+                        spinner.unset_length();
+                        spinner.set_style(spin_style.clone());
+                    }
+                }
+            }
+            Progress::Advance(n) => spinner.inc(n),
         });
     spinner.finish_and_clear();
     let run = result?;
