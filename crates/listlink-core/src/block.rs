@@ -352,11 +352,12 @@ fn person_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
 /// The key of one ASCII value under a key function.
 fn text_value(func: KeyFunc, key: &str) -> Option<u64> {
     let value = match func {
+        // The value itself: hashed as it is (a `str` hashes as its `String` would).
         KeyFunc::Value
         | KeyFunc::Year
         | KeyFunc::BirthYear
         | KeyFunc::SortedNames
-        | KeyFunc::Skeleton => key.to_string(),
+        | KeyFunc::Skeleton => return (!key.is_empty()).then(|| hash_of((func as u8, key))),
         KeyFunc::Soundex => phonetic::soundex(key),
         KeyFunc::Metaphone => {
             let compact: String = key.chars().filter(|c| *c != ' ').collect();
@@ -373,7 +374,7 @@ fn text_value(func: KeyFunc, key: &str) -> Option<u64> {
 fn rule_keys(rule: &Rule, f: &Features, row: usize, out: &mut Vec<u64>) {
     out.clear();
     out.push(0x9E37_79B9_7F4A_7C15);
-    let mut values = Vec::new();
+    let mut values = Vec::with_capacity(4);
     for part in &rule.parts {
         values.clear();
         part_values(part, f, row, &mut values);
@@ -381,13 +382,15 @@ fn rule_keys(rule: &Rule, f: &Features, row: usize, out: &mut Vec<u64>) {
             out.clear();
             return;
         }
+        let combine = |k: u64, v: u64| k.rotate_left(5) ^ v.wrapping_mul(0x51_7CC1_B727_220A_95);
+        if out.len() == 1 && values.len() == 1 {
+            // One value so far and one more: no combinations to sort.
+            out[0] = combine(out[0], values[0]);
+            continue;
+        }
         let combined: Vec<u64> = out
             .iter()
-            .flat_map(|k| {
-                values
-                    .iter()
-                    .map(move |v| k.rotate_left(5) ^ v.wrapping_mul(0x51_7CC1_B727_220A_95))
-            })
+            .flat_map(|&k| values.iter().map(move |&v| combine(k, v)))
             .collect();
         *out = combined;
         out.sort_unstable();
@@ -402,20 +405,36 @@ impl Blocker {
         let rules = rules
             .into_par_iter()
             .map(|rule| {
-                let per_row: Vec<Vec<u64>> = (0..f.len())
+                // Keys in chunks of rows, in parallel: per chunk its keys end to end and each
+                // row's count, joined in row order.
+                const ROWS: usize = 8192;
+                let chunks: Vec<(Vec<u64>, Vec<u32>)> = (0..f.len().div_ceil(ROWS))
                     .into_par_iter()
-                    .map_init(Vec::new, |buf, r| {
-                        rule_keys(&rule, f, r, buf);
-                        buf.clone()
+                    .map(|c| {
+                        let (mut buf, mut flat, mut counts) = (Vec::new(), Vec::new(), Vec::new());
+                        for r in c * ROWS..((c + 1) * ROWS).min(f.len()) {
+                            rule_keys(&rule, f, r, &mut buf);
+                            flat.extend_from_slice(&buf);
+                            counts.push(buf.len() as u32);
+                        }
+                        (flat, counts)
                     })
                     .collect();
-                let mut keys = Vec::new();
+                let total: usize = chunks.iter().map(|(flat, _)| flat.len()).sum();
+                let mut keys = Vec::with_capacity(total);
                 let mut key_ends = Vec::with_capacity(f.len());
-                let mut keyed: Vec<(u64, u32)> = Vec::new();
-                for (r, ks) in per_row.into_iter().enumerate() {
-                    keyed.extend(ks.iter().map(|k| (*k, r as u32)));
-                    keys.extend(ks);
-                    key_ends.push(keys.len() as u32);
+                let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(total);
+                let mut r = 0u32;
+                for (flat, counts) in chunks {
+                    let mut at = 0;
+                    for n in counts {
+                        let ks = &flat[at..at + n as usize];
+                        at += n as usize;
+                        keyed.extend(ks.iter().map(|k| (*k, r)));
+                        keys.extend_from_slice(ks);
+                        key_ends.push(keys.len() as u32);
+                        r += 1;
+                    }
                 }
                 keyed.par_sort_unstable();
                 let mut rows = Vec::with_capacity(keyed.len());

@@ -18,6 +18,12 @@ pub const OUTPUT_VERSION: u32 = 1;
 /// Writes `bytes` to `path` through a temporary file and a rename, so that an interrupted run
 /// never leaves a half-written file under the final name.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_parts(path, &[bytes])
+}
+
+/// [`write_atomic`] of a file given in parts, written one after the other (a big output
+/// formatted in parallel chunks is never copied into one buffer).
+pub fn write_atomic_parts<B: AsRef<[u8]>>(path: &Path, parts: &[B]) -> Result<()> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -29,7 +35,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let mut file = std::fs::File::create(&tmp).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
+    for part in parts {
+        file.write_all(part.as_ref()).map_err(io)?;
+    }
     file.sync_all().map_err(io)?;
     drop(file);
     std::fs::rename(&tmp, path).map_err(io)
@@ -121,6 +129,12 @@ pub fn explanation(run: &Run, pair: &ScoredPair) -> String {
 
 /// `pairs.csv`: one row per scored pair, with each comparison's contribution to the weight.
 pub fn pairs_csv(run: &Run) -> Vec<u8> {
+    pairs_csv_parts(run).concat()
+}
+
+/// `pairs.csv` in parts to write one after the other: the header, then rows in chunks
+/// formatted in parallel.
+pub fn pairs_csv_parts(run: &Run) -> Vec<Vec<u8>> {
     let mut w = csv_writer();
     let mut header: Vec<String> = [
         "left_source",
@@ -140,7 +154,7 @@ pub fn pairs_csv(run: &Run) -> Vec<u8> {
     );
     header.push("related_weight".into());
     w.write_record(&header).expect("in memory");
-    let mut out = finish(w);
+    let out = finish(w);
     // Rows formatted in parallel, chunk by chunk, then joined in order.
     let chunks: Vec<Vec<u8>> = run
         .pairs
@@ -174,9 +188,9 @@ pub fn pairs_csv(run: &Run) -> Vec<u8> {
             finish(w)
         })
         .collect();
-    out.reserve(chunks.iter().map(Vec::len).sum());
-    chunks.iter().for_each(|c| out.extend_from_slice(c));
-    out
+    let mut parts = vec![out];
+    parts.extend(chunks);
+    parts
 }
 
 /// Appends `x` with `decimals` digits after the point, rounded to nearest, without the slow path
@@ -207,6 +221,11 @@ fn push_fixed(out: &mut String, x: f64, decimals: u32) {
 
 /// `clusters.csv`: every record with its cluster id (`source:id` of the member that names it).
 pub fn clusters_csv(run: &Run) -> Vec<u8> {
+    clusters_csv_parts(run).concat()
+}
+
+/// `clusters.csv` in parts, as [`pairs_csv_parts`].
+pub fn clusters_csv_parts(run: &Run) -> Vec<Vec<u8>> {
     let mut w = csv_writer();
     w.write_record(["source", "record_id", "cluster_id", "cluster_size"])
         .expect("in memory");
@@ -214,7 +233,7 @@ pub fn clusters_csv(run: &Run) -> Vec<u8> {
     for c in &run.clusters {
         sizes[*c as usize] += 1;
     }
-    let mut out = finish(w);
+    let out = finish(w);
     let chunks: Vec<Vec<u8>> = run
         .clusters
         .par_chunks(8192)
@@ -242,8 +261,9 @@ pub fn clusters_csv(run: &Run) -> Vec<u8> {
             finish(w)
         })
         .collect();
-    chunks.iter().for_each(|c| out.extend_from_slice(c));
-    out
+    let mut parts = vec![out];
+    parts.extend(chunks);
+    parts
 }
 
 /// `found.csv`: every query record, found or not, with its best candidates (one row each).

@@ -241,7 +241,7 @@ pub fn run_with_progress(
     let candidate_pairs: u64 = new_pairs.iter().sum();
 
     // Candidate pairs with their patterns, when counting kept them.
-    let mut patterns: Option<Vec<(u32, u32, Pattern)>> = None;
+    let mut patterns: Option<Vec<Vec<(u32, u32, Pattern)>>> = None;
     let (model, trained) = match &options.model {
         Some(m) => (m.clone(), false),
         None => {
@@ -397,7 +397,7 @@ pub fn run_with_progress(
     let mut pairs = match patterns {
         Some(kept) => {
             use rayon::prelude::*;
-            kept.par_chunks(4096)
+            kept.par_iter()
                 .fold(Vec::new, |mut out, chunk| {
                     sink.scored(&mut out, chunk.iter().copied());
                     on_progress(Progress::Advance(chunk.len() as u64));
@@ -621,7 +621,8 @@ impl PatternCounter<'_> {
 }
 
 impl PairSink for PatternCounter<'_> {
-    type State = (FxHashMap<Pattern, u64>, Vec<(u32, u32, Pattern)>);
+    /// Pattern counts, and the kept pairs in chunks (never regrown or copied).
+    type State = (FxHashMap<Pattern, u64>, Vec<Vec<(u32, u32, Pattern)>>);
     fn start(&self) -> Self::State {
         Default::default()
     }
@@ -641,11 +642,17 @@ impl PairSink for PatternCounter<'_> {
         let mut patterns = Vec::new();
         self.comparator
             .patterns(self.features, pairs, &mut patterns);
-        for (&(a, b), &pattern) in pairs.iter().zip(&patterns) {
+        for &pattern in &patterns {
             *counts.entry(pattern).or_default() += 1;
-            if self.keep_patterns {
-                kept.push((a, b, pattern));
-            }
+        }
+        if self.keep_patterns {
+            kept.push(
+                pairs
+                    .iter()
+                    .zip(&patterns)
+                    .map(|(&(a, b), &p)| (a, b, p))
+                    .collect(),
+            );
         }
         (self.progress)(Progress::Advance(all as u64));
     }

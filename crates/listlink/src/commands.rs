@@ -231,8 +231,8 @@ pub fn linkage(
     // The big files are formatted and written side by side: one's formatting overlaps the
     // other's flush to disk.
     let (pairs, clusters) = rayon::join(
-        || export::write_atomic(&out("pairs.csv"), &export::pairs_csv(&run)),
-        || export::write_atomic(&out("clusters.csv"), &export::clusters_csv(&run)),
+        || export::write_atomic_parts(&out("pairs.csv"), &export::pairs_csv_parts(&run)),
+        || export::write_atomic_parts(&out("clusters.csv"), &export::clusters_csv_parts(&run)),
     );
     pairs?;
     clusters?;
