@@ -127,11 +127,6 @@ def run_listlink(binary: Path, people: Path, out: Path, threads: int | None) -> 
         "score": s["score"],
         "cluster+write": s["cluster"] + s["write"],
     }
-    import pandas as pd
-
-    pairs = pd.read_csv(out / "pairs.csv", usecols=["left_id", "right_id", "match_probability"],
-                        dtype={"left_id": str, "right_id": str})
-    pairs = pairs[pairs["match_probability"] >= THRESHOLD]
     candidates = report["counts"]["candidate_pairs"]
     return {
         "seconds": seconds,
@@ -143,9 +138,23 @@ def run_listlink(binary: Path, people: Path, out: Path, threads: int | None) -> 
         # scored once.
         "pairs_per_second": candidates / (s["count_patterns"] + s["score"])
         if s["count_patterns"] + s["score"] > 0 else None,
-        "left": pairs["left_id"].to_numpy(),
-        "right": pairs["right_id"].to_numpy(),
+        "pairs_file": str(out / "pairs.csv"),
     }
+
+
+def predicted_pairs(res: dict):
+    """The pairs a run predicts (probability >= THRESHOLD), read back from its output file."""
+    import pandas as pd
+
+    path = Path(res.pop("pairs_file"))
+    if path.suffix == ".parquet":
+        pred = pd.read_parquet(path)
+        pred = pred[pred["match_probability"] >= THRESHOLD]
+        return pred["rec_id_l"].astype(str).to_numpy(), pred["rec_id_r"].astype(str).to_numpy()
+    pairs = pd.read_csv(path, usecols=["left_id", "right_id", "match_probability"],
+                        dtype={"left_id": str, "right_id": str})
+    pairs = pairs[pairs["match_probability"] >= THRESHOLD]
+    return pairs["left_id"].to_numpy(), pairs["right_id"].to_numpy()
 
 
 # ---------------------------------------------------------------- splink (child process)
@@ -247,11 +256,7 @@ def run_splink(venv_python: str, people: Path, out: Path) -> dict:
     seconds, rss, proc = timed(cmd)
     if proc.returncode != 0:
         raise RuntimeError(f"splink exited {proc.returncode}\n{proc.stderr[-3000:]}")
-    import pandas as pd
-
     stages = json.loads((out / "splink-stages.json").read_text())
-    pred = pd.read_parquet(out / "splink-pairs.parquet")
-    pred = pred[pred["match_probability"] >= THRESHOLD]
     candidates = stages.pop("candidate_pairs")
     return {
         # From reading the CSV to the predictions written: without Python's start-up and
@@ -262,8 +267,7 @@ def run_splink(venv_python: str, people: Path, out: Path) -> dict:
         "candidate_pairs": candidates,
         "stages": stages,
         "pairs_per_second": candidates / stages["predict"] if candidates and stages["predict"] else None,
-        "left": pred["rec_id_l"].astype(str).to_numpy(),
-        "right": pred["rec_id_r"].astype(str).to_numpy(),
+        "pairs_file": str(out / "splink-pairs.parquet"),
     }
 
 
@@ -324,7 +328,8 @@ def main() -> int:
                             "--seed", str(args.seed), "--out", str(folder)], check=True,
                            stdout=subprocess.DEVNULL)
             stamp.write_text(f"seed={args.seed}")
-        truth, true_pairs = truth_of(people)
+        # The tools run first, while this script holds nothing big; scoring comes after.
+        done = []
         for tool in ("listlink", "splink"):
             if args.only and tool != args.only:
                 continue
@@ -346,14 +351,19 @@ def main() -> int:
                     if res is None or r["seconds"] < res["seconds"]:
                         res = r
                 res["runs"] = max(runs, 1)
-                res.update(score(res.pop("left"), res.pop("right"), truth, true_pairs))
                 row.update(res)
-                log(f"{size:,} {tool}: {res['seconds']:.1f}s F1 {res['f1']:.4f} "
-                    f"RSS {res['rss'] / 2**20:.0f}MB")
+                done.append(row)
+                log(f"{size:,} {tool}: {res['seconds']:.1f}s RSS {res['rss'] / 2**20:.0f}MB")
             except Exception as e:  # keep going; report in the table
                 row["error"] = str(e)
                 log(f"{size:,} {tool} FAILED: {e}")
             rows.append(row)
+        if done:
+            truth, true_pairs = truth_of(people)
+            for row in done:
+                row.update(score(*predicted_pairs(row), truth, true_pairs))
+                log(f"{size:,} {row['tool']}: F1 {row['f1']:.4f}")
+            del truth
         print(fmt_rows(rows), flush=True)
 
     print()

@@ -551,6 +551,8 @@ pub struct PersonFeature {
     /// The given-name variant groups in use (the bundled table, plus the user's files).
     pub variants: std::sync::Arc<listlink_names::variants::Variants>,
     pub forms: Vec<NameForms>,
+    /// Per token, its one-line summary (`TokenSig`), to tell unrelated tokens apart cheaply.
+    pub sigs: Vec<listlink_names::forms::TokenSig>,
     pub readings: Vec<Vec<PartIds>>,
     /// Per part (given, patronymic, family): the share of rows whose first reading's first token
     /// is each token id (index = token id), for term-frequency adjustments.
@@ -708,9 +710,14 @@ fn person_feature(
         }
     }
     let id = next_id();
+    let sigs = forms
+        .par_iter()
+        .map(listlink_names::forms::TokenSig::of)
+        .collect();
     Some(PersonFeature {
         id,
         variants,
+        sigs,
         forms,
         readings,
         frequency,

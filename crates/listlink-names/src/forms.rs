@@ -234,3 +234,116 @@ pub fn compare_parts(
     }
     best
 }
+
+/// A token's summary in one cache line, enough to tell most pairs of unrelated tokens apart
+/// without reading their [`NameForms`]: hashes of its rendering keys and of its skeletons
+/// (two characters or more), the shapes of its rendering keys, and whether anything else could
+/// relate it to another token (Hebrew or Arabic letters, variant groups, a masculine form, more
+/// renderings or skeletons than fit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(C, align(64))]
+pub struct TokenSig {
+    renderings: [u32; 3],
+    skeletons: [u32; 3],
+    shapes: [u64; 3],
+    rendering_count: u8,
+    skeleton_count: u8,
+    /// The summary cannot tell: compare the forms.
+    unsure: bool,
+}
+
+fn hash32(s: &str) -> u32 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish() as u32
+}
+
+impl TokenSig {
+    pub fn of(f: &NameForms) -> TokenSig {
+        let skeletons: Vec<&String> = f
+            .skeletons
+            .iter()
+            .filter(|s| s.chars().count() >= 2)
+            .collect();
+        let mut sig = TokenSig {
+            unsure: f.abjad.is_some()
+                || !f.groups.is_empty()
+                || !f.masculine.is_empty()
+                || f.renderings.len() > 3
+                || skeletons.len() > 3,
+            rendering_count: f.renderings.len().min(3) as u8,
+            skeleton_count: skeletons.len().min(3) as u8,
+            ..TokenSig::default()
+        };
+        for (i, (r, shape)) in f.renderings.iter().zip(&f.shapes).take(3).enumerate() {
+            sig.renderings[i] = hash32(&r.key);
+            sig.shapes[i] = *shape;
+        }
+        for (i, s) in skeletons.iter().take(3).enumerate() {
+            sig.skeletons[i] = hash32(s);
+        }
+        sig
+    }
+
+    /// True only when [`compare`] would answer [`TokenLevel::Different`] for two tokens that are
+    /// not written alike: no shared rendering or skeleton (even by hash), nothing else that
+    /// could relate them, and no pair of renderings whose Jaro–Winkler could reach the lower
+    /// fuzzy threshold. False means "compare the forms".
+    pub fn surely_different(&self, other: &TokenSig) -> bool {
+        if self.unsure || other.unsure {
+            return false;
+        }
+        let (ra, rb) = (
+            &self.renderings[..self.rendering_count as usize],
+            &other.renderings[..other.rendering_count as usize],
+        );
+        if ra.iter().any(|h| rb.contains(h)) {
+            return false;
+        }
+        let (sa, sb) = (
+            &self.skeletons[..self.skeleton_count as usize],
+            &other.skeletons[..other.skeleton_count as usize],
+        );
+        if sa.iter().any(|h| sb.contains(h)) {
+            return false;
+        }
+        self.shapes[..ra.len()].iter().all(|x| {
+            other.shapes[..rb.len()]
+                .iter()
+                .all(|y| crate::similarity::jaro_winkler_upper_bound(*x, *y) < CLOSE)
+        })
+    }
+}
+
+#[cfg(test)]
+mod sig_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// The summary never calls two tokens different when comparing their forms would not.
+        #[test]
+        fn surely_different_agrees_with_compare(
+            a in "[a-eknorstvy]{1,7}|[абвгдеклмнорст]{1,6}|[אבגדהוכלמנרש]{1,5}|(alexander|sasha|ivanova|ivanov|yosef|joseph|iosif)",
+            b in "[a-eknorstvy]{1,7}|[абвгдеклмнорст]{1,6}|[אבגדהוכלמנרש]{1,5}|(alexander|sasha|ivanova|ivanov|yosef|joseph|iosif)",
+        ) {
+            let variants = crate::variants::bundled();
+            let (fa, fb) = (analyse(&a, variants), analyse(&b, variants));
+            prop_assume!(fa.written != fb.written);
+            if TokenSig::of(&fa).surely_different(&TokenSig::of(&fb)) {
+                prop_assert_eq!(compare(&fa, &fb, Some(variants), false).0, TokenLevel::Different);
+            }
+        }
+    }
+
+    #[test]
+    fn unrelated_latin_names_are_told_apart_by_the_summary() {
+        let variants = crate::variants::bundled();
+        let (a, b) = (analyse("wittfily", variants), analyse("hoswott", variants));
+        assert!(TokenSig::of(&a).surely_different(&TokenSig::of(&b)));
+        let (a, b) = (analyse("ivanova", variants), analyse("ivanov", variants));
+        assert!(!TokenSig::of(&a).surely_different(&TokenSig::of(&b)));
+    }
+}
