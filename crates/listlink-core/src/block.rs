@@ -594,6 +594,23 @@ impl Blocker {
     }
 }
 
+/// A sink that keeps every pair (in no particular order): for tests, benchmarks and small runs.
+pub struct CollectPairs;
+
+impl PairSink for CollectPairs {
+    type State = Vec<(u32, u32)>;
+    fn start(&self) -> Self::State {
+        Vec::new()
+    }
+    fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
+        state.extend_from_slice(pairs);
+    }
+    fn merge(&self, mut a: Self::State, b: Self::State) -> Self::State {
+        a.extend(b);
+        a
+    }
+}
+
 /// Receives candidate pairs in chunks. Each rayon task holds a `State`; states are merged.
 pub trait PairSink: Sync {
     type State: Send;
@@ -661,21 +678,6 @@ mod tests {
         t
     }
 
-    struct Collect;
-    impl PairSink for Collect {
-        type State = Vec<(u32, u32)>;
-        fn start(&self) -> Self::State {
-            Vec::new()
-        }
-        fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
-            state.extend_from_slice(pairs);
-        }
-        fn merge(&self, mut a: Self::State, b: Self::State) -> Self::State {
-            a.extend(b);
-            a
-        }
-    }
-
     /// The obvious blocking: every allowed pair, kept if any rule's keys agree.
     fn reference(b: &Blocker, f: &Features) -> BTreeSet<(u32, u32)> {
         let mut out = BTreeSet::new();
@@ -700,7 +702,7 @@ mod tests {
         let f = prepare(tables, &sides, &s, link_type);
         let rules = rules.iter().map(|r| parse_rule(r, &s).unwrap()).collect();
         let b = Blocker::new(rules, &f);
-        let pairs = b.for_each_pair(&f, &Collect);
+        let pairs = b.for_each_pair(&f, &CollectPairs);
         (b, f, pairs)
     }
 

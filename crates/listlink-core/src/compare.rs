@@ -236,9 +236,8 @@ impl Comparator {
         const AHEAD: usize = 8;
         out.reserve(pairs.len());
         for (i, &(a, b)) in pairs.iter().enumerate() {
-            if let (Some(packed), Some(&(na, nb))) = (&f.packed, pairs.get(i + AHEAD)) {
-                prefetch(packed.row(na as usize));
-                prefetch(packed.row(nb as usize));
+            if let Some(&(na, nb)) = pairs.get(i + AHEAD) {
+                self.prefetch_pair(f, na, nb);
             }
             out.push(self.pattern(f, a as usize, b as usize));
         }

@@ -25,18 +25,24 @@ pub struct Scorer {
     pub prior_weight: f64,
     /// log2(m/u) per comparison and level.
     pub level_weights: Vec<Vec<f64>>,
-    /// Per comparison where a term-frequency adjustment applies: (field, exact level, u of the
-    /// exact level, the smallest share a value can have).
-    tf: Vec<Option<(TfSource, Vec<(u8, f64)>, f64)>>,
+    /// Per comparison, its term-frequency adjustment when one applies.
+    tf: Vec<Option<Tf>>,
     /// With a related class: log2(λ₂/λ₃) and log2(r/u) per comparison and level.
     related: Option<(f64, Vec<Vec<f64>>)>,
-    /// Per comparison with a term-frequency adjustment: log2 of each value's (or name token's)
-    /// floored share, by code (or token id).
-    tf_log_share: Vec<Vec<f64>>,
-    /// Per comparison: log2 of u for each level the adjustment applies to.
-    tf_log_u: Vec<Vec<(u8, f64)>>,
     /// Per comparison: the most its part can add to a weight (any level, any value).
     max_part: Vec<f64>,
+}
+
+/// A comparison's term-frequency adjustment, log2(u of the level / the value's share), with
+/// both logarithms computed once.
+#[derive(Debug, Clone)]
+struct Tf {
+    source: TfSource,
+    /// log2 of u for each level the adjustment applies to.
+    log_u: Vec<(u8, f64)>,
+    /// log2 of each value's (or name token's) share, floored at one record's worth, by code
+    /// (or token id).
+    log_share: Vec<f64>,
 }
 
 /// Where a comparison's value shares come from.
@@ -58,7 +64,7 @@ pub struct Part {
 
 impl Scorer {
     pub fn new(model: &Model, comparator: &Comparator, f: &Features) -> Scorer {
-        let tf: Vec<Option<(TfSource, Vec<(u8, f64)>, f64)>> = comparator
+        let raw: Vec<Option<(TfSource, Vec<(u8, f64)>, f64)>> = comparator
             .comparisons
             .iter()
             .zip(&model.comparisons)
@@ -101,32 +107,33 @@ impl Scorer {
         };
         // log2 of each value's share (floored at one record's worth) and of each level's u,
         // computed once rather than per pair.
-        let tf_log_share: Vec<Vec<f64>> = tf
-            .iter()
-            .map(|t| match t {
-                Some((TfSource::Text(field), _, floor)) => f
-                    .text(*field)
-                    .frequency
-                    .iter()
-                    .map(|s| s.max(*floor).log2())
-                    .collect(),
-                Some((TfSource::Person(part), _, floor)) => f
-                    .person
-                    .as_ref()
-                    .map(|p| {
-                        (0..p.forms.len() as u32)
-                            .map(|token| p.share(*part, token).max(*floor).log2())
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                None => Vec::new(),
-            })
-            .collect();
-        let tf_log_u: Vec<Vec<(u8, f64)>> = tf
-            .iter()
-            .map(|t| match t {
-                Some((_, levels, _)) => levels.iter().map(|(l, u)| (*l, u.log2())).collect(),
-                None => Vec::new(),
+        let tf: Vec<Option<Tf>> = raw
+            .into_iter()
+            .map(|t| {
+                let (source, levels, floor) = t?;
+                let log_share = match source {
+                    TfSource::Text(field) => f
+                        .text(field)
+                        .frequency
+                        .iter()
+                        .map(|s| s.max(floor).log2())
+                        .collect(),
+                    TfSource::Person(part) => f
+                        .person
+                        .as_ref()
+                        .map(|p| {
+                            (0..p.forms.len() as u32)
+                                .map(|token| p.share(part, token).max(floor).log2())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                };
+                let log_u = levels.iter().map(|(l, u)| (*l, u.log2())).collect();
+                Some(Tf {
+                    source,
+                    log_u,
+                    log_share,
+                })
             })
             .collect();
         let level_weights = model.level_weights();
@@ -134,15 +141,15 @@ impl Scorer {
             .iter()
             .enumerate()
             .map(|(c, weights)| {
-                let rarest: f64 = tf_log_share[c]
-                    .iter()
-                    .copied()
-                    .fold(f64::INFINITY, f64::min);
+                let (log_u, log_share) = tf[c]
+                    .as_ref()
+                    .map_or((&[][..], &[][..]), |t| (&t.log_u[..], &t.log_share[..]));
+                let rarest: f64 = log_share.iter().copied().fold(f64::INFINITY, f64::min);
                 weights
                     .iter()
                     .enumerate()
                     .map(|(l, w)| {
-                        let tf = tf_log_u[c]
+                        let tf = log_u
                             .iter()
                             .find(|(level, _)| *level as usize == l)
                             .map_or(0.0, |(_, log_u)| (log_u - rarest).max(0.0));
@@ -156,21 +163,15 @@ impl Scorer {
             prior_weight,
             level_weights,
             tf,
-            tf_log_share,
-            tf_log_u,
             max_part,
         }
     }
 
     fn tf_adjustment(&self, f: &Features, c: usize, level: u8, a: usize) -> f64 {
-        match self.tf[c] {
-            Some((source, ref levels, _)) if levels.iter().any(|(l, _)| *l == level) => {
-                let log_u = self.tf_log_u[c]
-                    .iter()
-                    .find(|(l, _)| *l == level)
-                    .map_or(0.0, |(_, u)| *u);
-                let table = &self.tf_log_share[c];
-                let value = match source {
+        let Some(tf) = &self.tf[c] else { return 0.0 };
+        match tf.log_u.iter().find(|(l, _)| *l == level) {
+            Some(&(_, log_u)) => {
+                let value = match tf.source {
                     TfSource::Text(field) => match &f.packed {
                         Some(p) => p.row(a)[field],
                         None => f.text(field).codes[a],
@@ -202,9 +203,9 @@ impl Scorer {
                         }
                     }
                 };
-                log_u - table.get(value as usize).copied().unwrap_or(0.0)
+                log_u - tf.log_share.get(value as usize).copied().unwrap_or(0.0)
             }
-            _ => 0.0,
+            None => 0.0,
         }
     }
 

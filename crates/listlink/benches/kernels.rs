@@ -7,7 +7,7 @@
 //! Figures are per call; `pairs` benchmarks report pairs per second through divan's counters.
 
 use divan::counter::ItemsCount;
-use listlink_core::block::{Blocker, PairSink, parse_rule};
+use listlink_core::block::{Blocker, CollectPairs, parse_rule};
 use listlink_core::compare::Comparator;
 use listlink_core::ingest::{ReadOptions, read_bytes};
 use listlink_core::model::SplitMix64;
@@ -62,7 +62,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         .map(|r| parse_rule(r, &settings).expect("rule"))
         .collect();
     let blocker = Blocker::new(rules, &features);
-    let blocked = blocker.for_each_pair(&features, &Collect);
+    let blocked = blocker.for_each_pair(&features, &CollectPairs);
     let mut rng = SplitMix64::new(1);
     let n = features.len() as u64;
     let random = (0..100_000)
@@ -76,22 +76,6 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         random,
     }
 });
-
-struct Collect;
-
-impl PairSink for Collect {
-    type State = Vec<(u32, u32)>;
-    fn start(&self) -> Self::State {
-        Vec::new()
-    }
-    fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
-        state.extend_from_slice(pairs);
-    }
-    fn merge(&self, mut a: Self::State, b: Self::State) -> Self::State {
-        a.extend(b);
-        a
-    }
-}
 
 const NAMES: [(&str, &str); 4] = [
     ("jeckcaimen", "jeckciamen"),
