@@ -189,6 +189,38 @@ impl RuleIndex {
 #[derive(Debug, Clone)]
 pub struct Blocker {
     pub rules: Vec<RuleIndex>,
+    /// Per row, per rule (row-major): a fingerprint of the row's keys (see [`fingerprint`]),
+    /// so that most pairs sharing no key under an earlier rule are told so by one read.
+    fingerprints: Vec<u32>,
+}
+
+/// A summary of a row's keys under one rule in 32 bits: 0 for none; for one key, the top bit
+/// and 31 bits of the key; for several, a set of bits, one per key (top bit clear). Two rows
+/// whose fingerprints say [`may_share`] false share no key.
+fn fingerprint(keys: &[u64]) -> u32 {
+    match keys {
+        [] => 0,
+        [key] => 0x8000_0000 | (*key as u32 & 0x7FFF_FFFF),
+        _ => keys.iter().fold(0, |bits, k| bits | key_bit(*k as u32)),
+    }
+}
+
+/// The bit of a key (or of a one-key fingerprint: the same 31 bits) in a several-key fingerprint.
+#[inline]
+fn key_bit(low: u32) -> u32 {
+    1 << ((low & 0x7FFF_FFFF) % 31)
+}
+
+/// False only if rows with these fingerprints share no key.
+#[inline]
+fn may_share(x: u32, y: u32) -> bool {
+    match (x >> 31, y >> 31) {
+        _ if x == 0 || y == 0 => false,
+        (1, 1) => x == y,
+        (1, _) => y & key_bit(x) != 0,
+        (_, 1) => x & key_bit(y) != 0,
+        _ => x & y != 0,
+    }
 }
 
 fn hash_of(v: impl Hash) -> u64 {
@@ -492,15 +524,36 @@ impl Blocker {
                 }
             })
             .collect();
-        Blocker { rules }
+        Blocker::from_indexes(rules, f)
+    }
+
+    /// A blocker of rules already indexed (e.g. some of another blocker's).
+    pub fn from_indexes(rules: Vec<RuleIndex>, f: &Features) -> Blocker {
+        let n = rules.len();
+        let mut fingerprints = vec![0u32; f.len() * n];
+        fingerprints
+            .par_chunks_mut(n.max(1))
+            .enumerate()
+            .for_each(|(row, out)| {
+                for (slot, rule) in out.iter_mut().zip(&rules) {
+                    *slot = fingerprint(rule.keys(row));
+                }
+            });
+        Blocker {
+            rules,
+            fingerprints,
+        }
     }
 
     /// Whether an earlier rule than `rule` already produces the pair (a, b).
     #[inline]
     fn seen_before(&self, rule: usize, a: usize, b: usize) -> bool {
+        let n = self.rules.len();
+        let (fa, fb) = (&self.fingerprints[a * n..], &self.fingerprints[b * n..]);
         self.rules[..rule]
             .iter()
-            .any(|r| r.first_shared(a, b).is_some())
+            .zip(fa.iter().zip(fb))
+            .any(|(r, (x, y))| may_share(*x, *y) && r.first_shared(a, b).is_some())
     }
 
     /// The rule that passes the pair on: the first rule sharing a key.
@@ -788,6 +841,21 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn fingerprints_never_hide_a_shared_key(
+            x in proptest::collection::btree_set(prop_oneof![0u64..8, any::<u64>()], 0..4),
+            y in proptest::collection::btree_set(prop_oneof![0u64..8, any::<u64>()], 0..4),
+        ) {
+            let (x, y): (Vec<u64>, Vec<u64>) = (x.into_iter().collect(), y.into_iter().collect());
+            let shared = x.iter().any(|k| y.contains(k));
+            let said = may_share(fingerprint(&x), fingerprint(&y));
+            prop_assert!(said || !shared);
+            // One key each: the fingerprints tell exactly (up to 31 bits).
+            if x.len() == 1 && y.len() == 1 && (x[0] ^ y[0]) & 0x7FFF_FFFF != 0 {
+                prop_assert!(!said);
+            }
+        }
+
         #[test]
         fn streamed_pairs_equal_the_reference(
             // Names read several ways (john: also yohn, zhohn) give rows several keys, groups

@@ -233,12 +233,9 @@ impl Comparator {
     /// Patterns of many pairs, in order, into `out`: the packed rows of pairs a few places
     /// ahead are fetched into cache while the current pair is compared.
     pub fn patterns(&self, f: &Features, pairs: &[(u32, u32)], out: &mut Vec<Pattern>) {
-        const AHEAD: usize = 8;
         out.reserve(pairs.len());
         for (i, &(a, b)) in pairs.iter().enumerate() {
-            if let Some(&(na, nb)) = pairs.get(i + AHEAD) {
-                self.prefetch_pair(f, na, nb);
-            }
+            self.prefetch_ahead(f, pairs, i);
             out.push(self.pattern(f, a as usize, b as usize));
         }
     }
@@ -249,6 +246,37 @@ impl Comparator {
         if let Some(packed) = &f.packed {
             prefetch(packed.row(a as usize));
             prefetch(packed.row(b as usize));
+        }
+    }
+
+    /// Asks for the value lines of a pair's differing text values to be brought into cache (a
+    /// hint), where a field has too many values to stay there. Reads the pair's packed rows, so
+    /// call it once they have been fetched.
+    #[inline]
+    pub fn prefetch_values(&self, f: &Features, a: u32, b: u32) {
+        let Some(packed) = &f.packed else { return };
+        let (ra, rb) = (packed.row(a as usize), packed.row(b as usize));
+        for c in &self.comparisons {
+            if let Kind::JaroWinkler { field, .. } | Kind::Levenshtein { field, .. } = c.kind {
+                let (x, y) = (ra[field], rb[field]);
+                let t = f.text(field);
+                if x != y && x != 0 && y != 0 && t.lines.len() > PREFETCHED_VALUES {
+                    prefetch(&t.lines[x as usize]);
+                    prefetch(&t.lines[y as usize]);
+                }
+            }
+        }
+    }
+
+    /// While pair `i` of `pairs` is compared: fetches the packed rows of a pair a few places
+    /// ahead, and the value lines of one half as far ahead (whose rows have arrived by then).
+    #[inline]
+    pub fn prefetch_ahead(&self, f: &Features, pairs: &[(u32, u32)], i: usize) {
+        if let Some(&(a, b)) = pairs.get(i + PREFETCH_AHEAD) {
+            self.prefetch_pair(f, a, b);
+        }
+        if let Some(&(a, b)) = pairs.get(i + PREFETCH_AHEAD / 2) {
+            self.prefetch_values(f, a, b);
         }
     }
 
@@ -270,17 +298,15 @@ impl Comparator {
         }
     }
 
-    /// Comparison indexes, cheapest first (dates and exact codes, then edit distances, then
-    /// Jaro–Winkler, then names), for evaluating a pair comparison by comparison.
-    pub fn cheapest_first(&self) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..self.comparisons.len()).collect();
-        order.sort_by_key(|&c| match self.comparisons[c].kind {
+    /// How costly comparison `c` is, in classes: 0 (dates, exact codes), 1 (edit distances,
+    /// sets), 2 (Jaro–Winkler), 3 (names).
+    pub fn cost_class(&self, c: usize) -> u8 {
+        match self.comparisons[c].kind {
             Kind::Date { .. } | Kind::Age { .. } | Kind::Exact { .. } => 0,
             Kind::Levenshtein { .. } | Kind::SetOverlap { .. } => 1,
             Kind::JaroWinkler { .. } => 2,
             Kind::PersonName { .. } => 3,
-        });
-        order
+        }
     }
 
     /// The pattern of the pair (a, b).
@@ -371,6 +397,12 @@ fn best_level(
     }
     best
 }
+
+/// How many pairs ahead [`Comparator::prefetch_ahead`] fetches packed rows.
+const PREFETCH_AHEAD: usize = 8;
+/// Value lines of fields with more distinct values than this (256 KiB of lines) are fetched
+/// ahead; fewer stay in cache.
+const PREFETCHED_VALUES: usize = 1 << 13;
 
 /// log2 of a memo's slots: 2^21 slots of 8 bytes, 16 MiB.
 const MEMO_BITS: u32 = 21;
@@ -680,47 +712,60 @@ impl Compiled {
                 thresholds,
             } => {
                 let (x, y) = (ra[*field], rb[*field]);
-                if x == 0 || y == 0 {
-                    0
-                } else if x == y {
-                    1
-                } else if thresholds.last().is_none_or(|last| {
-                    let t = f.text(*field);
-                    let bound = listlink_names::similarity::jaro_winkler_upper_bound(
-                        t.shapes[x as usize],
-                        t.shapes[y as usize],
-                    );
-                    bound < *last
-                }) {
-                    // Below every threshold whatever the keys' order: else.
-                    2 + thresholds.len() as u8
-                } else {
-                    memo.level(f.id, self.index, x.min(y), x.max(y), || {
-                        self.level_with(f, a, b, None, aligned)
-                    })
-                }
-            }
-            Kind::Levenshtein { field, thresholds } => {
-                let (x, y) = (ra[*field], rb[*field]);
                 let t = f.text(*field);
                 if x == 0 || y == 0 {
                     0
                 } else if x == y {
                     1
-                } else if listlink_names::similarity::osa_lower_bound(
-                    t.shapes[x as usize],
-                    t.shapes[y as usize],
-                ) > thresholds.last().copied().unwrap_or(0)
+                } else if thresholds.last().is_none_or(|last| {
+                    listlink_names::similarity::jaro_winkler_upper_bound(t.shape(x), t.shape(y))
+                        < *last
+                }) {
+                    // Below every threshold whatever the keys' order: else.
+                    2 + thresholds.len() as u8
+                } else {
+                    let (lo, hi) = (x.min(y), x.max(y));
+                    let compute = || {
+                        let sim =
+                            listlink_names::similarity::jaro_winkler(t.value(lo), t.value(hi));
+                        2 + thresholds.iter().take_while(|th| sim < **th).count() as u8
+                    };
+                    if few_values(t, f) {
+                        memo.level(f.id, self.index, lo, hi, compute)
+                    } else {
+                        // Pairs of values rarely repeat: remembering them only evicts others.
+                        compute()
+                    }
+                }
+            }
+            Kind::Levenshtein { field, thresholds } => {
+                let (x, y) = (ra[*field], rb[*field]);
+                let t = f.text(*field);
+                let loosest = thresholds.last().copied().unwrap_or(0);
+                if x == 0 || y == 0 {
+                    0
+                } else if x == y {
+                    1
+                } else if listlink_names::similarity::osa_lower_bound(t.shape(x), t.shape(y))
+                    > loosest
                 {
                     // More edits apart than the loosest threshold: else.
                     2 + thresholds.len() as u8
-                } else if t.frequency.len() * 8 < f.len() {
-                    // Few distinct values (postcodes, house numbers): pairs repeat.
-                    memo.level(f.id, self.index, x.min(y), x.max(y), || {
-                        self.level_with(f, a, b, None, aligned)
-                    })
                 } else {
-                    self.level_with(f, a, b, None, aligned)
+                    let compute = || {
+                        let d = listlink_names::similarity::osa_distance_within(
+                            t.value(x),
+                            t.value(y),
+                            loosest,
+                        );
+                        2 + thresholds.iter().take_while(|th| d > **th).count() as u8
+                    };
+                    if few_values(t, f) {
+                        // Few distinct values (postcodes, house numbers): pairs repeat.
+                        memo.level(f.id, self.index, x.min(y), x.max(y), compute)
+                    } else {
+                        compute()
+                    }
                 }
             }
             Kind::Date { field, .. } => {
@@ -930,6 +975,13 @@ impl Compiled {
             }
         }
     }
+}
+
+/// Whether a field has few distinct values for its rows, so that pairs of values repeat and are
+/// worth remembering.
+#[inline]
+fn few_values(t: &crate::prepare::TextFeature, f: &Features) -> bool {
+    t.lines.len() * 8 < f.len()
 }
 
 fn age_level(p: i32, q: i32) -> u8 {

@@ -386,12 +386,23 @@ pub fn run_with_progress(
     });
     let scorer = Scorer::new(&model, &comparator, &features);
     let min_weight = crate::score::weight_of(settings.thresholds.pairs_min_probability);
+    // Streaming, each pair is bounded from its first row's ceiling, computed once per row.
+    let row_ceilings = if patterns.is_none() {
+        use rayon::prelude::*;
+        (0..features.len())
+            .into_par_iter()
+            .map(|a| scorer.row_ceiling(&features, a))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let sink = ScoreSink {
         comparator: &comparator,
         scorer: &scorer,
         features: &features,
         min_weight,
-        order: comparator.cheapest_first(),
+        order: scorer.rejecting_first(&comparator),
+        row_ceilings,
         progress: on_progress,
     };
     let mut pairs = match patterns {
@@ -539,7 +550,7 @@ fn block_candidates(
                 .into(),
         ));
     }
-    let blocker = Blocker { rules: kept };
+    let blocker = Blocker::from_indexes(kept, features);
     let new_pairs = blocker.new_pairs_per_rule(features);
     for (index, new) in blocker.rules.iter().zip(&new_pairs) {
         rules.push(RuleReport {
@@ -673,8 +684,10 @@ struct ScoreSink<'a> {
     scorer: &'a Scorer,
     features: &'a Features,
     min_weight: f64,
-    /// The order comparisons are evaluated in (cheapest first).
+    /// The order comparisons are evaluated in ([`Scorer::rejecting_first`]).
     order: Vec<usize>,
+    /// Per row a, [`Scorer::row_ceiling`].
+    row_ceilings: Vec<f64>,
     progress: &'a (dyn Fn(Progress) + Sync),
 }
 
@@ -700,22 +713,18 @@ impl PairSink for ScoreSink<'_> {
     fn start(&self) -> Self::State {
         Vec::new()
     }
-    /// Compares each pair cheapest comparison first and stops as soon as its weight cannot
+    /// Compares each pair cheap comparisons first and stops as soon as its weight cannot
     /// reach the minimum whatever the rest say: most candidate pairs are clear non-matches,
     /// told apart by a date or an identifier. A pair compared to the end is scored in full, so
     /// the pairs kept and their weights are those of comparing everything.
     fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
-        const AHEAD: usize = 8;
         let (f, comparator, scorer) = (self.features, self.comparator, self.scorer);
         // Rounding in the running bound must never drop a pair that makes it.
         let floor = self.min_weight - 1e-6;
-        let ceiling = scorer.weight_ceiling();
         for (i, &(a, b)) in pairs.iter().enumerate() {
-            if let Some(&(na, nb)) = pairs.get(i + AHEAD) {
-                comparator.prefetch_pair(f, na, nb);
-            }
+            comparator.prefetch_ahead(f, pairs, i);
             let (a, b) = (a as usize, b as usize);
-            let mut bound = ceiling;
+            let mut bound = self.row_ceilings[a];
             let mut pattern: Pattern = 0;
             let mut aligned = None;
             let mut rejected = false;

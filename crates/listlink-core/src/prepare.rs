@@ -341,9 +341,9 @@ pub struct TextFeature {
     pub values: StrColumn,
     /// Interned key per row; 0 when missing. Equal codes ⇔ equal keys.
     pub codes: Vec<u32>,
-    /// Per code, the key's shape (`listlink_names::similarity::shape`): length and characters,
-    /// for bounds that spare reading the key.
-    pub shapes: Vec<u64>,
+    /// Per code, the key's shape and, when short, the key itself, in 32 bytes: what comparing
+    /// two values reads, one memory access each.
+    pub lines: Vec<ValueLine>,
     /// Share of non-missing rows with each code (index 0 unused).
     pub frequency: Vec<f64>,
 }
@@ -880,6 +880,58 @@ impl TextFeature {
     pub fn key(&self, row: usize) -> &str {
         self.values.get(self.codes[row] as usize)
     }
+
+    /// The key of a code.
+    #[inline]
+    pub fn value(&self, code: u32) -> &[u8] {
+        let line = &self.lines[code as usize];
+        match line.text() {
+            Some(text) => text,
+            None => self.values.get(code as usize).as_bytes(),
+        }
+    }
+
+    /// The shape of a code's key (`listlink_names::similarity::shape`).
+    #[inline]
+    pub fn shape(&self, code: u32) -> u64 {
+        self.lines[code as usize].shape
+    }
+}
+
+/// One distinct value of a text field as comparisons read it: its shape (length and
+/// characters, for bounds that spare reading the key) and the key itself when it has at most
+/// [`ValueLine::INLINE`] bytes. Two lines share a cache line and none straddles two.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(32))]
+pub struct ValueLine {
+    pub shape: u64,
+    /// The key's length, or `u8::MAX` when it is kept only in `TextFeature::values`.
+    len: u8,
+    text: [u8; ValueLine::INLINE],
+}
+
+impl ValueLine {
+    /// Keys up to this many bytes are kept in the line.
+    pub const INLINE: usize = 23;
+
+    fn new(key: &[u8]) -> ValueLine {
+        let mut line = ValueLine {
+            shape: listlink_names::similarity::shape(key),
+            len: u8::MAX,
+            text: [0; ValueLine::INLINE],
+        };
+        if key.len() <= ValueLine::INLINE {
+            line.len = key.len() as u8;
+            line.text[..key.len()].copy_from_slice(key);
+        }
+        line
+    }
+
+    /// The key, when the line holds it.
+    #[inline]
+    pub fn text(&self) -> Option<&[u8]> {
+        self.text.get(..usize::from(self.len))
+    }
 }
 
 fn text_feature(raw: &[&str], key_of: fn(&str) -> String) -> TextFeature {
@@ -903,8 +955,8 @@ fn text_feature(raw: &[&str], key_of: fn(&str) -> String) -> TextFeature {
         counts[code as usize] += 1;
         codes.push(code);
     }
-    let shapes = (0..values.len())
-        .map(|code| listlink_names::similarity::shape(values.get(code).as_bytes()))
+    let lines = (0..values.len())
+        .map(|code| ValueLine::new(values.get(code).as_bytes()))
         .collect();
     let present: u64 = counts.iter().sum();
     let frequency = counts
@@ -920,7 +972,7 @@ fn text_feature(raw: &[&str], key_of: fn(&str) -> String) -> TextFeature {
     TextFeature {
         values,
         codes,
-        shapes,
+        lines,
         frequency,
     }
 }

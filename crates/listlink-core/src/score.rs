@@ -31,6 +31,8 @@ pub struct Scorer {
     related: Option<(f64, Vec<Vec<f64>>)>,
     /// Per comparison: the most its part can add to a weight (any level, any value).
     max_part: Vec<f64>,
+    /// Per comparison: its largest level weight, without adjustment.
+    plain_max: Vec<f64>,
 }
 
 /// A comparison's term-frequency adjustment, log2(u of the level / the value's share), with
@@ -43,6 +45,11 @@ struct Tf {
     /// log2 of each value's (or name token's) share, floored at one record's worth, by code
     /// (or token id).
     log_share: Vec<f64>,
+    /// The most the comparison's part can be for a row with each value (any level), by code
+    /// (or token id).
+    value_max: Vec<f64>,
+    /// The most it can be for a value past `log_share` (no share known: no adjustment).
+    unknown_max: f64,
 }
 
 /// Where a comparison's value shares come from.
@@ -133,10 +140,33 @@ impl Scorer {
                     source,
                     log_u,
                     log_share,
+                    value_max: Vec::new(),
+                    unknown_max: 0.0,
                 })
             })
             .collect();
         let level_weights = model.level_weights();
+        // Per value, the largest part a row with it can get: its level weight plus, at the
+        // levels the adjustment applies to, the adjustment for that value.
+        let mut tf = tf;
+        for (t, weights) in tf.iter_mut().zip(&level_weights) {
+            let Some(t) = t else { continue };
+            let best = |log_share: f64| {
+                weights
+                    .iter()
+                    .enumerate()
+                    .map(|(l, w)| {
+                        w + t
+                            .log_u
+                            .iter()
+                            .find(|(level, _)| *level as usize == l)
+                            .map_or(0.0, |(_, log_u)| log_u - log_share)
+                    })
+                    .fold(f64::NEG_INFINITY, f64::max)
+            };
+            t.value_max = t.log_share.iter().map(|&ls| best(ls)).collect();
+            t.unknown_max = best(0.0);
+        }
         let max_part = level_weights
             .iter()
             .enumerate()
@@ -158,54 +188,79 @@ impl Scorer {
                     .fold(0.0, f64::max)
             })
             .collect();
+        let plain_max = level_weights
+            .iter()
+            .map(|w| w.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+            .collect();
         Scorer {
             related,
             prior_weight,
             level_weights,
             tf,
             max_part,
+            plain_max,
+        }
+    }
+
+    /// The value (code or name token) of row `a` that term frequencies are looked up by, if
+    /// any.
+    #[inline]
+    fn tf_value(f: &Features, tf: &Tf, a: usize) -> Option<u32> {
+        match tf.source {
+            TfSource::Text(field) => Some(match &f.packed {
+                Some(p) => p.row(a)[field],
+                None => f.text(field).codes[a],
+            }),
+            TfSource::Person(part) => {
+                // The row's first token of this part: from its packed line when the name is
+                // simple.
+                let packed = f.packed.as_ref().and_then(|p| Some((p.row(a), p.person?)));
+                match (packed, part) {
+                    (Some((row, slot)), NamePart::Given | NamePart::Family)
+                        if row[slot] != Packed::COMPLEX =>
+                    {
+                        let t = row[slot + usize::from(part == NamePart::Family)];
+                        (t != Packed::NO_TOKEN).then_some(t)
+                    }
+                    _ => f.person.as_ref()?.readings[a]
+                        .first()
+                        .and_then(|r| r.part(part).first())
+                        .copied(),
+                }
+            }
+        }
+    }
+
+    /// The adjustment at `level` for a row with term-frequency value `value`.
+    #[inline]
+    fn tf_adjustment_of(tf: &Tf, level: u8, value: Option<u32>) -> f64 {
+        match (tf.log_u.iter().find(|(l, _)| *l == level), value) {
+            (Some(&(_, log_u)), Some(value)) => {
+                log_u - tf.log_share.get(value as usize).copied().unwrap_or(0.0)
+            }
+            _ => 0.0,
         }
     }
 
     fn tf_adjustment(&self, f: &Features, c: usize, level: u8, a: usize) -> f64 {
         let Some(tf) = &self.tf[c] else { return 0.0 };
-        match tf.log_u.iter().find(|(l, _)| *l == level) {
-            Some(&(_, log_u)) => {
-                let value = match tf.source {
-                    TfSource::Text(field) => match &f.packed {
-                        Some(p) => p.row(a)[field],
-                        None => f.text(field).codes[a],
-                    },
-                    TfSource::Person(part) => {
-                        // The row's first token of this part: from its packed line when the
-                        // name is simple.
-                        let packed = f.packed.as_ref().and_then(|p| Some((p.row(a), p.person?)));
-                        match (packed, part) {
-                            (Some((row, slot)), NamePart::Given | NamePart::Family)
-                                if row[slot] != Packed::COMPLEX =>
-                            {
-                                let t = row[slot + usize::from(part == NamePart::Family)];
-                                if t == Packed::NO_TOKEN {
-                                    return 0.0;
-                                }
-                                t
-                            }
-                            _ => {
-                                let Some(person) = &f.person else { return 0.0 };
-                                match person.readings[a]
-                                    .first()
-                                    .and_then(|r| r.part(part).first())
-                                {
-                                    Some(&token) => token,
-                                    None => return 0.0,
-                                }
-                            }
-                        }
-                    }
-                };
-                log_u - tf.log_share.get(value as usize).copied().unwrap_or(0.0)
-            }
-            None => 0.0,
+        if !tf.log_u.iter().any(|(l, _)| *l == level) {
+            return 0.0;
+        }
+        Self::tf_adjustment_of(tf, level, Self::tf_value(f, tf, a))
+    }
+
+    /// The most comparison `c`'s part can be for pairs (a, ·): its largest level weight, with
+    /// the adjustment for row a's value where one applies.
+    #[inline]
+    fn row_max_part(&self, c: usize, tf: Option<(&Tf, Option<u32>)>) -> f64 {
+        match tf {
+            Some((tf, Some(v))) => tf
+                .value_max
+                .get(v as usize)
+                .copied()
+                .unwrap_or(tf.unknown_max),
+            _ => self.plain_max[c],
         }
     }
 
@@ -242,16 +297,50 @@ impl Scorer {
         self.prior_weight + self.max_part.iter().sum::<f64>()
     }
 
-    /// How much a known level lowers [`Scorer::weight_ceiling`]: the comparison's largest part
-    /// less its part at this level (for row `a`'s value). Never negative.
+    /// The order to evaluate a pair's comparisons in when rejecting early: by cost class,
+    /// cheapest first, and within a class by how far a part can fall below its largest (an
+    /// identifier that disagrees rules a pair out sooner than a house number).
+    pub fn rejecting_first(&self, comparator: &Comparator) -> Vec<usize> {
+        let spread = |c: usize| {
+            let lowest = self.level_weights[c].iter().copied().fold(0.0, f64::min);
+            self.max_part[c] - lowest
+        };
+        let mut order: Vec<usize> = (0..self.level_weights.len()).collect();
+        order.sort_by(|&x, &y| {
+            comparator
+                .cost_class(x)
+                .cmp(&comparator.cost_class(y))
+                .then(spread(y).total_cmp(&spread(x)))
+        });
+        order
+    }
+
+    /// An upper bound on the weight of any pair (a, ·) before its comparisons are known: the
+    /// prior and each comparison's largest part for row a's values. At most
+    /// [`Scorer::weight_ceiling`].
+    pub fn row_ceiling(&self, f: &Features, a: usize) -> f64 {
+        self.prior_weight
+            + (0..self.level_weights.len())
+                .map(|c| {
+                    let tf = self.tf[c].as_ref().map(|t| (t, Self::tf_value(f, t, a)));
+                    self.row_max_part(c, tf)
+                })
+                .sum::<f64>()
+    }
+
+    /// How much a known level lowers [`Scorer::row_ceiling`] of row `a`: the comparison's
+    /// largest part for a's value less its part at this level. Never negative.
+    #[inline]
     pub fn ceiling_drop(&self, f: &Features, c: usize, level: u8, a: usize) -> f64 {
-        let part = self.level_weights[c][level as usize]
-            + if self.tf[c].is_some() {
-                self.tf_adjustment(f, c, level, a)
-            } else {
-                0.0
-            };
-        (self.max_part[c] - part).max(0.0)
+        let weight = self.level_weights[c][level as usize];
+        match &self.tf[c] {
+            None => (self.plain_max[c] - weight).max(0.0),
+            Some(tf) => {
+                let value = Self::tf_value(f, tf, a);
+                let part = weight + Self::tf_adjustment_of(tf, level, value);
+                (self.row_max_part(c, Some((tf, value))) - part).max(0.0)
+            }
+        }
     }
 
     /// The parts of the weight of pair (a, b), one per comparison.
