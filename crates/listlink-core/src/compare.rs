@@ -474,13 +474,14 @@ const TOKEN_MEMO_SLOT: usize = 30;
 fn token_level(person: &PersonFeature, memo: Option<&Memo>, i: u32, j: u32) -> TokenLevel {
     // Always compared in one order, so a remembered level is the same whoever computed it.
     let (lo, hi) = (i.min(j), i.max(j));
+    // Most pairs of tokens are unrelated, which their summaries (fewer than the pairs in the
+    // memo, and more often in cache) show without the forms.
+    if let (Some(x), Some(y)) = (person.sigs.get(lo as usize), person.sigs.get(hi as usize))
+        && x.surely_different(y)
+    {
+        return TokenLevel::Different;
+    }
     let compute = || {
-        // Most pairs of tokens are unrelated, which their summaries show without the forms.
-        if let (Some(x), Some(y)) = (person.sigs.get(lo as usize), person.sigs.get(hi as usize))
-            && x.surely_different(y)
-        {
-            return TokenLevel::Different;
-        }
         listlink_names::forms::compare(
             &person.forms[lo as usize],
             &person.forms[hi as usize],
