@@ -435,7 +435,13 @@ fn rule_keys(rule: &Rule, f: &Features, row: usize, out: &mut Vec<u64>) {
 impl Blocker {
     /// Computes every rule's keys and groups. Rules are indexed in parallel.
     pub fn new(rules: Vec<Rule>, f: &Features) -> Blocker {
-        let rules = rules
+        Blocker::from_indexes(Blocker::index(rules, f), f)
+    }
+
+    /// Every rule's keys and groups, in parallel, not yet a blocker (rules over a budget may
+    /// still be left out).
+    pub fn index(rules: Vec<Rule>, f: &Features) -> Vec<RuleIndex> {
+        rules
             .into_par_iter()
             .map(|rule| {
                 // Keys in chunks of rows, in parallel: per chunk its keys end to end and each
@@ -523,8 +529,7 @@ impl Blocker {
                     pairs,
                 }
             })
-            .collect();
-        Blocker::from_indexes(rules, f)
+            .collect()
     }
 
     /// A blocker of rules already indexed (e.g. some of another blocker's).

@@ -514,7 +514,7 @@ fn block_candidates(
             parse_rule(r, settings).map_err(|m| Error::Usage(format!("blocking rule `{r}`: {m}")))
         })
         .collect::<Result<_>>()?;
-    let blocker = Blocker::new(parsed, features);
+    let indexes = Blocker::index(parsed, features);
     let mut kept = Vec::new();
     let mut rules = Vec::new();
     let budget = if options.rules_inferred {
@@ -522,7 +522,7 @@ fn block_candidates(
     } else {
         settings.blocking.max_pairs_per_rule
     };
-    for index in blocker.rules {
+    for index in indexes {
         if index.pairs > budget {
             if !options.rules_inferred {
                 return Err(Error::TooManyPairs {
