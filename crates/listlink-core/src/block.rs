@@ -230,9 +230,15 @@ fn hash_of(v: impl Hash) -> u64 {
 }
 
 /// Pushes the hashes of a part's values for one record (none when a field is missing).
-fn part_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
+fn part_values(
+    part: &KeyPart,
+    token_keys: Option<&TokenKeys>,
+    f: &Features,
+    row: usize,
+    out: &mut Vec<u64>,
+) {
     let field = match part.sources[0] {
-        Source::Person(_) => return person_values(part, f, row, out),
+        Source::Person(_) => return person_values(part, token_keys, f, row, out),
         Source::Field(i) => i,
     };
     if part.func == KeyFunc::BirthYear {
@@ -306,37 +312,106 @@ fn birth_years(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
     }
 }
 
-/// The values of a person-name part: from every reading of the row's name, every token, every
-/// rendering of it.
-fn person_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
-    let Some(person) = &f.person else { return };
-    let ids = |reading: &crate::prepare::PartIds, source: Source| -> Vec<u32> {
-        match source {
-            // A guessed order: either name may be the given or the family one.
-            Source::Person(Some(NamePart::Given | NamePart::Family)) if reading.guessed_order => {
-                reading
-                    .given
-                    .iter()
-                    .chain(&reading.family)
-                    .copied()
-                    .collect()
-            }
-            Source::Person(Some(p)) => reading.part(p).to_vec(),
-            _ => reading
-                .given
-                .iter()
-                .chain(&reading.patronymic)
-                .chain(&reading.family)
-                .copied()
-                .collect(),
+/// The token ids of a reading that a person source reads: up to three slices (a guessed order
+/// reads given and family names as either).
+fn source_ids(reading: &crate::prepare::PartIds, source: Source) -> [&[u32]; 3] {
+    match source {
+        Source::Person(Some(NamePart::Given | NamePart::Family)) if reading.guessed_order => {
+            [&reading.given, &reading.family, &[]]
         }
-    };
+        Source::Person(Some(p)) => [reading.part(p), &[], &[]],
+        _ => [&reading.given, &reading.patronymic, &reading.family],
+    }
+}
+
+/// Per name token, the keys one key function gives it (every rendering's, or every skeleton's),
+/// computed once per distinct token rather than once per row it occurs in.
+#[derive(Debug, Clone, Default)]
+struct TokenKeys {
+    ends: Vec<u32>,
+    keys: Vec<u64>,
+}
+
+impl TokenKeys {
+    fn new(func: KeyFunc, person: &crate::prepare::PersonFeature) -> TokenKeys {
+        let per_token: Vec<Vec<u64>> = person
+            .forms
+            .par_iter()
+            .map(|forms| {
+                if func == KeyFunc::Skeleton {
+                    forms
+                        .skeletons
+                        .iter()
+                        .filter(|s| s.chars().count() >= 2)
+                        .map(|sk| hash_of((KeyFunc::Skeleton as u8, sk)))
+                        .collect()
+                } else {
+                    forms
+                        .renderings
+                        .iter()
+                        .filter_map(|r| text_value(func, &r.key))
+                        .collect()
+                }
+            })
+            .collect();
+        let mut out = TokenKeys::default();
+        for keys in per_token {
+            out.keys.extend(keys);
+            out.ends.push(out.keys.len() as u32);
+        }
+        out
+    }
+
+    #[inline]
+    fn of(&self, token: u32) -> &[u64] {
+        let t = token as usize;
+        let start = if t == 0 { 0 } else { self.ends[t - 1] as usize };
+        &self.keys[start..self.ends[t] as usize]
+    }
+}
+
+/// A rule with what its parts can compute once for all rows: the keys of each name token for
+/// parts that key person names token by token.
+struct KeyedRule<'a> {
+    rule: &'a Rule,
+    tokens: Vec<Option<TokenKeys>>,
+}
+
+impl<'a> KeyedRule<'a> {
+    fn new(rule: &'a Rule, f: &Features) -> KeyedRule<'a> {
+        let tokens = rule
+            .parts
+            .iter()
+            .map(|part| {
+                let person = f.person.as_ref()?;
+                let by_token = matches!(part.sources[0], Source::Person(_))
+                    && part.func != KeyFunc::SortedNames
+                    && !(part.func == KeyFunc::Skeleton && part.sources.len() == 2);
+                by_token.then(|| TokenKeys::new(part.func, person))
+            })
+            .collect();
+        KeyedRule { rule, tokens }
+    }
+}
+
+/// The values of a person-name part: from every reading of the row's name, every token, every
+/// rendering of it. `tokens`: the part's keys per token, when it keys token by token.
+fn person_values(
+    part: &KeyPart,
+    tokens: Option<&TokenKeys>,
+    f: &Features,
+    row: usize,
+    out: &mut Vec<u64>,
+) {
+    let Some(person) = &f.person else { return };
     for reading in &person.readings[row] {
         if part.func == KeyFunc::Skeleton && part.sources.len() == 2 {
             // Sorted skeletons of the first token of each part, every reading combination.
             let first = |source: Source| {
-                ids(reading, source)
-                    .first()
+                source_ids(reading, source)
+                    .into_iter()
+                    .flatten()
+                    .next()
                     .map(|&id| &person.forms[id as usize].skeletons)
             };
             let (Some(x), Some(y)) = (first(part.sources[0]), first(part.sources[1])) else {
@@ -353,7 +428,7 @@ fn person_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
         if part.func == KeyFunc::SortedNames {
             let mut keys: Vec<&str> = Vec::new();
             for &source in &part.sources {
-                for id in ids(reading, source) {
+                for &id in source_ids(reading, source).into_iter().flatten() {
                     match person.forms[id as usize].renderings.first() {
                         Some(r) => keys.push(&r.key),
                         None => return,
@@ -367,17 +442,9 @@ fn person_values(part: &KeyPart, f: &Features, row: usize, out: &mut Vec<u64>) {
             out.push(hash_of(keys));
             continue;
         }
-        for id in ids(reading, part.sources[0]) {
-            let forms = &person.forms[id as usize];
-            if part.func == KeyFunc::Skeleton {
-                for sk in forms.skeletons.iter().filter(|s| s.chars().count() >= 2) {
-                    out.push(hash_of((KeyFunc::Skeleton as u8, sk)));
-                }
-                continue;
-            }
-            for r in &forms.renderings {
-                out.extend(text_value(part.func, &r.key));
-            }
+        let tokens = tokens.expect("token keys for a part keyed token by token");
+        for &id in source_ids(reading, part.sources[0]).into_iter().flatten() {
+            out.extend_from_slice(tokens.of(id));
         }
     }
 }
@@ -404,13 +471,13 @@ fn text_value(func: KeyFunc, key: &str) -> Option<u64> {
 
 /// The keys of `row` under `rule`: every combination of its parts' values, sorted and distinct;
 /// none when a part has no value.
-fn rule_keys(rule: &Rule, f: &Features, row: usize, out: &mut Vec<u64>) {
+fn rule_keys(rule: &KeyedRule, f: &Features, row: usize, out: &mut Vec<u64>) {
     out.clear();
     out.push(0x9E37_79B9_7F4A_7C15);
     let mut values = Vec::with_capacity(4);
-    for part in &rule.parts {
+    for (part, tokens) in rule.rule.parts.iter().zip(&rule.tokens) {
         values.clear();
-        part_values(part, f, row, &mut values);
+        part_values(part, tokens.as_ref(), f, row, &mut values);
         if values.is_empty() {
             out.clear();
             return;
@@ -447,12 +514,13 @@ impl Blocker {
                 // Keys in chunks of rows, in parallel: per chunk its keys end to end and each
                 // row's count, joined in row order.
                 const ROWS: usize = 8192;
+                let keyed_rule = KeyedRule::new(&rule, f);
                 let chunks: Vec<(Vec<u64>, Vec<u32>)> = (0..f.len().div_ceil(ROWS))
                     .into_par_iter()
                     .map(|c| {
                         let (mut buf, mut flat, mut counts) = (Vec::new(), Vec::new(), Vec::new());
                         for r in c * ROWS..((c + 1) * ROWS).min(f.len()) {
-                            rule_keys(&rule, f, r, &mut buf);
+                            rule_keys(&keyed_rule, f, r, &mut buf);
                             flat.extend_from_slice(&buf);
                             counts.push(buf.len() as u32);
                         }

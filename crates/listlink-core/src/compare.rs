@@ -731,7 +731,7 @@ impl Compiled {
                             listlink_names::similarity::jaro_winkler(t.value(lo), t.value(hi));
                         2 + thresholds.iter().take_while(|th| sim < **th).count() as u8
                     };
-                    if few_values(t, f) {
+                    if few_values(t) {
                         memo.level(f.id, self.index, lo, hi, compute)
                     } else {
                         // Pairs of values rarely repeat: remembering them only evicts others.
@@ -761,7 +761,7 @@ impl Compiled {
                         );
                         2 + thresholds.iter().take_while(|th| d > **th).count() as u8
                     };
-                    if few_values(t, f) {
+                    if few_values(t) {
                         // Few distinct values (postcodes, house numbers): pairs repeat.
                         memo.level(f.id, self.index, x.min(y), x.max(y), compute)
                     } else {
@@ -978,12 +978,16 @@ impl Compiled {
     }
 }
 
-/// Whether a field has few distinct values for its rows, so that pairs of values repeat and are
-/// worth remembering.
+/// Whether a field has so few distinct values that pairs of them repeat often enough to be worth
+/// remembering (their pairs fit the memo). Comparing two value lines costs about what a memo miss
+/// does, so a field with more values is compared directly.
 #[inline]
-fn few_values(t: &crate::prepare::TextFeature, f: &Features) -> bool {
-    t.lines.len() * 8 < f.len()
+fn few_values(t: &crate::prepare::TextFeature) -> bool {
+    t.lines.len() <= FEW_VALUES
 }
+
+/// At most this many distinct values make a field [`few_values`]: their pairs fill a memo.
+const FEW_VALUES: usize = 1 << (MEMO_BITS / 2 + 1);
 
 fn age_level(p: i32, q: i32) -> u8 {
     match (p - q).abs() {
