@@ -141,9 +141,9 @@ pub struct RuleIndex {
     /// Rows with a key, sorted by (key, row); a row appears once per key it has, except that a
     /// group with the same rows as a group of a smaller key is left out (it has no new pair).
     rows: Vec<u32>,
-    /// Aligned with `rows`: whether the row is in several groups (else the group's key is the
-    /// smallest it shares with any row of the group).
-    several: Vec<bool>,
+    /// Aligned with `rows`: whether this is the row's first group (by key), so that the group's
+    /// key is the smallest the row shares with any row of the group.
+    first: Vec<bool>,
     /// Start of each group of two or more rows in `rows`, plus a final end.
     group_starts: Vec<u32>,
     /// The key of each group.
@@ -578,20 +578,20 @@ impl Blocker {
                     i = j;
                 }
                 group_starts.push(rows.len() as u32);
-                // A row in one group only (of those kept) shares its smallest shared key with
-                // every row of that group: the group of a pair's smallest shared key is never
-                // dropped as a copy, since the copy it would repeat has a smaller key.
-                let mut groups_of = vec![0u8; f.len()];
-                for &r in &rows {
-                    groups_of[r as usize] = groups_of[r as usize].saturating_add(1);
-                }
-                let several = rows.iter().map(|&r| groups_of[r as usize] > 1).collect();
+                // In its first group (of those kept, by key) a row shares no smaller key with
+                // any row: the group of a pair's smallest shared key is never dropped as a
+                // copy, since the group it would repeat has a smaller key.
+                let mut seen = vec![false; f.len()];
+                let first = rows
+                    .iter()
+                    .map(|&r| !std::mem::replace(&mut seen[r as usize], true))
+                    .collect();
                 RuleIndex {
                     rule,
                     keys,
                     key_ends,
                     rows,
-                    several,
+                    first,
                     group_starts,
                     group_keys,
                     pairs,
@@ -666,16 +666,16 @@ impl Blocker {
     ) {
         let r = &self.rules[ri as usize];
         let span = r.group_starts[g as usize] as usize..r.group_starts[g as usize + 1] as usize;
-        let several = &r.several[span.clone()];
+        let first = &r.first[span.clone()];
         let group = &r.rows[span];
         let key = r.group_keys[g as usize];
         for i in start as usize..end as usize {
             let a = group[i] as usize;
-            for (&b, &b_several) in group[i + 1..].iter().zip(&several[i + 1..]) {
+            for (&b, &b_first) in group[i + 1..].iter().zip(&first[i + 1..]) {
                 let b = b as usize;
-                // A row in this group only shares its smallest shared key with each row here.
+                // In either row's first group, the key is the smallest the two share.
                 if f.allowed(a, b)
-                    && (!(several[i] && b_several) || r.first_shared(a, b) == Some(key))
+                    && (first[i] || b_first || r.first_shared(a, b) == Some(key))
                     && (ri == 0 || !self.seen_before(ri as usize, a, b))
                 {
                     emit(a as u32, b as u32);
