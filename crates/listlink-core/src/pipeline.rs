@@ -637,19 +637,14 @@ impl PairSink for PatternCounter<'_> {
     fn start(&self) -> Self::State {
         Default::default()
     }
+    /// Only the sample: pairs outside it are never checked against the rules or compared.
+    #[inline]
+    fn wants(&self, a: u32, b: u32) -> bool {
+        self.keeps(a, b)
+    }
     fn pairs(&self, (counts, kept): &mut Self::State, pairs: &[(u32, u32)]) {
-        let all = pairs.len();
-        let sampled: Vec<(u32, u32)>;
-        let pairs = if self.keep_every > 1 {
-            sampled = pairs
-                .iter()
-                .copied()
-                .filter(|(a, b)| self.keeps(*a, *b))
-                .collect();
-            &sampled[..]
-        } else {
-            pairs
-        };
+        // Each sampled pair stands for `keep_every` candidates (for the progress bar).
+        let all = pairs.len() as u64 * self.keep_every;
         let mut patterns = Vec::new();
         self.comparator
             .patterns(self.features, pairs, &mut patterns);
@@ -665,7 +660,7 @@ impl PairSink for PatternCounter<'_> {
                     .collect(),
             );
         }
-        (self.progress)(Progress::Advance(all as u64));
+        (self.progress)(Progress::Advance(all));
     }
     fn merge(&self, (mut a, mut kept_a): Self::State, (b, kept_b): Self::State) -> Self::State {
         if a.len() < b.len() {
