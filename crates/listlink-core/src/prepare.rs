@@ -598,72 +598,77 @@ fn person_feature(
     fn cell<'a>(c: &Option<Vec<&'a str>>, r: usize) -> &'a str {
         c.as_ref().map_or("", |v| v[r])
     }
-    let parsed: Vec<Vec<(NameParts, bool)>> = (0..rows)
-        .into_par_iter()
-        .map(|r| {
-            let (g, f, p, full_name) = (
-                cell(&given, r),
-                cell(&family, r),
-                cell(&patronymic, r),
-                cell(&full, r),
-            );
-            let mut readings = Vec::new();
-            if !g.trim().is_empty() || !f.trim().is_empty() {
-                readings.push((listlink_names::from_columns(g, f, p, ""), false));
-            }
-            if !full_name.trim().is_empty() {
-                let mut parts = listlink_names::parse_full_name(full_name);
-                if readings.is_empty() {
-                    parts
-                        .patronymic
-                        .extend(listlink_names::parts::name_tokens(p));
-                }
-                readings.push((parts, listlink_names::parts::order_guessed(full_name)));
-            }
-            // A maiden name is one more reading: the same person under her family name at birth.
-            let maiden_name = cell(&maiden, r);
-            if !maiden_name.trim().is_empty() {
-                if let Some((first, _)) = readings.first() {
-                    let mut born = first.clone();
-                    born.family = listlink_names::parts::name_tokens(maiden_name);
-                    readings.push((born, false));
-                }
-            }
-            readings.retain(|(r, _)| !r.is_empty());
-            readings
-        })
-        .collect();
-    // Intern tokens in order of first appearance, then analyse each once, in parallel.
-    let mut index: FxHashMap<&str, u32> = FxHashMap::default();
-    let mut tokens: Vec<&str> = Vec::new();
-    let mut readings: Vec<Vec<PartIds>> = Vec::with_capacity(rows);
-    for row in &parsed {
-        let mut ids = Vec::with_capacity(row.len());
-        for (parts, guessed_order) in row {
-            fn intern<'p>(
-                list: &'p [String],
-                index: &mut FxHashMap<&'p str, u32>,
-                tokens: &mut Vec<&'p str>,
-            ) -> Vec<u32> {
-                list.iter()
-                    .map(|t| {
-                        let next = tokens.len() as u32;
-                        *index.entry(t.as_str()).or_insert_with(|| {
-                            tokens.push(t.as_str());
-                            next
-                        })
-                    })
-                    .collect()
-            }
-            ids.push(PartIds {
-                given: intern(&parts.given, &mut index, &mut tokens),
-                patronymic: intern(&parts.patronymic, &mut index, &mut tokens),
-                family: intern(&parts.family, &mut index, &mut tokens),
-                guessed_order: *guessed_order,
-            });
+    let parse = |r: usize| {
+        let (g, f, p, full_name) = (
+            cell(&given, r),
+            cell(&family, r),
+            cell(&patronymic, r),
+            cell(&full, r),
+        );
+        let mut readings: Vec<(NameParts, bool)> = Vec::with_capacity(1);
+        if !g.trim().is_empty() || !f.trim().is_empty() {
+            readings.push((listlink_names::from_columns(g, f, p, ""), false));
         }
-        readings.push(ids);
+        if !full_name.trim().is_empty() {
+            let mut parts = listlink_names::parse_full_name(full_name);
+            if readings.is_empty() {
+                parts
+                    .patronymic
+                    .extend(listlink_names::parts::name_tokens(p));
+            }
+            readings.push((parts, listlink_names::parts::order_guessed(full_name)));
+        }
+        // A maiden name is one more reading: the same person under her family name at birth.
+        let maiden_name = cell(&maiden, r);
+        if !maiden_name.trim().is_empty() {
+            if let Some((first, _)) = readings.first() {
+                let mut born = first.clone();
+                born.family = listlink_names::parts::name_tokens(maiden_name);
+                readings.push((born, false));
+            }
+        }
+        readings.retain(|(r, _)| !r.is_empty());
+        readings
+    };
+    // Rows are parsed in parallel a chunk at a time and their tokens interned in row order
+    // (ids by first appearance), so the parsed strings of one chunk only are held at once.
+    const ROWS: usize = 65_536;
+    let mut index: FxHashMap<Box<str>, u32> = FxHashMap::default();
+    let mut tokens = StrColumn::default();
+    let mut readings: Vec<Vec<PartIds>> = Vec::with_capacity(rows);
+    let mut intern = |list: &[String]| -> Vec<u32> {
+        list.iter()
+            .map(|t| match index.get(t.as_str()) {
+                Some(&id) => id,
+                None => {
+                    let id = tokens.len() as u32;
+                    tokens.push(t);
+                    index.insert(t.as_str().into(), id);
+                    id
+                }
+            })
+            .collect()
+    };
+    for start in (0..rows).step_by(ROWS) {
+        let parsed: Vec<Vec<(NameParts, bool)>> = (start..(start + ROWS).min(rows))
+            .into_par_iter()
+            .map(parse)
+            .collect();
+        for row in &parsed {
+            let mut ids = Vec::with_capacity(row.len());
+            for (parts, guessed_order) in row {
+                ids.push(PartIds {
+                    given: intern(&parts.given),
+                    patronymic: intern(&parts.patronymic),
+                    family: intern(&parts.family),
+                    guessed_order: *guessed_order,
+                });
+            }
+            readings.push(ids);
+        }
     }
+    drop(index);
+    let tokens: Vec<&str> = tokens.iter().collect();
     let forms: Vec<NameForms> = tokens
         .par_iter()
         .map(|t| listlink_names::analyse(t, &variants))
@@ -935,19 +940,31 @@ impl ValueLine {
 }
 
 fn text_feature(raw: &[&str], key_of: fn(&str) -> String) -> TextFeature {
-    let keyed: Vec<String> = raw.par_iter().map(|v| key_of(v)).collect();
+    // Keys computed in parallel into one buffer per chunk of rows, not one string per row:
+    // each key's temporary string is freed at once, and the keys take their bytes only.
+    const ROWS: usize = 16_384;
+    let keyed: Vec<StrColumn> = raw
+        .par_chunks(ROWS)
+        .map(|chunk| {
+            let mut keys = StrColumn::with_capacity(chunk.len());
+            for v in chunk {
+                keys.push(&key_of(v));
+            }
+            keys
+        })
+        .collect();
     let mut values = StrColumn::default();
     values.push("");
     let mut codes = Vec::with_capacity(raw.len());
     let mut intern: FxHashMap<&str, u32> = FxHashMap::default();
     let mut counts: Vec<u64> = vec![0];
-    for k in &keyed {
+    for k in keyed.iter().flat_map(StrColumn::iter) {
         if k.is_empty() {
             codes.push(0);
             continue;
         }
         let next = counts.len() as u32;
-        let code = *intern.entry(k.as_str()).or_insert(next);
+        let code = *intern.entry(k).or_insert(next);
         if code == next {
             counts.push(0);
             values.push(k);
