@@ -386,6 +386,7 @@ fn read_csv(
     // delimiters: split the text directly, without copying (the csv reader does the rest).
     if !text.bytes().any(|c| c == b'"' || c == b'\r') && !text.starts_with('\n') {
         let delimiter = delimiter(text) as char;
+        b.expect_rows(text.bytes().filter(|&c| c == b'\n').count());
         let mut fields: Vec<&str> = Vec::new();
         for (i, line) in text.split('\n').enumerate().skip(1) {
             if line.is_empty() {
@@ -503,10 +504,21 @@ pub struct TableBuilder {
     stem: String,
     id_col: Option<usize>,
     source_col: Option<usize>,
-    /// (source, id) → line of first appearance.
-    /// Per source, each id's first line.
-    seen: FxHashMap<String, FxHashMap<Box<str>, u64>>,
+    /// The accepted rows (their index in the table) by a hash of their source and id: a
+    /// duplicate id is found by reading the table, without a copy of any id.
+    seen: hashbrown::HashTable<u32>,
     rows: u64,
+    /// Rows the file is expected to hold, when known: storage is sized once from the first
+    /// rows rather than regrown (each regrowth copies the column and touches new memory).
+    expected: usize,
+}
+
+/// Rows read before the columns' storage is sized for the rest.
+const SIZING_ROWS: u64 = 1024;
+
+fn source_id_hash(source: &str, id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one((source, id))
 }
 
 impl TableBuilder {
@@ -536,8 +548,9 @@ impl TableBuilder {
             stem,
             id_col,
             source_col,
-            seen: FxHashMap::default(),
+            seen: hashbrown::HashTable::new(),
             rows: 0,
+            expected: 0,
         })
     }
 
@@ -552,9 +565,38 @@ impl TableBuilder {
         });
     }
 
+    /// Expect about this many rows: row storage is reserved now, and text storage once the
+    /// first rows show how long each column's values are.
+    pub fn expect_rows(&mut self, rows: usize) {
+        self.expected = rows;
+        let t = &self.table;
+        self.seen.reserve(rows, |&r| {
+            source_id_hash(t.sources.get(r as usize), t.ids.get(r as usize))
+        });
+        let t = &mut self.table;
+        t.ids.reserve(rows, 0);
+        t.sources.reserve(rows, 0);
+        t.lines.reserve(rows);
+        for c in &mut t.columns {
+            c.reserve(rows, 0);
+        }
+    }
+
     /// Adds one row (or rejects it).
     pub fn row(&mut self, line: u64, fields: &[&str], raw: impl FnOnce() -> String) {
         self.rows += 1;
+        if self.rows == SIZING_ROWS && self.expected as u64 > SIZING_ROWS {
+            let rest = self.expected - SIZING_ROWS as usize;
+            let t = &mut self.table;
+            for c in [&mut t.ids, &mut t.sources]
+                .into_iter()
+                .chain(&mut t.columns)
+            {
+                // An eighth more than the first rows' average length, for the longer ones.
+                let bytes = c.bytes() * rest / c.len().max(1);
+                c.reserve(0, bytes + bytes / 8);
+            }
+        }
         let width = self.table.headers.len();
         if fields.len() != width {
             let reason = format!(
@@ -588,22 +630,23 @@ impl TableBuilder {
             Some(s) if !s.is_empty() => s,
             _ => &self.stem,
         };
-        if let Some(first) = self.seen.get(source).and_then(|ids| ids.get(id)) {
+        let table = &self.table;
+        let hash = source_id_hash(source, id);
+        let same =
+            |&r: &u32| table.ids.get(r as usize) == id && table.sources.get(r as usize) == source;
+        if let Some(&first) = self.seen.find(hash, same) {
+            let first = self.table.lines[first as usize];
             let name = self.id_col.map(|c| self.table.headers[c].clone());
             let reason =
                 format!("duplicate id `{id}` in source `{source}` (first at line {first})");
             self.reject(line, name.as_deref(), reason, raw());
             return;
         }
-        match self.seen.get_mut(source) {
-            Some(ids) => {
-                ids.insert(id.into(), line);
-            }
-            None => {
-                let ids = FxHashMap::from_iter([(id.into(), line)]);
-                self.seen.insert(source.to_string(), ids);
-            }
-        }
+        let row = u32::try_from(self.table.len()).expect("a table holds under 2^32 rows");
+        let table = &self.table;
+        self.seen.insert_unique(hash, row, |&r| {
+            source_id_hash(table.sources.get(r as usize), table.ids.get(r as usize))
+        });
         self.table.sources.push(source);
         self.table.ids.push(id);
         self.table.lines.push(line);
@@ -848,5 +891,42 @@ mod tests {
             vec!["hospital", "police", "lists"]
         );
         assert_eq!(r.table.ids.iter().collect::<Vec<_>>(), vec!["1", "2", "3"]);
+    }
+
+    #[test]
+    fn ids_repeat_across_sources_not_within_one_at_any_length() {
+        // Past the rows that size the columns: ids 0..1500 in two sources, then each id of
+        // the first source again (rejected), with values of growing length.
+        let mut text = String::from("source,id,name\n");
+        for (source, id) in (0..1500)
+            .map(|i| ("a", i))
+            .chain((0..1500).map(|i| ("b", i)))
+        {
+            text += &format!("{source},{id},{}\n", "x".repeat(id % 40));
+        }
+        for id in 0..1500 {
+            text += &format!("a,{id},again\n");
+        }
+        let r = read_bytes(
+            text.as_bytes(),
+            Path::new("lists.csv"),
+            &ReadOptions {
+                id_columns: vec!["id".into()],
+                source_columns: vec!["source".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(r.table.len(), 3000);
+        assert_eq!(r.rejects.len(), 1500);
+        assert_eq!(
+            r.rejects[7].reason,
+            "duplicate id `7` in source `a` (first at line 9)"
+        );
+        assert_eq!(
+            r.table.column("name").unwrap().get(2999),
+            "x".repeat(1499 % 40)
+        );
+        assert_eq!(r.table.sources.get(1500), "b");
     }
 }

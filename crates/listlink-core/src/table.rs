@@ -27,6 +27,17 @@ impl StrColumn {
         }
     }
 
+    /// Room for `rows` more values of `bytes` in all.
+    pub fn reserve(&mut self, rows: usize, bytes: usize) {
+        self.ends.reserve(rows);
+        self.data.reserve(bytes);
+    }
+
+    /// The bytes of all values together.
+    pub fn bytes(&self) -> usize {
+        self.data.len()
+    }
+
     pub fn push(&mut self, value: &str) {
         self.data.push_str(value);
         let end = u32::try_from(self.data.len()).expect("a column holds at most 4 GiB of text");
