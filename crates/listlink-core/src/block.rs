@@ -687,8 +687,8 @@ impl Blocker {
     }
 
     /// Streams every candidate pair the sink wants once, as `(a, b)` with `a < b`, in chunks
-    /// into `sink`, in parallel. The sink's states are merged at the end; the result does not depend on the
-    /// order chunks arrive in as long as the sink's merge is order-independent.
+    /// into `sink`, in parallel. The sink's states are merged at the end; the result does not
+    /// depend on the order chunks arrive in as long as the sink's merge is order-independent.
     pub fn for_each_pair<S: PairSink>(&self, f: &Features, sink: &S) -> S::State {
         const CHUNK: usize = 4096;
         self.work()

@@ -521,6 +521,11 @@ fn source_id_hash(source: &str, id: &str) -> u64 {
     rustc_hash::FxBuildHasher.hash_one((source, id))
 }
 
+/// The hash of an accepted row's source and id, for the duplicate-id table to rehash by.
+fn row_hash(table: &RecordTable, row: u32) -> u64 {
+    source_id_hash(table.sources.get(row as usize), table.ids.get(row as usize))
+}
+
 impl TableBuilder {
     pub fn new(path: &Path, headers: Vec<String>, options: &ReadOptions) -> Result<TableBuilder> {
         let headers = check_headers(headers, path)?;
@@ -570,9 +575,7 @@ impl TableBuilder {
     pub fn expect_rows(&mut self, rows: usize) {
         self.expected = rows;
         let t = &self.table;
-        self.seen.reserve(rows, |&r| {
-            source_id_hash(t.sources.get(r as usize), t.ids.get(r as usize))
-        });
+        self.seen.reserve(rows, |&r| row_hash(t, r));
         let t = &mut self.table;
         t.ids.reserve(rows, 0);
         t.sources.reserve(rows, 0);
@@ -644,9 +647,7 @@ impl TableBuilder {
         }
         let row = u32::try_from(self.table.len()).expect("a table holds under 2^32 rows");
         let table = &self.table;
-        self.seen.insert_unique(hash, row, |&r| {
-            source_id_hash(table.sources.get(r as usize), table.ids.get(r as usize))
-        });
+        self.seen.insert_unique(hash, row, |&r| row_hash(table, r));
         self.table.sources.push(source);
         self.table.ids.push(id);
         self.table.lines.push(line);
