@@ -1029,7 +1029,12 @@ fn reading_level(x: Date, y: Date) -> u8 {
         if x.year == y.year && x.month == y.month {
             return DATE_YEAR_MONTH;
         }
-        if x.is_valid() && y.is_valid() && (x.day_number() - y.day_number()).abs() <= 366 {
+        // Within 366 days only in the same or the next year.
+        if x.year.abs_diff(y.year) <= 1
+            && x.is_valid()
+            && y.is_valid()
+            && (x.day_number() - y.day_number()).abs() <= 366
+        {
             return DATE_1Y;
         }
     }
@@ -1046,15 +1051,35 @@ fn reading_level(x: Date, y: Date) -> u8 {
 }
 
 /// Whether two 8-digit dates differ by one substituted digit or one swap of adjacent digits.
+/// Digits are compared as nibbles of their decimal forms, without a list of differences: this
+/// runs for most candidate pairs.
+#[inline]
 fn digits_one_edit(a: u32, b: u32) -> bool {
-    let da: [u8; 8] = std::array::from_fn(|i| (a / 10u32.pow(7 - i as u32) % 10) as u8);
-    let db: [u8; 8] = std::array::from_fn(|i| (b / 10u32.pow(7 - i as u32) % 10) as u8);
-    let diffs: Vec<usize> = (0..8).filter(|&i| da[i] != db[i]).collect();
-    match diffs.as_slice() {
-        [_] => true,
-        [i, j] => *j == i + 1 && da[*i] == db[*j] && da[*j] == db[*i],
+    let (x, y) = (decimal_nibbles(a), decimal_nibbles(b));
+    let d = x ^ y;
+    // One bit per differing digit, at the digit's lowest bit.
+    let differing = (d | d >> 1 | d >> 2 | d >> 3) & 0x1111_1111;
+    match differing.count_ones() {
+        1 => true,
+        2 => {
+            let (i, j) = (differing.trailing_zeros(), 31 - differing.leading_zeros());
+            let digit = |v: u32, at: u32| (v >> at) & 0xF;
+            j == i + 4 && digit(x, i) == digit(y, j) && digit(x, j) == digit(y, i)
+        }
         _ => false,
     }
+}
+
+/// The last eight decimal digits of `v`, one per nibble (the last digit in the lowest): two
+/// halves of four digits, each split in two, so that the divisions do not wait on each other.
+#[inline]
+fn decimal_nibbles(v: u32) -> u32 {
+    let four = |n: u32| {
+        let (q, r) = (n / 100, n % 100);
+        (q / 10) << 12 | (q % 10) << 8 | (r / 10) << 4 | r % 10
+    };
+    let v = v % 100_000_000;
+    four(v / 10_000) << 16 | four(v % 10_000)
 }
 
 /// Jaro–Winkler similarity of two ASCII keys (prefix weight 0.1, as is standard).
@@ -1216,6 +1241,18 @@ mod tests {
         assert_ne!(l(3), "exact");
     }
 
+    /// Digit by digit, as written down: the reference for [`digits_one_edit`].
+    fn digits_one_edit_reference(a: u32, b: u32) -> bool {
+        let da: [u32; 8] = std::array::from_fn(|i| a / 10u32.pow(7 - i as u32) % 10);
+        let db: [u32; 8] = std::array::from_fn(|i| b / 10u32.pow(7 - i as u32) % 10);
+        let diffs: Vec<usize> = (0..8).filter(|&i| da[i] != db[i]).collect();
+        match diffs.as_slice() {
+            [_] => true,
+            [i, j] => *j == i + 1 && da[*i] == db[*j] && da[*j] == db[*i],
+            _ => false,
+        }
+    }
+
     #[test]
     fn one_digit_edits() {
         assert!(digits_one_edit(19870314, 19870315));
@@ -1271,6 +1308,28 @@ mod tests {
             jaro + prefix * 0.1 * (1.0 - jaro)
         } else {
             jaro
+        }
+    }
+
+    proptest! {
+        /// Random dates, and dates one substitution, one swap or one of each away.
+        #[test]
+        fn digits_one_edit_agrees_with_reference(
+            a in 0u32..100_000_000,
+            other in 0u32..100_000_000,
+            at in 0u32..8,
+            swap_at in 0u32..7,
+            digit in 0u32..10,
+        ) {
+            let power = |i: u32| 10u32.pow(i);
+            let get = |v: u32, i: u32| v / power(i) % 10;
+            let set = |v: u32, i: u32, d: u32| v - get(v, i) * power(i) + d * power(i);
+            let substituted = set(a, at, digit);
+            let swapped = set(set(a, swap_at, get(a, swap_at + 1)), swap_at + 1, get(a, swap_at));
+            let both = set(swapped, at, digit);
+            for b in [other, substituted, swapped, both, a] {
+                prop_assert_eq!(digits_one_edit(a, b), digits_one_edit_reference(a, b), "{} {}", a, b);
+            }
         }
     }
 

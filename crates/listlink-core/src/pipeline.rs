@@ -7,7 +7,7 @@ use crate::compare::{Comparator, Pattern};
 use crate::error::{Error, Result};
 use crate::model::{self, EmOptions, Model, TrainingInfo};
 use crate::prepare::{Features, LinkType};
-use crate::score::{Scorer, probability};
+use crate::score::{RowBound, Scorer, probability};
 use crate::settings::Settings;
 use crate::table::{RecordTable, RowId};
 use rustc_hash::FxHashMap;
@@ -386,23 +386,12 @@ pub fn run_with_progress(
     });
     let scorer = Scorer::new(&model, &comparator, &features);
     let min_weight = crate::score::weight_of(settings.thresholds.pairs_min_probability);
-    // Streaming, each pair is bounded from its first row's ceiling, computed once per row.
-    let row_ceilings = if patterns.is_none() {
-        use rayon::prelude::*;
-        (0..features.len())
-            .into_par_iter()
-            .map(|a| scorer.row_ceiling(&features, a))
-            .collect()
-    } else {
-        Vec::new()
-    };
     let sink = ScoreSink {
         comparator: &comparator,
         scorer: &scorer,
         features: &features,
         min_weight,
         order: scorer.rejecting_first(&comparator),
-        row_ceilings,
         progress: on_progress,
     };
     let mut pairs = match patterns {
@@ -681,8 +670,6 @@ struct ScoreSink<'a> {
     min_weight: f64,
     /// The order comparisons are evaluated in ([`Scorer::rejecting_first`]).
     order: Vec<usize>,
-    /// Per row a, [`Scorer::row_ceiling`].
-    row_ceilings: Vec<f64>,
     progress: &'a (dyn Fn(Progress) + Sync),
 }
 
@@ -716,17 +703,23 @@ impl PairSink for ScoreSink<'_> {
         let (f, comparator, scorer) = (self.features, self.comparator, self.scorer);
         // Rounding in the running bound must never drop a pair that makes it.
         let floor = self.min_weight - 1e-6;
+        // Pairs come grouped by their first row: its side of the bound is computed once.
+        let mut row: Option<(usize, RowBound)> = None;
         for (i, &(a, b)) in pairs.iter().enumerate() {
             comparator.prefetch_ahead(f, pairs, i);
             let (a, b) = (a as usize, b as usize);
-            let mut bound = self.row_ceilings[a];
+            let row = match &row {
+                Some((cached, bound)) if *cached == a => bound,
+                _ => &row.insert((a, scorer.row_bound(f, a))).1,
+            };
+            let mut bound = row.ceiling;
             let mut pattern: Pattern = 0;
             let mut aligned = None;
             let mut rejected = false;
             for &c in &self.order {
                 let level = comparator.level_of_pair(f, c, a, b, &mut aligned);
                 pattern |= (level as u64) << (4 * c);
-                bound -= scorer.ceiling_drop(f, c, level, a);
+                bound -= scorer.drop(row, c, level);
                 if bound < floor {
                     rejected = true;
                     break;

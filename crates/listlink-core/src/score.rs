@@ -2,7 +2,7 @@
 //! per comparison level, and a term-frequency adjustment for exact agreement on a rare or common
 //! value — and its probability follows from the weight.
 
-use crate::compare::{Comparator, Pattern, level_of};
+use crate::compare::{Comparator, MAX_COMPARISONS, MAX_LEVELS, Pattern, level_of};
 use crate::model::Model;
 use crate::prepare::{Features, FieldFeature, Packed};
 use crate::settings::NamePart;
@@ -33,6 +33,21 @@ pub struct Scorer {
     max_part: Vec<f64>,
     /// Per comparison: its largest level weight, without adjustment.
     plain_max: Vec<f64>,
+    /// Per comparison and level ([`MAX_LEVELS`] a comparison): log2 of the level's u where the
+    /// term-frequency adjustment applies to it.
+    tf_log_u: Vec<[Option<f64>; MAX_LEVELS]>,
+}
+
+/// Row a's side of the bound on pairs (a, ·) that [`Scorer::drop`] lowers as levels become
+/// known: per comparison, the largest part a's values allow and, where a term-frequency
+/// adjustment applies, log2 of a's value's share (0 for a value past the shares). Computed once
+/// per row a, rather than once per pair and comparison.
+#[derive(Debug, Clone)]
+pub struct RowBound {
+    /// [`Scorer::row_ceiling`].
+    pub ceiling: f64,
+    top: [f64; MAX_COMPARISONS],
+    log_share: [Option<f64>; MAX_COMPARISONS],
 }
 
 /// A comparison's term-frequency adjustment, log2(u of the level / the value's share), with
@@ -192,6 +207,16 @@ impl Scorer {
             .iter()
             .map(|w| w.iter().copied().fold(f64::NEG_INFINITY, f64::max))
             .collect();
+        let tf_log_u = tf
+            .iter()
+            .map(|t| {
+                let mut at = [None; MAX_LEVELS];
+                for &(level, log_u) in t.iter().flat_map(|t| &t.log_u) {
+                    at[level as usize] = Some(log_u);
+                }
+                at
+            })
+            .collect();
         Scorer {
             related,
             prior_weight,
@@ -199,6 +224,7 @@ impl Scorer {
             tf,
             max_part,
             plain_max,
+            tf_log_u,
         }
     }
 
@@ -319,28 +345,37 @@ impl Scorer {
     /// prior and each comparison's largest part for row a's values. At most
     /// [`Scorer::weight_ceiling`].
     pub fn row_ceiling(&self, f: &Features, a: usize) -> f64 {
-        self.prior_weight
-            + (0..self.level_weights.len())
-                .map(|c| {
-                    let tf = self.tf[c].as_ref().map(|t| (t, Self::tf_value(f, t, a)));
-                    self.row_max_part(c, tf)
-                })
-                .sum::<f64>()
+        self.row_bound(f, a).ceiling
     }
 
-    /// How much a known level lowers [`Scorer::row_ceiling`] of row `a`: the comparison's
-    /// largest part for a's value less its part at this level. Never negative.
-    #[inline]
-    pub fn ceiling_drop(&self, f: &Features, c: usize, level: u8, a: usize) -> f64 {
-        let weight = self.level_weights[c][level as usize];
-        match &self.tf[c] {
-            None => (self.plain_max[c] - weight).max(0.0),
-            Some(tf) => {
-                let value = Self::tf_value(f, tf, a);
-                let part = weight + Self::tf_adjustment_of(tf, level, value);
-                (self.row_max_part(c, Some((tf, value))) - part).max(0.0)
+    /// Row a's side of the bound on pairs (a, ·): see [`RowBound`].
+    pub fn row_bound(&self, f: &Features, a: usize) -> RowBound {
+        let mut top = [0.0; MAX_COMPARISONS];
+        let mut log_share = [None; MAX_COMPARISONS];
+        for (c, t) in self.tf.iter().enumerate() {
+            let tf = t.as_ref().map(|t| (t, Self::tf_value(f, t, a)));
+            top[c] = self.row_max_part(c, tf);
+            if let Some((t, Some(value))) = tf {
+                log_share[c] = Some(t.log_share.get(value as usize).copied().unwrap_or(0.0));
             }
         }
+        RowBound {
+            ceiling: self.prior_weight + top[..self.tf.len()].iter().sum::<f64>(),
+            top,
+            log_share,
+        }
+    }
+
+    /// How much a known level lowers the bound of pairs (a, ·): comparison `c`'s largest part
+    /// for a's value less its part at this level. Never negative.
+    #[inline]
+    pub fn drop(&self, row: &RowBound, c: usize, level: u8) -> f64 {
+        let weight = self.level_weights[c][level as usize];
+        let part = match (self.tf_log_u[c][level as usize], row.log_share[c]) {
+            (Some(log_u), Some(log_share)) => weight + (log_u - log_share),
+            _ => weight,
+        };
+        (row.top[c] - part).max(0.0)
     }
 
     /// The parts of the weight of pair (a, b), one per comparison.

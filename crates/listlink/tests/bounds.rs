@@ -58,7 +58,8 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
         let (a, b) = (a as usize, b as usize);
         let pattern = comparator.pattern(f, a, b);
         let weight = scorer.weight(f, a, pattern);
-        let mut bound = scorer.row_ceiling(f, a);
+        let row = scorer.row_bound(f, a);
+        let mut bound = row.ceiling;
         assert!(bound <= ceiling + 1e-9, "row {a}: {bound} over {ceiling}");
         if bound < ceiling - 1.0 {
             tighter += 1;
@@ -69,7 +70,7 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
                 "pair ({a}, {b}): bound {bound} below weight {weight} before comparison {c}"
             );
             let level = listlink_core::compare::level_of(pattern, c);
-            bound -= scorer.ceiling_drop(f, c, level, a);
+            bound -= scorer.drop(&row, c, level);
         }
         // Compared to the end, the bound is the weight less the related-class correction.
         let gap = bound - weight + scorer.related_correction(pattern);
