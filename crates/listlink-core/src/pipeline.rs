@@ -3,7 +3,7 @@
 
 use crate::block::{Blocker, PairSink, Rule, parse_rule, total_pairs};
 use crate::cluster::connected_components;
-use crate::compare::{Comparator, Pattern};
+use crate::compare::{Comparator, MAX_COMPARISONS, Pattern};
 use crate::error::{Error, Result};
 use crate::model::{self, EmOptions, Model, TrainingInfo};
 use crate::prepare::{Features, LinkType};
@@ -391,7 +391,8 @@ pub fn run_with_progress(
         scorer: &scorer,
         features: &features,
         min_weight,
-        order: scorer.rejecting_first(&comparator),
+        order: scorer.rejecting_first(&comparator, &features),
+        unequal: comparator.unequal_codes(&features),
         progress: on_progress,
     };
     let mut pairs = match patterns {
@@ -670,6 +671,9 @@ struct ScoreSink<'a> {
     min_weight: f64,
     /// The order comparisons are evaluated in ([`Scorer::rejecting_first`]).
     order: Vec<usize>,
+    /// Comparisons that are not exact when the pair's codes differ
+    /// ([`Comparator::unequal_codes`]).
+    unequal: Vec<(usize, usize)>,
     progress: &'a (dyn Fn(Progress) + Sync),
 }
 
@@ -705,6 +709,8 @@ impl PairSink for ScoreSink<'_> {
         let floor = self.min_weight - 1e-6;
         // Pairs come grouped by their first row: its side of the bound is computed once.
         let mut row: Option<(usize, RowBound)> = None;
+        // Per comparison, what the pair's differing codes took off the bound in advance.
+        let mut early = [0.0; MAX_COMPARISONS];
         for (i, &(a, b)) in pairs.iter().enumerate() {
             comparator.prefetch_ahead(f, pairs, i);
             let (a, b) = (a as usize, b as usize);
@@ -713,16 +719,31 @@ impl PairSink for ScoreSink<'_> {
                 _ => &row.insert((a, scorer.row_bound(f, a))).1,
             };
             let mut bound = row.ceiling;
+            // Codes that differ rule out the exact level, and with it a rare value's
+            // adjustment, before any comparison is run.
+            if let Some(packed) = &f.packed {
+                let (ra, rb) = (packed.row(a), packed.row(b));
+                for &(c, slot) in &self.unequal {
+                    early[c] = if ra[slot] != rb[slot] {
+                        scorer.unequal_drop(row, c)
+                    } else {
+                        0.0
+                    };
+                    bound -= early[c];
+                }
+            }
             let mut pattern: Pattern = 0;
             let mut aligned = None;
-            let mut rejected = false;
-            for &c in &self.order {
-                let level = comparator.level_of_pair(f, c, a, b, &mut aligned);
-                pattern |= (level as u64) << (4 * c);
-                bound -= scorer.drop(row, c, level);
-                if bound < floor {
-                    rejected = true;
-                    break;
+            let mut rejected = bound < floor;
+            if !rejected {
+                for &c in &self.order {
+                    let level = comparator.level_of_pair(f, c, a, b, &mut aligned);
+                    pattern |= (level as u64) << (4 * c);
+                    bound -= scorer.drop(row, c, level) - early[c];
+                    if bound < floor {
+                        rejected = true;
+                        break;
+                    }
                 }
             }
             if !rejected {

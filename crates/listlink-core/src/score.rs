@@ -36,6 +36,9 @@ pub struct Scorer {
     /// Per comparison and level ([`MAX_LEVELS`] a comparison): log2 of the level's u where the
     /// term-frequency adjustment applies to it.
     tf_log_u: Vec<[Option<f64>; MAX_LEVELS]>,
+    /// Per comparison: its largest part at any level but 1 (exact), when no term-frequency
+    /// adjustment applies at those levels.
+    unequal_max: Vec<Option<f64>>,
 }
 
 /// Row a's side of the bound on pairs (a, ·) that [`Scorer::drop`] lowers as levels become
@@ -60,9 +63,10 @@ struct Tf {
     /// log2 of each value's (or name token's) share, floored at one record's worth, by code
     /// (or token id).
     log_share: Vec<f64>,
-    /// The most the comparison's part can be for a row with each value (any level), by code
-    /// (or token id).
-    value_max: Vec<f64>,
+    /// The most the comparison's part can be for a row with each value (any level), and the
+    /// value's `log_share` beside it (what bounding a row reads, in one place), by code (or
+    /// token id).
+    value_max: Vec<[f64; 2]>,
     /// The most it can be for a value past `log_share` (no share known: no adjustment).
     unknown_max: f64,
 }
@@ -179,7 +183,7 @@ impl Scorer {
                     })
                     .fold(f64::NEG_INFINITY, f64::max)
             };
-            t.value_max = t.log_share.iter().map(|&ls| best(ls)).collect();
+            t.value_max = t.log_share.iter().map(|&ls| [best(ls), ls]).collect();
             t.unknown_max = best(0.0);
         }
         let max_part = level_weights
@@ -217,6 +221,23 @@ impl Scorer {
                 at
             })
             .collect();
+        let unequal_max = level_weights
+            .iter()
+            .zip(&tf_log_u)
+            .map(
+                |(weights, tf_at): (&Vec<f64>, &[Option<f64>; MAX_LEVELS])| {
+                    let adjusted = |l: usize| tf_at[l].is_some();
+                    (!(0..weights.len()).any(|l| l != 1 && adjusted(l))).then(|| {
+                        weights
+                            .iter()
+                            .enumerate()
+                            .filter(|(l, _)| *l != 1)
+                            .map(|(_, w)| *w)
+                            .fold(f64::NEG_INFINITY, f64::max)
+                    })
+                },
+            )
+            .collect();
         Scorer {
             related,
             prior_weight,
@@ -225,6 +246,7 @@ impl Scorer {
             max_part,
             plain_max,
             tf_log_u,
+            unequal_max,
         }
     }
 
@@ -276,20 +298,6 @@ impl Scorer {
         Self::tf_adjustment_of(tf, level, Self::tf_value(f, tf, a))
     }
 
-    /// The most comparison `c`'s part can be for pairs (a, ·): its largest level weight, with
-    /// the adjustment for row a's value where one applies.
-    #[inline]
-    fn row_max_part(&self, c: usize, tf: Option<(&Tf, Option<u32>)>) -> f64 {
-        match tf {
-            Some((tf, Some(v))) => tf
-                .value_max
-                .get(v as usize)
-                .copied()
-                .unwrap_or(tf.unknown_max),
-            _ => self.plain_max[c],
-        }
-    }
-
     /// The part of the weight that accounts for related non-matches: −log2(1 + λ₂ Π r / λ₃ Π u).
     /// Near 0 unless the pattern looks like namesakes or relatives (names agree, the rest not).
     pub fn related_correction(&self, pattern: Pattern) -> f64 {
@@ -325,17 +333,18 @@ impl Scorer {
 
     /// The order to evaluate a pair's comparisons in when rejecting early: by cost class,
     /// cheapest first, and within a class by how far a part can fall below its largest (an
-    /// identifier that disagrees rules a pair out sooner than a house number).
-    pub fn rejecting_first(&self, comparator: &Comparator) -> Vec<usize> {
+    /// identifier that disagrees rules a pair out sooner than a house number) once differing
+    /// codes have ruled out its exact level ([`Scorer::unequal_drop`]).
+    pub fn rejecting_first(&self, comparator: &Comparator, f: &Features) -> Vec<usize> {
         let spread = |c: usize| {
             let lowest = self.level_weights[c].iter().copied().fold(0.0, f64::min);
-            self.max_part[c] - lowest
+            self.unequal_max[c].unwrap_or(self.max_part[c]) - lowest
         };
         let mut order: Vec<usize> = (0..self.level_weights.len()).collect();
         order.sort_by(|&x, &y| {
             comparator
-                .cost_class(x)
-                .cmp(&comparator.cost_class(y))
+                .cost_class(f, x)
+                .cmp(&comparator.cost_class(f, y))
                 .then(spread(y).total_cmp(&spread(x)))
         });
         order
@@ -353,11 +362,21 @@ impl Scorer {
         let mut top = [0.0; MAX_COMPARISONS];
         let mut log_share = [None; MAX_COMPARISONS];
         for (c, t) in self.tf.iter().enumerate() {
-            let tf = t.as_ref().map(|t| (t, Self::tf_value(f, t, a)));
-            top[c] = self.row_max_part(c, tf);
-            if let Some((t, Some(value))) = tf {
-                log_share[c] = Some(t.log_share.get(value as usize).copied().unwrap_or(0.0));
-            }
+            top[c] = match t {
+                None => self.plain_max[c],
+                Some(t) => match Self::tf_value(f, t, a) {
+                    None => self.plain_max[c],
+                    Some(value) => {
+                        let [max, share] = t
+                            .value_max
+                            .get(value as usize)
+                            .copied()
+                            .unwrap_or([t.unknown_max, 0.0]);
+                        log_share[c] = Some(share);
+                        max
+                    }
+                },
+            };
         }
         RowBound {
             ceiling: self.prior_weight + top[..self.tf.len()].iter().sum::<f64>(),
@@ -376,6 +395,15 @@ impl Scorer {
             _ => weight,
         };
         (row.top[c] - part).max(0.0)
+    }
+
+    /// How much knowing that comparison `c`'s level is not 1 (exact) lowers the bound of
+    /// pairs (a, ·), before the level itself is known: the most a level drop can be, less what
+    /// it would still be at the best of the other levels. 0 when another level may carry a
+    /// term-frequency adjustment. Never more than [`Scorer::drop`] at any level but 1.
+    #[inline]
+    pub fn unequal_drop(&self, row: &RowBound, c: usize) -> f64 {
+        self.unequal_max[c].map_or(0.0, |max| (row.top[c] - max).max(0.0))
     }
 
     /// The parts of the weight of pair (a, b), one per comparison.
