@@ -587,14 +587,20 @@ fn align_readings(
         best_level(person, memo, ra.family, rb.family),
     );
     let exact = Some(TokenLevel::Exact);
+    let s_score = rank(straight.0) + rank(straight.1);
     // Both parts exact in the straight order: swapping cannot do better.
     let cross = if straight == (exact, exact) {
         (None, None)
     } else {
-        (
-            best_level(person, memo, ra.given, rb.family),
-            best_level(person, memo, ra.family, rb.given),
-        )
+        let first = best_level(person, memo, ra.given, rb.family);
+        // Swapped, the score is at least the first cross level's rank and an exact level's
+        // (or twice the first's, when the second is missing). When that is no better than
+        // the straight score, the swap loses whatever the second is: it is not compared.
+        if first.is_some() && rank(first) + rank(exact) >= s_score {
+            (first, None)
+        } else {
+            (first, best_level(person, memo, ra.family, rb.given))
+        }
     };
     // Swapped, the two cross levels are the same pair whichever record leads; the better
     // one goes to the family name.
@@ -605,7 +611,6 @@ fn align_readings(
             (x, y) => x.or(y),
         },
     );
-    let s_score = rank(straight.0) + rank(straight.1);
     let w_score = rank(swapped.0) + rank(swapped.1);
     let (is_swapped, (given, family), score) = if w_score < s_score {
         (true, swapped, w_score)
@@ -1257,6 +1262,60 @@ mod tests {
         }
     }
 
+    /// [`align`] as first written, comparing all four pairs of parts whenever the straight
+    /// order is not exact on both: the reference for the pruned alignment.
+    fn align_every_cross_pair(person: &PersonFeature, a: usize, b: usize) -> Option<Aligned> {
+        let mut best: Option<(AlignKey, Aligned)> = None;
+        for (i, ra) in person.readings[a].iter().enumerate() {
+            for (j, rb) in person.readings[b].iter().enumerate() {
+                let (ra, rb) = (Parts::of(ra), Parts::of(rb));
+                let level = |x: &[u32], y: &[u32]| best_level(person, None, x, y);
+                let straight = (level(ra.given, rb.given), level(ra.family, rb.family));
+                let exact = Some(TokenLevel::Exact);
+                let cross = if straight == (exact, exact) {
+                    (None, None)
+                } else {
+                    (level(ra.given, rb.family), level(ra.family, rb.given))
+                };
+                let swapped = (
+                    cross.0.max(cross.1),
+                    match (cross.0, cross.1) {
+                        (Some(x), Some(y)) => Some(x.min(y)),
+                        (x, y) => x.or(y),
+                    },
+                );
+                let s_score = rank(straight.0) + rank(straight.1);
+                let w_score = rank(swapped.0) + rank(swapped.1);
+                let (is_swapped, (given, family), score) = if w_score < s_score {
+                    (true, swapped, w_score)
+                } else {
+                    (false, straight, s_score)
+                };
+                let patronymic = level(ra.patronymic, rb.patronymic);
+                let missing = [given, family, patronymic]
+                    .iter()
+                    .filter(|l| l.is_none())
+                    .count() as u32;
+                let key = (
+                    score * 8 + rank(patronymic),
+                    missing,
+                    [rank(given), rank(family), rank(patronymic)],
+                );
+                let candidate = Aligned {
+                    readings: (i, j),
+                    swapped: is_swapped,
+                    given,
+                    family,
+                    patronymic,
+                };
+                if best.as_ref().is_none_or(|(k, _)| key < *k) {
+                    best = Some((key, candidate));
+                }
+            }
+        }
+        best.map(|(_, a)| a)
+    }
+
     #[test]
     fn one_digit_edits() {
         assert!(digits_one_edit(19870314, 19870315));
@@ -1376,6 +1435,26 @@ mod tests {
                         prop_assert_eq!(l, comp.level(&f, b, a), "{} not symmetric", comp.name);
                         prop_assert!((l as usize) < comp.labels.len());
                     }
+                }
+            }
+        }
+
+        /// Aligning names compares the second cross pair of parts only when a swap could still
+        /// win: the alignment is the one of comparing all four, names swapped or not.
+        #[test]
+        fn alignment_equals_comparing_every_cross_pair(
+            rows in proptest::collection::vec(
+                ("(ann|anna|annie|ben|benn|dan|dana)( (ann|ben|dan))?", "(ann|anna|annie|ben|benn|dan|dana)", "(ann|anna|ben)?"),
+                2..10)
+        ) {
+            let owned: Vec<Vec<String>> = rows.iter().map(|r| vec![r.0.clone(), r.1.clone(), r.2.clone()]).collect();
+            let refs: Vec<Vec<&str>> = owned.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
+            let rows: Vec<&[&str]> = refs.iter().map(|r| r.as_slice()).collect();
+            let (_, f) = levels(&["given_name", "surname", "maiden_name"], &rows);
+            let person = f.person.as_ref().unwrap();
+            for a in 0..rows.len() {
+                for b in 0..rows.len() {
+                    prop_assert_eq!(align(person, a, b), align_every_cross_pair(person, a, b));
                 }
             }
         }

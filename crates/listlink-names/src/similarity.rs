@@ -3,6 +3,12 @@
 //! stack, without allocating, for keys of up to 64 bytes, and hand longer ones to `rapidfuzz`;
 //! the results are the same as rapidfuzz's (a property test checks it).
 
+thread_local! {
+    /// Per ASCII byte, its positions in the second string of the current [`jaro`] call; all
+    /// zero between calls.
+    static POSITIONS: std::cell::RefCell<[u64; 128]> = const { std::cell::RefCell::new([0; 128]) };
+}
+
 /// Jaro similarity: 1 for equal strings (two empty strings included), 0 when one is empty.
 pub fn jaro(a: &[u8], b: &[u8]) -> f64 {
     if a.len() > 64 || b.len() > 64 {
@@ -20,24 +26,30 @@ pub fn jaro(a: &[u8], b: &[u8]) -> f64 {
     let mut matches = 0usize;
     if b.is_ascii() {
         // Bit-parallel: where each byte occurs in b; the first free one in the window matches.
-        let mut at = [0u64; 128];
-        for (j, &c) in b.iter().enumerate() {
-            at[c as usize] |= 1 << j;
-        }
-        let below = |n: usize| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
-        for (i, &ca) in a.iter().enumerate() {
-            if ca >= 128 {
-                continue;
+        // The table is the thread's, kept all zero between calls (only b's entries are set, and
+        // cleared after), so that a call does not clear a kilobyte first.
+        POSITIONS.with_borrow_mut(|at| {
+            for (j, &c) in b.iter().enumerate() {
+                at[c as usize] |= 1 << j;
             }
-            let lo = i.saturating_sub(window);
-            let hi = (i + window + 1).min(lb);
-            let free = at[ca as usize] & !flags_b & below(hi) & !below(lo);
-            if free != 0 {
-                flags_b |= free & free.wrapping_neg();
-                flags_a |= 1 << i;
-                matches += 1;
+            let below = |n: usize| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+            for (i, &ca) in a.iter().enumerate() {
+                if ca >= 128 {
+                    continue;
+                }
+                let lo = i.saturating_sub(window);
+                let hi = (i + window + 1).min(lb);
+                let free = at[ca as usize] & !flags_b & below(hi) & !below(lo);
+                if free != 0 {
+                    flags_b |= free & free.wrapping_neg();
+                    flags_a |= 1 << i;
+                    matches += 1;
+                }
             }
-        }
+            for &c in b {
+                at[c as usize] = 0;
+            }
+        });
     } else {
         for (i, &ca) in a.iter().enumerate() {
             let lo = i.saturating_sub(window);
