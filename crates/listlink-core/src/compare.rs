@@ -780,7 +780,8 @@ impl Compiled {
                 if x != 0 && x == y && (x >> 4) & 0x1F != 0 && (x >> 9) & 0xF != 0 {
                     DATE_EXACT
                 } else if x != 0 && y != 0 {
-                    date_level(unpack_date(x), unpack_date(y))
+                    far_dates_level(x, y)
+                        .unwrap_or_else(|| date_level(unpack_date(x), unpack_date(y)))
                 } else {
                     self.level_with(f, a, b, None, aligned)
                 }
@@ -1000,6 +1001,29 @@ fn age_level(p: i32, q: i32) -> u8 {
         2..=5 => DATE_5Y,
         _ => DATE_ELSE,
     }
+}
+
+/// The level of two packed dates that differ in year (by two or more), month and day, read
+/// without unpacking them: within five years, or else. `None` for any other pair, and for
+/// ambiguous dates (which have two readings) and years past four digits. Most pairs of birth
+/// dates are such pairs; [`date_level`] gives the same level for them.
+#[inline]
+fn far_dates_level(x: u32, y: u32) -> Option<u8> {
+    let (year_x, year_y) = (x >> 14, y >> 14);
+    let part_differs = |shift: u32| (x >> shift) & 0x1F != (y >> shift) & 0x1F;
+    let far = (x | y) & 2 == 0
+        && year_x < 10_000
+        && year_y < 10_000
+        && year_x.abs_diff(year_y) >= 2
+        && part_differs(9)
+        && part_differs(4);
+    far.then(|| {
+        if year_x != 0 && year_y != 0 && year_x.abs_diff(year_y) <= 5 {
+            DATE_5Y
+        } else {
+            DATE_ELSE
+        }
+    })
 }
 
 /// Level of two dates of birth as written (either may be partial or impossible).
@@ -1375,6 +1399,20 @@ mod tests {
     }
 
     proptest! {
+        /// The shortcut for far-apart packed dates gives the level of comparing them in full.
+        #[test]
+        fn far_dates_level_equals_date_level(
+            x in (prop_oneof![1985u16..1993, 0u16..10_050], 0u8..13, 0u8..32, any::<bool>()),
+            y in (prop_oneof![1985u16..1993, 0u16..10_050], 0u8..13, 0u8..32, any::<bool>()),
+        ) {
+            let date = |(year, month, day, ambiguous)| crate::prepare::Date { year, month, day, ambiguous };
+            let (x, y) = (date(x), date(y));
+            let (px, py) = (crate::prepare::pack_date(x), crate::prepare::pack_date(y));
+            if let Some(level) = far_dates_level(px, py) {
+                prop_assert_eq!(level, date_level(x, y), "{:?} {:?}", x, y);
+            }
+        }
+
         /// What lets the date comparison skip the digit check: dates whose year, month and day
         /// all differ are never one edit apart.
         #[test]
