@@ -602,6 +602,18 @@ fn align_readings(
             (first, best_level(person, memo, ra.family, rb.given))
         }
     };
+    let patronymic = best_level(person, memo, ra.patronymic, rb.patronymic);
+    choose_alignment(straight, cross, patronymic, readings)
+}
+
+/// Of the straight and the swapped order, the one that agrees best (the straight on a tie),
+/// from the levels of the straight and cross pairs of parts, with how good it is.
+fn choose_alignment(
+    straight: (Option<TokenLevel>, Option<TokenLevel>),
+    cross: (Option<TokenLevel>, Option<TokenLevel>),
+    patronymic: Option<TokenLevel>,
+    readings: (usize, usize),
+) -> (AlignKey, Aligned) {
     // Swapped, the two cross levels are the same pair whichever record leads; the better
     // one goes to the family name.
     let swapped = (
@@ -611,13 +623,13 @@ fn align_readings(
             (x, y) => x.or(y),
         },
     );
+    let s_score = rank(straight.0) + rank(straight.1);
     let w_score = rank(swapped.0) + rank(swapped.1);
     let (is_swapped, (given, family), score) = if w_score < s_score {
         (true, swapped, w_score)
     } else {
         (false, straight, s_score)
     };
-    let patronymic = best_level(person, memo, ra.patronymic, rb.patronymic);
     let missing = [given, family, patronymic]
         .iter()
         .filter(|l| l.is_none())
@@ -1286,8 +1298,8 @@ mod tests {
         }
     }
 
-    /// [`align`] as first written, comparing all four pairs of parts whenever the straight
-    /// order is not exact on both: the reference for the pruned alignment.
+    /// [`align`] comparing all four pairs of parts whenever the straight order is not exact on
+    /// both: the reference for the pruned alignment.
     fn align_every_cross_pair(person: &PersonFeature, a: usize, b: usize) -> Option<Aligned> {
         let mut best: Option<(AlignKey, Aligned)> = None;
         for (i, ra) in person.readings[a].iter().enumerate() {
@@ -1301,39 +1313,10 @@ mod tests {
                 } else {
                     (level(ra.given, rb.family), level(ra.family, rb.given))
                 };
-                let swapped = (
-                    cross.0.max(cross.1),
-                    match (cross.0, cross.1) {
-                        (Some(x), Some(y)) => Some(x.min(y)),
-                        (x, y) => x.or(y),
-                    },
-                );
-                let s_score = rank(straight.0) + rank(straight.1);
-                let w_score = rank(swapped.0) + rank(swapped.1);
-                let (is_swapped, (given, family), score) = if w_score < s_score {
-                    (true, swapped, w_score)
-                } else {
-                    (false, straight, s_score)
-                };
                 let patronymic = level(ra.patronymic, rb.patronymic);
-                let missing = [given, family, patronymic]
-                    .iter()
-                    .filter(|l| l.is_none())
-                    .count() as u32;
-                let key = (
-                    score * 8 + rank(patronymic),
-                    missing,
-                    [rank(given), rank(family), rank(patronymic)],
-                );
-                let candidate = Aligned {
-                    readings: (i, j),
-                    swapped: is_swapped,
-                    given,
-                    family,
-                    patronymic,
-                };
-                if best.as_ref().is_none_or(|(k, _)| key < *k) {
-                    best = Some((key, candidate));
+                let candidate = choose_alignment(straight, cross, patronymic, (i, j));
+                if best.as_ref().is_none_or(|(k, _)| candidate.0 < *k) {
+                    best = Some(candidate);
                 }
             }
         }
