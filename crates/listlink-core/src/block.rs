@@ -482,7 +482,7 @@ fn rule_keys(rule: &KeyedRule, f: &Features, row: usize, out: &mut Vec<u64>) {
             out.clear();
             return;
         }
-        let combine = |k: u64, v: u64| k.rotate_left(5) ^ v.wrapping_mul(0x51_7CC1_B727_220A_95);
+        let combine = |k: u64, v: u64| k.rotate_left(5) ^ v.wrapping_mul(0x517C_C1B7_2722_0A95);
         if out.len() == 1 && values.len() == 1 {
             // One value so far and one more: no combinations to sort.
             out[0] = combine(out[0], values[0]);
@@ -981,7 +981,7 @@ mod tests {
             Vec::new()
         }
         fn wants(&self, a: u32, b: u32) -> bool {
-            (a + b) % 3 == 0
+            (a + b).is_multiple_of(3)
         }
         fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
             assert!(pairs.iter().all(|&(a, b)| self.wants(a, b)));

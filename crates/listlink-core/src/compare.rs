@@ -1121,7 +1121,7 @@ fn digits_one_edit(a: u32, b: u32) -> bool {
 fn decimal_nibbles(v: u32) -> u32 {
     let four = |n: u32| {
         let (q, r) = (n / 100, n % 100);
-        (q / 10) << 12 | (q % 10) << 8 | (r / 10) << 4 | r % 10
+        ((q / 10) << 12) | ((q % 10) << 8) | ((r / 10) << 4) | (r % 10)
     };
     let v = v % 100_000_000;
     four(v / 10_000) << 16 | four(v % 10_000)

@@ -358,10 +358,10 @@ pub fn em(
             let (wm, wr) = (n as f64 * joint_m / joint, n as f64 * joint_r / joint);
             matches += wm;
             related += wr;
-            for c in 0..k {
+            for (c, acc) in m_acc.iter_mut().enumerate().take(k) {
                 let l = level_of(p, c) as usize;
                 if l != 0 {
-                    m_acc[c][l] += if is_name(c) { wm + wr } else { wm };
+                    acc[l] += if is_name(c) { wm + wr } else { wm };
                 }
             }
         }

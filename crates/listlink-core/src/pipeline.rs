@@ -617,7 +617,7 @@ impl PatternCounter<'_> {
         let mut z = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % self.keep_every == 0
+        (z ^ (z >> 31)).is_multiple_of(self.keep_every)
     }
 }
 

@@ -620,12 +620,12 @@ fn person_feature(
         }
         // A maiden name is one more reading: the same person under her family name at birth.
         let maiden_name = cell(&maiden, r);
-        if !maiden_name.trim().is_empty() {
-            if let Some((first, _)) = readings.first() {
-                let mut born = first.clone();
-                born.family = listlink_names::parts::name_tokens(maiden_name);
-                readings.push((born, false));
-            }
+        if !maiden_name.trim().is_empty()
+            && let Some((first, _)) = readings.first()
+        {
+            let mut born = first.clone();
+            born.family = listlink_names::parts::name_tokens(maiden_name);
+            readings.push((born, false));
         }
         readings.retain(|(r, _)| !r.is_empty());
         readings

@@ -90,7 +90,10 @@ pub struct Part {
 
 impl Scorer {
     pub fn new(model: &Model, comparator: &Comparator, f: &Features) -> Scorer {
-        let raw: Vec<Option<(TfSource, Vec<(u8, f64)>, f64)>> = comparator
+        // Per comparison with an adjustment: where its shares come from, the levels it applies
+        // to with their u, and the share floor.
+        type Raw = Option<(TfSource, Vec<(u8, f64)>, f64)>;
+        let raw: Vec<Raw> = comparator
             .comparisons
             .iter()
             .zip(&model.comparisons)

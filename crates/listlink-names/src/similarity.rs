@@ -54,8 +54,8 @@ pub fn jaro(a: &[u8], b: &[u8]) -> f64 {
         for (i, &ca) in a.iter().enumerate() {
             let lo = i.saturating_sub(window);
             let hi = (i + window + 1).min(lb);
-            for j in lo..hi {
-                if flags_b & (1 << j) == 0 && b[j] == ca {
+            for (j, &cb) in b.iter().enumerate().take(hi).skip(lo) {
+                if flags_b & (1 << j) == 0 && cb == ca {
                     flags_b |= 1 << j;
                     flags_a |= 1 << i;
                     matches += 1;
