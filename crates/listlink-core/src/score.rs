@@ -60,15 +60,20 @@ struct Tf {
     source: TfSource,
     /// log2 of u for each level the adjustment applies to.
     log_u: Vec<(u8, f64)>,
-    /// log2 of each value's (or name token's) share, floored at one record's worth, by code
-    /// (or token id).
-    log_share: Vec<f64>,
-    /// The most the comparison's part can be for a row with each value (any level), and the
-    /// value's `log_share` beside it (what bounding a row reads, in one place), by code (or
-    /// token id).
-    value_max: Vec<[f64; 2]>,
-    /// The most it can be for a value past `log_share` (no share known: no adjustment).
+    /// Per value (name token), by code (token id): its share and the most the part can be.
+    values: Vec<ValueTf>,
+    /// The most the part can be for a value past `values` (no share known: no adjustment).
     unknown_max: f64,
+}
+
+/// One value's side of a term-frequency adjustment: what weighing a pair and bounding a row
+/// read, side by side.
+#[derive(Debug, Clone, Copy)]
+struct ValueTf {
+    /// log2 of the value's share, floored at one record's worth.
+    log_share: f64,
+    /// The most the comparison's part can be for a row with this value (any level).
+    max: f64,
 }
 
 /// Where a comparison's value shares come from.
@@ -140,7 +145,7 @@ impl Scorer {
             .into_iter()
             .map(|t| {
                 let (source, levels, floor) = t?;
-                let log_share = match source {
+                let log_share: Vec<f64> = match source {
                     TfSource::Text(field) => f
                         .text(field)
                         .frequency
@@ -158,11 +163,17 @@ impl Scorer {
                         .unwrap_or_default(),
                 };
                 let log_u = levels.iter().map(|(l, u)| (*l, u.log2())).collect();
+                let values = log_share
+                    .into_iter()
+                    .map(|log_share| ValueTf {
+                        log_share,
+                        max: f64::NAN,
+                    })
+                    .collect();
                 Some(Tf {
                     source,
                     log_u,
-                    log_share,
-                    value_max: Vec::new(),
+                    values,
                     unknown_max: 0.0,
                 })
             })
@@ -186,17 +197,23 @@ impl Scorer {
                     })
                     .fold(f64::NEG_INFINITY, f64::max)
             };
-            t.value_max = t.log_share.iter().map(|&ls| [best(ls), ls]).collect();
+            let maxes: Vec<f64> = t.values.iter().map(|v| best(v.log_share)).collect();
+            for (v, max) in t.values.iter_mut().zip(maxes) {
+                v.max = max;
+            }
             t.unknown_max = best(0.0);
         }
         let max_part = level_weights
             .iter()
             .enumerate()
             .map(|(c, weights)| {
-                let (log_u, log_share) = tf[c]
+                let (log_u, values) = tf[c]
                     .as_ref()
-                    .map_or((&[][..], &[][..]), |t| (&t.log_u[..], &t.log_share[..]));
-                let rarest: f64 = log_share.iter().copied().fold(f64::INFINITY, f64::min);
+                    .map_or((&[][..], &[][..]), |t| (&t.log_u[..], &t.values[..]));
+                let rarest: f64 = values
+                    .iter()
+                    .map(|v| v.log_share)
+                    .fold(f64::INFINITY, f64::min);
                 weights
                     .iter()
                     .enumerate()
@@ -287,7 +304,7 @@ impl Scorer {
     fn tf_adjustment_of(tf: &Tf, level: u8, value: Option<u32>) -> f64 {
         match (tf.log_u.iter().find(|(l, _)| *l == level), value) {
             (Some(&(_, log_u)), Some(value)) => {
-                log_u - tf.log_share.get(value as usize).copied().unwrap_or(0.0)
+                log_u - tf.values.get(value as usize).map_or(0.0, |v| v.log_share)
             }
             _ => 0.0,
         }
@@ -370,13 +387,12 @@ impl Scorer {
                 Some(t) => match Self::tf_value(f, t, a) {
                     None => self.plain_max[c],
                     Some(value) => {
-                        let [max, share] = t
-                            .value_max
-                            .get(value as usize)
-                            .copied()
-                            .unwrap_or([t.unknown_max, 0.0]);
-                        log_share[c] = Some(share);
-                        max
+                        let v = t.values.get(value as usize).copied().unwrap_or(ValueTf {
+                            log_share: 0.0,
+                            max: t.unknown_max,
+                        });
+                        log_share[c] = Some(v.log_share);
+                        v.max
                     }
                 },
             };
