@@ -4,8 +4,8 @@
 //! the results are the same as rapidfuzz's (a property test checks it).
 
 thread_local! {
-    /// Per ASCII byte, its positions in the second string of the current [`jaro`] call; all
-    /// zero between calls.
+    /// Per ASCII byte, its positions in the second string of the current [`jaro`] or
+    /// [`osa_bit_parallel`] call; all zero between calls.
     static POSITIONS: std::cell::RefCell<[u64; 128]> = const { std::cell::RefCell::new([0; 128]) };
 }
 
@@ -205,13 +205,25 @@ pub fn osa_distance(a: &[u8], b: &[u8]) -> usize {
 /// OSA distance by Hyyrö's bit-parallel algorithm (2003), for an ASCII `b` of 1 to 63 bytes:
 /// one column of the dynamic programme per byte of `a`, in a few word operations.
 fn osa_bit_parallel(a: &[u8], b: &[u8]) -> usize {
-    let mut at = [0u64; 128];
-    for (j, &c) in b.iter().enumerate() {
-        at[c as usize] |= 1 << j;
-    }
-    let last = 1u64 << (b.len() - 1);
+    // The thread's table of positions, kept all zero between calls as in [`jaro`].
+    POSITIONS.with_borrow_mut(|at| {
+        for (j, &c) in b.iter().enumerate() {
+            at[c as usize] |= 1 << j;
+        }
+        let distance = osa_columns(a, b.len(), at);
+        for &c in b {
+            at[c as usize] = 0;
+        }
+        distance
+    })
+}
+
+/// The columns of Hyyrö's OSA algorithm over `a`, given where each ASCII byte occurs in the
+/// other string (of `lb` bytes, 1 to 63).
+fn osa_columns(a: &[u8], lb: usize, at: &[u64; 128]) -> usize {
+    let last = 1u64 << (lb - 1);
     let (mut vp, mut vn, mut d0, mut pm_old) = (!0u64, 0u64, 0u64, 0u64);
-    let mut distance = b.len();
+    let mut distance = lb;
     for &ca in a {
         let pm = if ca < 128 { at[ca as usize] } else { 0 };
         let tr = ((!d0 & pm) << 1) & pm_old;
