@@ -103,6 +103,29 @@ pub struct Compiled {
     kind: Kind,
 }
 
+/// The level of every pair of values of a field so few-valued (states, sexes) that all pairs
+/// fit a small table: a comparison's level is then one read of the table, from the two rows'
+/// codes.
+#[derive(Debug, Clone)]
+pub struct LevelTable {
+    /// The packed slot of the field's code.
+    slot: usize,
+    /// Codes of the field, 0 (missing) included: the table's side.
+    side: usize,
+    levels: Vec<u8>,
+}
+
+impl LevelTable {
+    /// Fields with at most this many codes get a table: 64 × 64 levels, 4 KiB.
+    pub const MAX_CODES: usize = 64;
+
+    /// The level of the pair whose packed rows are these.
+    #[inline]
+    pub fn level(&self, (ra, rb): (&[u32; Packed::SLOTS], &[u32; Packed::SLOTS])) -> u8 {
+        self.levels[ra[self.slot] as usize * self.side + rb[self.slot] as usize]
+    }
+}
+
 /// All comparisons of a run, in settings order.
 #[derive(Debug, Clone)]
 pub struct Comparator {
@@ -294,6 +317,31 @@ impl Comparator {
                     field, swap: None, ..
                 } => Some((c, field)),
                 _ => None,
+            })
+            .collect()
+    }
+
+    /// Per comparison, a [`LevelTable`] when it is an exact, edit-distance or Jaro–Winkler
+    /// comparison of one text field with at most [`LevelTable::MAX_CODES`] codes and rows are
+    /// packed. Each entry is the level comparing the two codes gives.
+    pub fn level_tables(&self, f: &Features) -> Vec<Option<LevelTable>> {
+        let one_field = self.unequal_codes(f);
+        self.comparisons
+            .iter()
+            .enumerate()
+            .map(|(c, comparison)| {
+                let &(_, slot) = one_field.iter().find(|(x, _)| *x == c)?;
+                let side = f.text(slot).lines.len();
+                (side <= LevelTable::MAX_CODES).then(|| LevelTable {
+                    slot,
+                    side,
+                    levels: (0..side * side)
+                        .map(|i| {
+                            let (x, y) = ((i / side) as u32, (i % side) as u32);
+                            comparison.codes_level(f, &self.memo, x, y)
+                        })
+                        .collect(),
+                })
             })
             .collect()
     }
@@ -699,22 +747,11 @@ impl Compiled {
         self.level_with(f, a, b, None, &mut None)
     }
 
-    /// The level from the pair's packed rows where they answer (equal values, memoised
-    /// levels, simple names), else as [`Compiled::level_with`]. Always the same level.
-    #[inline]
-    pub fn level_packed(
-        &self,
-        f: &Features,
-        a: usize,
-        b: usize,
-        (ra, rb): (&[u32; Packed::SLOTS], &[u32; Packed::SLOTS]),
-        comparator: &Comparator,
-        aligned: &mut Option<Option<Aligned>>,
-    ) -> u8 {
-        let memo = &*comparator.memo;
+    /// The level of two codes of the comparison's text field (0: missing), for an exact,
+    /// edit-distance or Jaro–Winkler comparison of one field (others panic).
+    fn codes_level(&self, f: &Features, memo: &Memo, x: u32, y: u32) -> u8 {
         match &self.kind {
-            Kind::Exact { field } => {
-                let (x, y) = (ra[*field], rb[*field]);
+            Kind::Exact { .. } => {
                 if x == 0 || y == 0 {
                     0
                 } else if x == y {
@@ -728,7 +765,6 @@ impl Compiled {
                 swap: None,
                 thresholds,
             } => {
-                let (x, y) = (ra[*field], rb[*field]);
                 let t = f.text(*field);
                 if x == 0 || y == 0 {
                     0
@@ -756,7 +792,6 @@ impl Compiled {
                 }
             }
             Kind::Levenshtein { field, thresholds } => {
-                let (x, y) = (ra[*field], rb[*field]);
                 let t = f.text(*field);
                 let loosest = thresholds.last().copied().unwrap_or(0);
                 if x == 0 || y == 0 {
@@ -784,6 +819,30 @@ impl Compiled {
                         compute()
                     }
                 }
+            }
+            _ => unreachable!("codes_level of a comparison not of one text field's codes"),
+        }
+    }
+
+    /// The level from the pair's packed rows where they answer (equal values, memoised
+    /// levels, simple names), else as [`Compiled::level_with`]. Always the same level.
+    #[inline]
+    pub fn level_packed(
+        &self,
+        f: &Features,
+        a: usize,
+        b: usize,
+        (ra, rb): (&[u32; Packed::SLOTS], &[u32; Packed::SLOTS]),
+        comparator: &Comparator,
+        aligned: &mut Option<Option<Aligned>>,
+    ) -> u8 {
+        match &self.kind {
+            Kind::Exact { field }
+            | Kind::JaroWinkler {
+                field, swap: None, ..
+            }
+            | Kind::Levenshtein { field, .. } => {
+                self.codes_level(f, &comparator.memo, ra[*field], rb[*field])
             }
             Kind::Date { field, .. } => {
                 let (x, y) = (ra[*field], rb[*field]);
@@ -1476,6 +1535,33 @@ mod tests {
             for a in 0..rows.len() {
                 for b in 0..rows.len() {
                     prop_assert_eq!(align(person, a, b), align_every_cross_pair(person, a, b));
+                }
+            }
+        }
+
+        /// A few-valued field's table holds the level comparing the two rows' values gives.
+        #[test]
+        fn level_tables_equal_direct_levels(
+            rows in proptest::collection::vec(("[0-9]{0,2}", "[a-c]{0,3}"), 2..12)
+        ) {
+            let owned: Vec<Vec<String>> = rows.iter().map(|r| vec![r.0.clone(), r.1.clone()]).collect();
+            let refs: Vec<Vec<&str>> = owned.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
+            let rows: Vec<&[&str]> = refs.iter().map(|r| r.as_slice()).collect();
+            let (c, f) = levels(&["postcode", "street"], &rows);
+            let tables = c.level_tables(&f);
+            // Both fields have at most 12 values: each gets its table.
+            prop_assert_eq!(tables.iter().filter(|t| t.is_some()).count(), 2);
+            let packed = f.packed.as_ref().expect("packed rows");
+            for (comp, table) in c.comparisons.iter().zip(&tables) {
+                let table = table.as_ref().expect("a table");
+                for a in 0..rows.len() {
+                    for b in 0..rows.len() {
+                        prop_assert_eq!(
+                            table.level((packed.row(a), packed.row(b))),
+                            comp.level(&f, a, b),
+                            "{} of rows {} and {}", comp.name, a, b
+                        );
+                    }
                 }
             }
         }

@@ -3,7 +3,7 @@
 
 use crate::block::{Blocker, PairSink, Rule, parse_rule, total_pairs};
 use crate::cluster::connected_components;
-use crate::compare::{Comparator, MAX_COMPARISONS, Pattern};
+use crate::compare::{Comparator, LevelTable, MAX_COMPARISONS, Pattern};
 use crate::error::{Error, Result};
 use crate::model::{self, EmOptions, Model, TrainingInfo};
 use crate::prepare::{Features, LinkType};
@@ -393,6 +393,7 @@ pub fn run_with_progress(
         min_weight,
         order: scorer.rejecting_first(&comparator, &features),
         unequal: comparator.unequal_codes(&features),
+        tables: comparator.level_tables(&features),
         progress: on_progress,
     };
     let mut pairs = match patterns {
@@ -674,6 +675,8 @@ struct ScoreSink<'a> {
     /// Comparisons that are not exact when the pair's codes differ
     /// ([`Comparator::unequal_codes`]).
     unequal: Vec<(usize, usize)>,
+    /// Per comparison, the levels of all pairs of a few-valued field's codes, if it has them.
+    tables: Vec<Option<LevelTable>>,
     progress: &'a (dyn Fn(Progress) + Sync),
 }
 
@@ -737,7 +740,10 @@ impl PairSink for ScoreSink<'_> {
             let mut rejected = bound < floor;
             if !rejected {
                 for &c in &self.order {
-                    let level = comparator.level_of_pair(f, c, a, b, &mut aligned);
+                    let level = match (&self.tables[c], &f.packed) {
+                        (Some(table), Some(packed)) => table.level((packed.row(a), packed.row(b))),
+                        _ => comparator.level_of_pair(f, c, a, b, &mut aligned),
+                    };
                     pattern |= (level as u64) << (4 * c);
                     bound -= scorer.drop(row, c, level) - early[c];
                     if bound < floor {
