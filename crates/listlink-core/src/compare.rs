@@ -749,6 +749,7 @@ impl Compiled {
 
     /// The level of two codes of the comparison's text field (0: missing), for an exact,
     /// edit-distance or Jaro–Winkler comparison of one field (others panic).
+    #[inline(always)]
     fn codes_level(&self, f: &Features, memo: &Memo, x: u32, y: u32) -> u8 {
         match &self.kind {
             Kind::Exact { .. } => {
@@ -826,7 +827,7 @@ impl Compiled {
 
     /// The level from the pair's packed rows where they answer (equal values, memoised
     /// levels, simple names), else as [`Compiled::level_with`]. Always the same level.
-    #[inline]
+    #[inline(always)]
     pub fn level_packed(
         &self,
         f: &Features,
