@@ -722,10 +722,10 @@ impl PairSink for ScoreSink<'_> {
                 _ => &row.insert((a, scorer.row_bound(f, a))).1,
             };
             let mut bound = row.ceiling;
+            let rows = f.packed.as_ref().map(|p| (p.row(a), p.row(b)));
             // Codes that differ rule out the exact level, and with it a rare value's
             // adjustment, before any comparison is run.
-            if let Some(packed) = &f.packed {
-                let (ra, rb) = (packed.row(a), packed.row(b));
+            if let Some((ra, rb)) = rows {
                 for &(c, slot) in &self.unequal {
                     early[c] = if ra[slot] != rb[slot] {
                         scorer.unequal_drop(row, c)
@@ -740,8 +740,8 @@ impl PairSink for ScoreSink<'_> {
             let mut rejected = bound < floor;
             if !rejected {
                 for &c in &self.order {
-                    let level = match (&self.tables[c], &f.packed) {
-                        (Some(table), Some(packed)) => table.level((packed.row(a), packed.row(b))),
+                    let level = match (&self.tables[c], rows) {
+                        (Some(table), Some(rows)) => table.level(rows),
                         _ => comparator.level_of_pair(f, c, a, b, &mut aligned),
                     };
                     pattern |= (level as u64) << (4 * c);

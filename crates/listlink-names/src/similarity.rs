@@ -4,9 +4,26 @@
 //! the results are the same as rapidfuzz's (a property test checks it).
 
 thread_local! {
-    /// Per ASCII byte, its positions in the second string of the current [`jaro`] or
-    /// [`osa_bit_parallel`] call; all zero between calls.
+    /// Per ASCII byte, its positions in the string of the current [`with_positions`] call; all
+    /// zero between calls.
     static POSITIONS: std::cell::RefCell<[u64; 128]> = const { std::cell::RefCell::new([0; 128]) };
+}
+
+/// Runs `f` on the thread's table of where each byte of the ASCII string `b` (at most 64 bytes)
+/// occurs. Only b's entries are set, and they are cleared after, so that the table stays all
+/// zero between calls and no call clears a kilobyte first.
+#[inline]
+fn with_positions<R>(b: &[u8], f: impl FnOnce(&[u64; 128]) -> R) -> R {
+    POSITIONS.with_borrow_mut(|at| {
+        for (j, &c) in b.iter().enumerate() {
+            at[c as usize] |= 1 << j;
+        }
+        let result = f(at);
+        for &c in b {
+            at[c as usize] = 0;
+        }
+        result
+    })
 }
 
 /// Jaro similarity: 1 for equal strings (two empty strings included), 0 when one is empty.
@@ -26,12 +43,7 @@ pub fn jaro(a: &[u8], b: &[u8]) -> f64 {
     let mut matches = 0usize;
     if b.is_ascii() {
         // Bit-parallel: where each byte occurs in b; the first free one in the window matches.
-        // The table is the thread's, kept all zero between calls (only b's entries are set, and
-        // cleared after), so that a call does not clear a kilobyte first.
-        POSITIONS.with_borrow_mut(|at| {
-            for (j, &c) in b.iter().enumerate() {
-                at[c as usize] |= 1 << j;
-            }
+        with_positions(b, |at| {
             let below = |n: usize| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
             for (i, &ca) in a.iter().enumerate() {
                 if ca >= 128 {
@@ -45,9 +57,6 @@ pub fn jaro(a: &[u8], b: &[u8]) -> f64 {
                     flags_a |= 1 << i;
                     matches += 1;
                 }
-            }
-            for &c in b {
-                at[c as usize] = 0;
             }
         });
     } else {
@@ -205,17 +214,7 @@ pub fn osa_distance(a: &[u8], b: &[u8]) -> usize {
 /// OSA distance by Hyyrö's bit-parallel algorithm (2003), for an ASCII `b` of 1 to 63 bytes:
 /// one column of the dynamic programme per byte of `a`, in a few word operations.
 fn osa_bit_parallel(a: &[u8], b: &[u8]) -> usize {
-    // The thread's table of positions, kept all zero between calls as in [`jaro`].
-    POSITIONS.with_borrow_mut(|at| {
-        for (j, &c) in b.iter().enumerate() {
-            at[c as usize] |= 1 << j;
-        }
-        let distance = osa_columns(a, b.len(), at);
-        for &c in b {
-            at[c as usize] = 0;
-        }
-        distance
-    })
+    with_positions(b, |at| osa_columns(a, b.len(), at))
 }
 
 /// The columns of Hyyrö's OSA algorithm over `a`, given where each ASCII byte occurs in the
