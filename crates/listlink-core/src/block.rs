@@ -189,38 +189,98 @@ impl RuleIndex {
 #[derive(Debug, Clone)]
 pub struct Blocker {
     pub rules: Vec<RuleIndex>,
-    /// Per row, per rule (row-major): a fingerprint of the row's keys (see [`fingerprint`]),
-    /// so that most pairs sharing no key under an earlier rule are told so by one read.
-    fingerprints: Vec<u32>,
+    /// Per row, the groups it is in under each rule but the last (see [`GroupLines`]), so that
+    /// whether an earlier rule has a pair is told by one read per row.
+    groups: GroupLines,
 }
 
-/// A summary of a row's keys under one rule in 32 bits: 0 for none; for one key, the top bit
-/// and 31 bits of the key; for several, a set of bits, one per key (top bit clear). Two rows
-/// whose fingerprints say [`may_share`] false share no key.
-fn fingerprint(keys: &[u64]) -> u32 {
-    match keys {
-        [] => 0,
-        [key] => 0x8000_0000 | (*key as u32 & 0x7FFF_FFFF),
-        _ => keys.iter().fold(0, |bits, k| bits | key_bit(*k as u32)),
+/// Per row (row-major, `stride` words a row), for each rule but the last, the indexes of up to
+/// `per_rule` kept groups of two or more rows the row is in, ascending, [`GroupLines::EMPTY`]
+/// after them; or [`GroupLines::OVERFLOW`] first when it is in more. Two rows share a key under
+/// a rule exactly when they share a kept group: a key's group dropped as a copy has the same
+/// rows as the group of a smaller key, which they then share.
+#[derive(Debug, Clone)]
+struct GroupLines {
+    ids: Vec<u32>,
+    per_rule: usize,
+    stride: usize,
+}
+
+impl GroupLines {
+    const EMPTY: u32 = u32::MAX;
+    const OVERFLOW: u32 = u32::MAX - 1;
+    /// Words a row's line takes at most when there are few rules: 16, one cache line.
+    const LINE: usize = 16;
+
+    fn new(rules: &[RuleIndex], rows: usize, per_rule: usize) -> GroupLines {
+        let earlier = rules.len().saturating_sub(1);
+        let stride = earlier * per_rule;
+        // Per rule, its columns of every row, in parallel; then interleaved row by row.
+        let columns: Vec<Vec<u32>> = rules[..earlier]
+            .par_iter()
+            .map(|rule| {
+                let mut column = vec![Self::EMPTY; rows * per_rule];
+                let mut count = vec![0u32; rows];
+                for g in 0..rule.group_starts.len().saturating_sub(1) {
+                    let span = rule.group_starts[g] as usize..rule.group_starts[g + 1] as usize;
+                    for &row in &rule.rows[span] {
+                        let (row, k) = (row as usize, count[row as usize] as usize);
+                        if k < per_rule {
+                            column[row * per_rule + k] = g as u32;
+                        } else {
+                            column[row * per_rule] = Self::OVERFLOW;
+                        }
+                        count[row] += 1;
+                    }
+                }
+                column
+            })
+            .collect();
+        let mut ids = vec![Self::EMPTY; rows * stride];
+        if stride > 0 {
+            ids.par_chunks_mut(stride)
+                .enumerate()
+                .for_each(|(row, line)| {
+                    for (column, out) in columns.iter().zip(line.chunks_mut(per_rule)) {
+                        out.copy_from_slice(&column[row * per_rule..(row + 1) * per_rule]);
+                    }
+                });
+        }
+        GroupLines {
+            ids,
+            per_rule,
+            stride,
+        }
+    }
+
+    /// How many groups a line keeps per rule for `rules` rules: one cache line in all while
+    /// that leaves at least one per rule.
+    fn per_rule(rules: usize) -> usize {
+        match rules.saturating_sub(1) {
+            0 => 0,
+            earlier => (Self::LINE / earlier).clamp(1, 8),
+        }
+    }
+
+    /// Row `row`'s groups under each rule but the last.
+    #[inline]
+    fn line(&self, row: usize) -> &[u32] {
+        &self.ids[row * self.stride..(row + 1) * self.stride]
     }
 }
 
-/// The bit of a key (or of a one-key fingerprint: the same 31 bits) in a several-key fingerprint.
+/// Whether two rows' groups under one rule (a [`GroupLines`] line's part) share one: `None` when
+/// either row is in more groups than the line keeps.
 #[inline]
-fn key_bit(low: u32) -> u32 {
-    1 << ((low & 0x7FFF_FFFF) % 31)
-}
-
-/// False only if rows with these fingerprints share no key.
-#[inline]
-fn may_share(x: u32, y: u32) -> bool {
-    match (x >> 31, y >> 31) {
-        _ if x == 0 || y == 0 => false,
-        (1, 1) => x == y,
-        (1, _) => y & key_bit(x) != 0,
-        (_, 1) => x & key_bit(y) != 0,
-        _ => x & y != 0,
+fn share_group(x: &[u32], y: &[u32]) -> Option<bool> {
+    if x[0] == GroupLines::OVERFLOW || y[0] == GroupLines::OVERFLOW {
+        return None;
     }
+    Some(
+        x.iter()
+            .take_while(|&&g| g != GroupLines::EMPTY)
+            .any(|g| y.contains(g)),
+    )
 }
 
 fn hash_of(v: impl Hash) -> u64 {
@@ -602,31 +662,25 @@ impl Blocker {
 
     /// A blocker of rules already indexed (e.g. some of another blocker's).
     pub fn from_indexes(rules: Vec<RuleIndex>, f: &Features) -> Blocker {
-        let n = rules.len();
-        let mut fingerprints = vec![0u32; f.len() * n];
-        fingerprints
-            .par_chunks_mut(n.max(1))
-            .enumerate()
-            .for_each(|(row, out)| {
-                for (slot, rule) in out.iter_mut().zip(&rules) {
-                    *slot = fingerprint(rule.keys(row));
-                }
-            });
-        Blocker {
-            rules,
-            fingerprints,
-        }
+        let per_rule = GroupLines::per_rule(rules.len());
+        Blocker::with_groups_per_rule(rules, f, per_rule)
+    }
+
+    /// [`Blocker::from_indexes`] keeping `per_rule` groups per row and rule in its lines.
+    fn with_groups_per_rule(rules: Vec<RuleIndex>, f: &Features, per_rule: usize) -> Blocker {
+        let groups = GroupLines::new(&rules, f.len(), per_rule);
+        Blocker { rules, groups }
     }
 
     /// Whether an earlier rule than `rule` already produces the pair (a, b).
     #[inline]
     fn seen_before(&self, rule: usize, a: usize, b: usize) -> bool {
-        let n = self.rules.len();
-        let (fa, fb) = (&self.fingerprints[a * n..], &self.fingerprints[b * n..]);
+        let k = self.groups.per_rule;
+        let (la, lb) = (self.groups.line(a), self.groups.line(b));
         self.rules[..rule]
             .iter()
-            .zip(fa.iter().zip(fb))
-            .any(|(r, (x, y))| may_share(*x, *y) && r.first_shared(a, b).is_some())
+            .zip(la.chunks_exact(k).zip(lb.chunks_exact(k)))
+            .any(|(r, (x, y))| share_group(x, y).unwrap_or_else(|| r.first_shared(a, b).is_some()))
     }
 
     /// The rule that passes the pair on: the first rule sharing a key.
@@ -852,13 +906,17 @@ mod tests {
         tables: &[RecordTable],
         link_type: LinkType,
         rules: &[&str],
+        per_rule: Option<usize>,
     ) -> (Blocker, Features, Vec<(u32, u32)>) {
         let headers: Vec<&[String]> = tables.iter().map(|t| t.headers.as_slice()).collect();
         let (s, _) = infer(&headers).unwrap();
         let sides: Vec<u8> = (0..tables.len()).map(|i| (i > 0) as u8).collect();
         let f = prepare(tables, &sides, &s, link_type);
         let rules = rules.iter().map(|r| parse_rule(r, &s).unwrap()).collect();
-        let b = Blocker::new(rules, &f);
+        let b = match per_rule {
+            None => Blocker::new(rules, &f),
+            Some(k) => Blocker::with_groups_per_rule(Blocker::index(rules, &f), &f, k),
+        };
         let pairs = b.for_each_pair(&f, &CollectPairs);
         (b, f, pairs)
     }
@@ -881,6 +939,7 @@ mod tests {
                 "given_name & family_name",
                 "family_name & year(date_of_birth)",
             ],
+            None,
         );
         let set: BTreeSet<_> = pairs.iter().copied().collect();
         assert_eq!(set.len(), pairs.len(), "no pair twice");
@@ -900,6 +959,7 @@ mod tests {
             &[a, b],
             LinkType::Link,
             &["sorted_names(given_name, family_name)"],
+            None,
         );
         let set: BTreeSet<_> = pairs.into_iter().collect();
         assert_eq!(set, [(0, 2), (1, 2)].into_iter().collect());
@@ -928,17 +988,27 @@ mod tests {
 
     proptest! {
         #[test]
-        fn fingerprints_never_hide_a_shared_key(
-            x in proptest::collection::btree_set(prop_oneof![0u64..8, any::<u64>()], 0..4),
-            y in proptest::collection::btree_set(prop_oneof![0u64..8, any::<u64>()], 0..4),
+        fn group_lines_tell_shared_keys_exactly(
+            rows in proptest::collection::vec(("(john|yohn|[ab]{1,2})", "(smith|schmidt|[xy]{0,2})", "(19[0-1][0-9])?"), 0..30),
+            per_rule in 1usize..4,
         ) {
-            let (x, y): (Vec<u64>, Vec<u64>) = (x.into_iter().collect(), y.into_iter().collect());
-            let shared = x.iter().any(|k| y.contains(k));
-            let said = may_share(fingerprint(&x), fingerprint(&y));
-            prop_assert!(said || !shared);
-            // One key each: the fingerprints tell exactly (up to 31 bits).
-            if x.len() == 1 && y.len() == 1 && (x[0] ^ y[0]) & 0x7FFF_FFFF != 0 {
-                prop_assert!(!said);
+            let refs: Vec<(&str, &str, &str)> = rows.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+            let (b, f, _) = run(&[table("a", &refs)], LinkType::Dedupe, &["given_name", "metaphone(given_name) & family_name", "year(date_of_birth)"], Some(per_rule));
+            let k = b.groups.per_rule;
+            for x in 0..f.len() {
+                for y in 0..f.len() {
+                    if x == y {
+                        continue;
+                    }
+                    let (lx, ly) = (b.groups.line(x), b.groups.line(y));
+                    for (r, (gx, gy)) in b.rules.iter().zip(lx.chunks_exact(k).zip(ly.chunks_exact(k))) {
+                        let shared = r.first_shared(x, y).is_some();
+                        // Without overflow the lines alone tell it, and must tell it right.
+                        if let Some(said) = share_group(gx, gy) {
+                            prop_assert_eq!(said, shared, "rule {} rows {} {}", r.rule.text, x, y);
+                        }
+                    }
+                }
             }
         }
 
@@ -949,6 +1019,9 @@ mod tests {
             rows in proptest::collection::vec(("(john|yohn|[ab]{1,2})", "(smith|schmidt|[xy]{0,2})", "(19[0-1][0-9])?"), 0..40),
             link in 0u8..3,
             threads in 1usize..4,
+            // 0: as many groups per rule as a cache line allows; 1 and 2: rows in more groups
+            // than that take the key lists' way.
+            per_rule in 0usize..3,
         ) {
             let refs: Vec<(&str, &str, &str)> = rows.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
             let half = refs.len() / 2;
@@ -957,7 +1030,7 @@ mod tests {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             let out = Mutex::new(None);
             pool.install(|| {
-                *out.lock().unwrap() = Some(run(&tables, link_type, &["given_name", "family_name & year(date_of_birth)", "metaphone(given_name)"]));
+                *out.lock().unwrap() = Some(run(&tables, link_type, &["given_name", "family_name & year(date_of_birth)", "metaphone(given_name)"], (per_rule > 0).then_some(per_rule)));
             });
             let (b, f, pairs) = out.into_inner().unwrap().unwrap();
             let set: BTreeSet<_> = pairs.iter().copied().collect();
