@@ -772,8 +772,7 @@ impl Compiled {
                 } else if x == y {
                     1
                 } else if thresholds.last().is_none_or(|last| {
-                    listlink_names::similarity::jaro_winkler_upper_bound(t.shape(x), t.shape(y))
-                        < *last
+                    listlink_names::similarity::jaro_winkler_below(t.shape(x), t.shape(y), *last)
                 }) {
                     // Below every threshold whatever the keys' order: else.
                     2 + thresholds.len() as u8

@@ -311,7 +311,7 @@ impl TokenSig {
         self.shapes[..ra.len()].iter().all(|x| {
             other.shapes[..rb.len()]
                 .iter()
-                .all(|y| crate::similarity::jaro_winkler_upper_bound(*x, *y) < CLOSE)
+                .all(|y| crate::similarity::jaro_winkler_below(*x, *y, CLOSE))
         })
     }
 }
