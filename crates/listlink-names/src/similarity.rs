@@ -108,6 +108,7 @@ pub fn shape(key: &[u8]) -> u64 {
 }
 
 /// Characters of `x` that `y` lacks (at least one unmatched position each), and x's length.
+#[inline]
 fn lacking(x: u64, y: u64) -> (usize, usize) {
     let (bx, by) = (x & 0xFFFF_FFFF_FFFF, y & 0xFFFF_FFFF_FFFF);
     // Anything-else bits may stand for different characters: they prove nothing.
@@ -142,6 +143,7 @@ pub fn jaro_winkler_upper_bound(a: u64, b: u64) -> f64 {
 /// Whether [`jaro_winkler_upper_bound`] is below `threshold`, without dividing: the bound
 /// compared in products of integers. Near the threshold (within a relative 1e-9) it answers
 /// false, so it never calls below a pair the bound does not.
+#[inline]
 pub fn jaro_winkler_below(a: u64, b: u64, threshold: f64) -> bool {
     let ((da, la), (db, lb)) = (lacking(a, b), lacking(b, a));
     if la == 0 || lb == 0 || la >= 0xFFFF || lb >= 0xFFFF {
