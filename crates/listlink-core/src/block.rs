@@ -724,6 +724,13 @@ impl Blocker {
         let first = &r.first[span.clone()];
         let group = &r.rows[span];
         let key = r.group_keys[g as usize];
+        if ri > 0 && end as usize == group.len() {
+            // The rows of the groups after this one: their lines are read for every pair.
+            let next = r.group_starts[g as usize + 1] as usize;
+            for &row in r.rows.get(next..next + 8).unwrap_or_default() {
+                crate::compare::prefetch(&self.groups.ids[row as usize * self.groups.stride]);
+            }
+        }
         for i in start as usize..end as usize {
             let a = group[i] as usize;
             for (&b, &b_first) in group[i + 1..].iter().zip(&first[i + 1..]) {

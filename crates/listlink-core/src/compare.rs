@@ -548,7 +548,7 @@ fn token_level(person: &PersonFeature, memo: Option<&Memo>, i: u32, j: u32) -> T
 
 /// Asks the processor to bring `line` into cache (a hint: no effect on results).
 #[inline(always)]
-fn prefetch<T>(line: &T) {
+pub(crate) fn prefetch<T>(line: &T) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
