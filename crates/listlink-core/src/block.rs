@@ -728,7 +728,7 @@ impl Blocker {
             // The rows of the groups after this one: their lines are read for every pair.
             let next = r.group_starts[g as usize + 1] as usize;
             for &row in r.rows.get(next..next + 8).unwrap_or_default() {
-                crate::compare::prefetch(&self.groups.ids[row as usize * self.groups.stride]);
+                crate::prepare::prefetch(&self.groups.ids[row as usize * self.groups.stride]);
             }
         }
         for i in start as usize..end as usize {

@@ -3,7 +3,7 @@
 //! agreement and the last level is "else".
 
 use crate::prepare::PersonFeature;
-use crate::prepare::{Date, Features, FieldFeature, Packed, unpack_date};
+use crate::prepare::{Date, Features, FieldFeature, Packed, prefetch, unpack_date};
 use crate::settings::{Comparison, FieldKind, Method, NamePart, Settings};
 use listlink_names::TokenLevel;
 use std::sync::Arc;
@@ -544,20 +544,6 @@ fn token_level(person: &PersonFeature, memo: Option<&Memo>, i: u32, j: u32) -> T
         }
         None => compute(),
     }
-}
-
-/// Asks the processor to bring `line` into cache (a hint: no effect on results).
-#[inline(always)]
-pub(crate) fn prefetch<T>(line: &T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: a prefetch never faults and reads nothing into the program; the pointer is
-        // valid anyway (it comes from a reference).
-        unsafe { _mm_prefetch::<_MM_HINT_T0>((line as *const T).cast::<i8>()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = line;
 }
 
 /// TokenLevel by its discriminant.
