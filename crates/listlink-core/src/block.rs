@@ -215,36 +215,24 @@ impl GroupLines {
     fn new(rules: &[RuleIndex], rows: usize, per_rule: usize) -> GroupLines {
         let earlier = rules.len().saturating_sub(1);
         let stride = earlier * per_rule;
-        // Per rule, its columns of every row, in parallel; then interleaved row by row.
-        let columns: Vec<Vec<u32>> = rules[..earlier]
-            .par_iter()
-            .map(|rule| {
-                let mut column = vec![Self::EMPTY; rows * per_rule];
-                let mut count = vec![0u32; rows];
-                for g in 0..rule.group_starts.len().saturating_sub(1) {
-                    let span = rule.group_starts[g] as usize..rule.group_starts[g + 1] as usize;
-                    for &row in &rule.rows[span] {
-                        let (row, k) = (row as usize, count[row as usize] as usize);
-                        if k < per_rule {
-                            column[row * per_rule + k] = g as u32;
-                        } else {
-                            column[row * per_rule] = Self::OVERFLOW;
-                        }
-                        count[row] += 1;
-                    }
-                }
-                column
-            })
-            .collect();
+        // Rule by rule, group by group, into the rows' lines: no copy of the lines is held.
         let mut ids = vec![Self::EMPTY; rows * stride];
-        if stride > 0 {
-            ids.par_chunks_mut(stride)
-                .enumerate()
-                .for_each(|(row, line)| {
-                    for (column, out) in columns.iter().zip(line.chunks_mut(per_rule)) {
-                        out.copy_from_slice(&column[row * per_rule..(row + 1) * per_rule]);
+        let mut count = vec![0u32; rows];
+        for (r, rule) in rules[..earlier].iter().enumerate() {
+            count.fill(0);
+            for g in 0..rule.group_starts.len().saturating_sub(1) {
+                let span = rule.group_starts[g] as usize..rule.group_starts[g + 1] as usize;
+                for &row in &rule.rows[span] {
+                    let (row, k) = (row as usize, count[row as usize] as usize);
+                    let at = row * stride + r * per_rule;
+                    if k < per_rule {
+                        ids[at + k] = g as u32;
+                    } else {
+                        ids[at] = Self::OVERFLOW;
                     }
-                });
+                    count[row] += 1;
+                }
+            }
         }
         GroupLines {
             ids,
@@ -728,7 +716,9 @@ impl Blocker {
             // The rows of the groups after this one: their lines are read for every pair.
             let next = r.group_starts[g as usize + 1] as usize;
             for &row in r.rows.get(next..next + 8).unwrap_or_default() {
-                crate::prepare::prefetch(&self.groups.ids[row as usize * self.groups.stride]);
+                if let Some(line) = self.groups.ids.get(row as usize * self.groups.stride) {
+                    crate::prepare::prefetch(line);
+                }
             }
         }
         for i in start as usize..end as usize {
