@@ -715,7 +715,7 @@ impl Blocker {
         if ri > 0 && end as usize == group.len() {
             // The rows of the groups after this one: their lines are read for every pair.
             let next = r.group_starts[g as usize + 1] as usize;
-            for &row in r.rows.get(next..next + 8).unwrap_or_default() {
+            for &row in r.rows[next..].iter().take(8) {
                 if let Some(line) = self.groups.ids.get(row as usize * self.groups.stride) {
                     crate::prepare::prefetch(line);
                 }

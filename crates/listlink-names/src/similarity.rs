@@ -116,23 +116,41 @@ fn lacking(x: u64, y: u64) -> (usize, usize) {
     (only.count_ones() as usize, (x >> 48) as usize)
 }
 
-/// An upper bound on [`jaro_winkler`] of two keys from their [`shape`]s alone: a character one
-/// key has and the other lacks is never matched.
-pub fn jaro_winkler_upper_bound(a: u64, b: u64) -> f64 {
+/// What two keys' [`shape`]s allow of their Jaro similarity: settled outright (an empty or
+/// very long key), or at most `matches` matched characters between keys of these lengths.
+enum JaroLimit {
+    Settled(f64),
+    Matches {
+        matches: usize,
+        la: usize,
+        lb: usize,
+    },
+}
+
+/// A character one key has and the other lacks is never matched.
+#[inline]
+fn jaro_limit(a: u64, b: u64) -> JaroLimit {
     let ((da, la), (db, lb)) = (lacking(a, b), lacking(b, a));
     if la == 0 || lb == 0 {
-        return if la == lb { 1.0 } else { 0.0 };
+        return JaroLimit::Settled(if la == lb { 1.0 } else { 0.0 });
     }
     if la >= 0xFFFF || lb >= 0xFFFF {
-        return 1.0;
+        return JaroLimit::Settled(1.0);
     }
-    let m = (la - da.min(la)).min(lb - db.min(lb));
-    if m == 0 {
-        return 0.0;
+    match (la - da.min(la)).min(lb - db.min(lb)) {
+        0 => JaroLimit::Settled(0.0),
+        matches => JaroLimit::Matches { matches, la, lb },
     }
-    let m = m as f64;
+}
+
+/// An upper bound on [`jaro_winkler`] of two keys from their [`shape`]s alone.
+pub fn jaro_winkler_upper_bound(a: u64, b: u64) -> f64 {
+    let (m, la, lb) = match jaro_limit(a, b) {
+        JaroLimit::Settled(bound) => return bound,
+        JaroLimit::Matches { matches, la, lb } => (matches as f64, la as f64, lb as f64),
+    };
     // Best case: no transpositions, and a four-character common prefix.
-    let jaro = (m / la as f64 + m / lb as f64 + 1.0) / 3.0;
+    let jaro = (m / la + m / lb + 1.0) / 3.0;
     if jaro > 0.7 {
         jaro + 0.4 * (1.0 - jaro)
     } else {
@@ -145,14 +163,10 @@ pub fn jaro_winkler_upper_bound(a: u64, b: u64) -> f64 {
 /// false, so it never calls below a pair the bound does not.
 #[inline]
 pub fn jaro_winkler_below(a: u64, b: u64, threshold: f64) -> bool {
-    let ((da, la), (db, lb)) = (lacking(a, b), lacking(b, a));
-    if la == 0 || lb == 0 || la >= 0xFFFF || lb >= 0xFFFF {
-        return jaro_winkler_upper_bound(a, b) < threshold;
-    }
-    let m = (la - da.min(la)).min(lb - db.min(lb));
-    if m == 0 {
-        return 0.0 < threshold;
-    }
+    let (m, la, lb) = match jaro_limit(a, b) {
+        JaroLimit::Settled(bound) => return bound < threshold,
+        JaroLimit::Matches { matches, la, lb } => (matches, la, lb),
+    };
     // Jaro = (m/la + m/lb + 1) / 3 = (s/q + 1) / 3, with s and q exact in f64.
     let (s, q) = ((m * (la + lb)) as f64, (la * lb) as f64);
     const SLACK: f64 = 1.0 - 1e-9;
