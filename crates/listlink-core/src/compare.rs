@@ -6,6 +6,7 @@ use crate::prepare::PersonFeature;
 use crate::prepare::{Date, Features, FieldFeature, Packed, prefetch, unpack_date};
 use crate::settings::{Comparison, FieldKind, Method, NamePart, Settings};
 use listlink_names::TokenLevel;
+use listlink_names::forms::Settled;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -522,20 +523,23 @@ fn token_level(person: &PersonFeature, memo: Option<&Memo>, i: u32, j: u32) -> T
     // Always compared in one order, so a remembered level is the same whoever computed it.
     let (lo, hi) = (i.min(j), i.max(j));
     // Most pairs of tokens are unrelated, which their summaries (fewer than the pairs in the
-    // memo, and more often in cache) show without the forms.
-    if let (Some(x), Some(y)) = (person.sigs.get(lo as usize), person.sigs.get(hi as usize))
-        && x.surely_different(y)
-    {
-        return TokenLevel::Different;
+    // memo, and more often in cache) show without the forms. Of the others, most need only
+    // their rendering keys, which are compared from the summaries' buffer when not remembered.
+    let settled = person.sigs.settle(lo, hi);
+    if let Settled::Level(level) = settled {
+        return level;
     }
-    let compute = || {
-        listlink_names::forms::compare(
-            &person.forms[lo as usize],
-            &person.forms[hi as usize],
-            Some(&person.variants),
-            false,
-        )
-        .0
+    let compute = || match settled {
+        Settled::Fuzzy => person.sigs.fuzzy_level(lo, hi),
+        _ => {
+            listlink_names::forms::compare(
+                &person.forms[lo as usize],
+                &person.forms[hi as usize],
+                Some(&person.variants),
+                false,
+            )
+            .0
+        }
     };
     match memo {
         Some(memo) => {

@@ -551,8 +551,9 @@ pub struct PersonFeature {
     /// The given-name variant groups in use (the bundled table, plus the user's files).
     pub variants: std::sync::Arc<listlink_names::variants::Variants>,
     pub forms: Vec<NameForms>,
-    /// Per token, its one-line summary (`TokenSig`), to tell unrelated tokens apart cheaply.
-    pub sigs: Vec<listlink_names::forms::TokenSig>,
+    /// Per token, its one-line summary and its rendering keys (`TokenSigs`), which settle most
+    /// pairs of tokens without their forms.
+    pub sigs: listlink_names::forms::TokenSigs,
     pub readings: Vec<Vec<PartIds>>,
     /// Per part (given, patronymic, family): the share of rows whose first reading's first token
     /// is each token id (index = token id), for term-frequency adjustments.
@@ -715,10 +716,7 @@ fn person_feature(
         }
     }
     let id = next_id();
-    let sigs = forms
-        .par_iter()
-        .map(listlink_names::forms::TokenSig::of)
-        .collect();
+    let sigs = listlink_names::forms::TokenSigs::new(&forms);
     Some(PersonFeature {
         id,
         variants,

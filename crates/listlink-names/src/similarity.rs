@@ -91,26 +91,41 @@ pub fn jaro(a: &[u8], b: &[u8]) -> f64 {
 }
 
 /// A key's shape, for bounds that need no access to the key itself: its length (high 16 bits,
-/// saturating) and which characters it has (a–z, 0–9, space, anything else: one bit each).
+/// saturating), which characters it has (a–z, 0–9, space, anything else: one bit each, the low
+/// 38 bits), and the class of its first character (one more than its bit, in bits 38–43; 0 for
+/// an empty key), which tells when two keys cannot share a prefix.
 pub fn shape(key: &[u8]) -> u64 {
+    let class = |c: u8| match c {
+        b'a'..=b'z' => c - b'a',
+        b'A'..=b'Z' => c - b'A',
+        b'0'..=b'9' => 26 + c - b'0',
+        b' ' => 36,
+        _ => 37,
+    };
     let mut bits = 0u64;
     for &c in key {
-        bits |= 1
-            << match c {
-                b'a'..=b'z' => c - b'a',
-                b'A'..=b'Z' => c - b'A',
-                b'0'..=b'9' => 26 + c - b'0',
-                b' ' => 36,
-                _ => 37,
-            };
+        bits |= 1 << class(c);
     }
-    (key.len().min(0xFFFF) as u64) << 48 | bits
+    let first = key.first().map_or(0, |&c| u64::from(class(c)) + 1);
+    (key.len().min(0xFFFF) as u64) << 48 | first << FIRST_SHIFT | bits
+}
+
+/// Where a [`shape`] keeps its first character's class.
+const FIRST_SHIFT: u32 = 38;
+/// A [`shape`]'s character bits.
+const CHARACTERS: u64 = (1 << FIRST_SHIFT) - 1;
+
+/// Whether two keys may share their first character (so that Winkler's prefix boost may
+/// apply): not when their shapes' first characters are of different classes.
+#[inline]
+fn may_share_prefix(x: u64, y: u64) -> bool {
+    (x >> FIRST_SHIFT) & 0x3F == (y >> FIRST_SHIFT) & 0x3F
 }
 
 /// Characters of `x` that `y` lacks (at least one unmatched position each), and x's length.
 #[inline]
 fn lacking(x: u64, y: u64) -> (usize, usize) {
-    let (bx, by) = (x & 0xFFFF_FFFF_FFFF, y & 0xFFFF_FFFF_FFFF);
+    let (bx, by) = (x & CHARACTERS, y & CHARACTERS);
     // Anything-else bits may stand for different characters: they prove nothing.
     let only = bx & !by & !(1 << 37);
     (only.count_ones() as usize, (x >> 48) as usize)
@@ -124,6 +139,8 @@ enum JaroLimit {
         matches: usize,
         la: usize,
         lb: usize,
+        /// Whether the keys may share a prefix, for Winkler's boost.
+        boost: bool,
     },
 }
 
@@ -139,19 +156,30 @@ fn jaro_limit(a: u64, b: u64) -> JaroLimit {
     }
     match (la - da.min(la)).min(lb - db.min(lb)) {
         0 => JaroLimit::Settled(0.0),
-        matches => JaroLimit::Matches { matches, la, lb },
+        matches => JaroLimit::Matches {
+            matches,
+            la,
+            lb,
+            boost: may_share_prefix(a, b),
+        },
     }
 }
 
 /// An upper bound on [`jaro_winkler`] of two keys from their [`shape`]s alone.
 pub fn jaro_winkler_upper_bound(a: u64, b: u64) -> f64 {
-    let (m, la, lb) = match jaro_limit(a, b) {
+    let (m, la, lb, boost) = match jaro_limit(a, b) {
         JaroLimit::Settled(bound) => return bound,
-        JaroLimit::Matches { matches, la, lb } => (matches as f64, la as f64, lb as f64),
+        JaroLimit::Matches {
+            matches,
+            la,
+            lb,
+            boost,
+        } => (matches as f64, la as f64, lb as f64, boost),
     };
-    // Best case: no transpositions, and a four-character common prefix.
+    // Best case: no transpositions, and a four-character common prefix unless the first
+    // characters differ.
     let jaro = (m / la + m / lb + 1.0) / 3.0;
-    if jaro > 0.7 {
+    if boost && jaro > 0.7 {
         jaro + 0.4 * (1.0 - jaro)
     } else {
         jaro
@@ -163,16 +191,22 @@ pub fn jaro_winkler_upper_bound(a: u64, b: u64) -> f64 {
 /// false, so it never calls below a pair the bound does not.
 #[inline]
 pub fn jaro_winkler_below(a: u64, b: u64, threshold: f64) -> bool {
-    let (m, la, lb) = match jaro_limit(a, b) {
+    let (m, la, lb, boost) = match jaro_limit(a, b) {
         JaroLimit::Settled(bound) => return bound < threshold,
-        JaroLimit::Matches { matches, la, lb } => (matches, la, lb),
+        JaroLimit::Matches {
+            matches,
+            la,
+            lb,
+            boost,
+        } => (matches, la, lb, boost),
     };
     // Jaro = (m/la + m/lb + 1) / 3 = (s/q + 1) / 3, with s and q exact in f64.
     let (s, q) = ((m * (la + lb)) as f64, (la * lb) as f64);
     const SLACK: f64 = 1.0 - 1e-9;
     // Jaro above 0.7 (s/q above 1.1, taken so when close: the stricter case) gets the prefix
-    // boost, bound = 0.6 Jaro + 0.4; below it the bound is the Jaro itself.
-    let k = if s >= 1.1 * q * SLACK {
+    // boost when the keys may share a prefix, bound = 0.6 Jaro + 0.4; else the bound is the
+    // Jaro itself.
+    let k = if boost && s >= 1.1 * q * SLACK {
         5.0 * threshold - 3.0
     } else {
         3.0 * threshold - 1.0
@@ -311,6 +345,15 @@ mod tests {
 
     fn long() -> impl Strategy<Value = Vec<u8>> {
         proptest::collection::vec(proptest::num::u8::ANY, 0..80)
+    }
+
+    #[test]
+    fn first_characters_that_differ_rule_out_the_prefix_boost() {
+        // Seven characters at most in common: Jaro ≤ 0.917, 0.95 with a shared prefix.
+        let a = shape(b"abcdefgh");
+        assert!(jaro_winkler_below(a, shape(b"bcdefghz"), 0.92));
+        assert!(jaro_winkler_upper_bound(a, shape(b"bcdefghz")) < 0.92);
+        assert!(!jaro_winkler_below(a, shape(b"acdefghz"), 0.92));
     }
 
     proptest! {
