@@ -301,13 +301,15 @@ impl Comparator {
         }
     }
 
-    /// The comparisons whose level is never 1 (exact) when the pair's packed codes in one slot
-    /// differ, with that slot: exact, edit-distance and Jaro–Winkler comparisons of one text
-    /// field (equal codes ⇔ equal keys). Empty without packed rows.
-    pub fn unequal_codes(&self, f: &Features) -> Vec<(usize, usize)> {
-        if f.packed.is_none() {
+    /// The comparisons whose level the pair's packed rows can show is not 1 (exact), with how
+    /// ([`Unequal`]): exact, edit-distance and Jaro–Winkler comparisons of one text field (equal
+    /// codes ⇔ equal keys), and person-name comparisons of simple names (one token a part, so
+    /// only a shared token is exact, whichever order the names are read in). Empty without
+    /// packed rows.
+    pub fn unequal_codes(&self, f: &Features) -> Vec<(usize, Unequal)> {
+        let Some(packed) = &f.packed else {
             return Vec::new();
-        }
+        };
         self.comparisons
             .iter()
             .enumerate()
@@ -316,7 +318,10 @@ impl Comparator {
                 | Kind::Levenshtein { field, .. }
                 | Kind::JaroWinkler {
                     field, swap: None, ..
-                } => Some((c, field)),
+                } => Some((c, Unequal::Codes(field))),
+                Kind::PersonName {
+                    part: NamePart::Given | NamePart::Family,
+                } => packed.person.map(|slot| (c, Unequal::Names(slot))),
                 _ => None,
             })
             .collect()
@@ -331,7 +336,10 @@ impl Comparator {
             .iter()
             .enumerate()
             .map(|(c, comparison)| {
-                let &(_, slot) = one_field.iter().find(|(x, _)| *x == c)?;
+                let slot = one_field.iter().find_map(|&(x, how)| match how {
+                    Unequal::Codes(slot) if x == c => Some(slot),
+                    _ => None,
+                })?;
                 let side = f.text(slot).lines.len();
                 (side <= LevelTable::MAX_CODES).then(|| LevelTable {
                     slot,
@@ -447,6 +455,32 @@ fn best_level(
         }
     }
     best
+}
+
+/// How a pair's packed rows show that a comparison is not exact ([`Comparator::unequal_codes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unequal {
+    /// The codes in this slot differ.
+    Codes(usize),
+    /// The given- and family-name tokens (from this slot) of two simple names: no token of one
+    /// name is a token of the other.
+    Names(usize),
+}
+
+impl Unequal {
+    /// Whether the pair with these packed rows surely does not agree exactly.
+    #[inline]
+    pub fn rules_out_exact(self, ra: &[u32; Packed::SLOTS], rb: &[u32; Packed::SLOTS]) -> bool {
+        match self {
+            Unequal::Codes(slot) => ra[slot] != rb[slot],
+            Unequal::Names(slot) => {
+                let (ga, fa, gb, fb) = (ra[slot], ra[slot + 1], rb[slot], rb[slot + 1]);
+                // Complex names are read from all their readings: nothing is ruled out.
+                let shared = |t: u32| t != Packed::NO_TOKEN && (t == gb || t == fb);
+                ga != Packed::COMPLEX && gb != Packed::COMPLEX && !shared(ga) && !shared(fa)
+            }
+        }
+    }
 }
 
 /// How many pairs ahead [`Comparator::prefetch_ahead`] fetches packed rows.

@@ -3,7 +3,7 @@
 
 use crate::block::{Blocker, PairSink, Rule, parse_rule, total_pairs};
 use crate::cluster::connected_components;
-use crate::compare::{Comparator, LevelTable, MAX_COMPARISONS, Pattern};
+use crate::compare::{Comparator, LevelTable, MAX_COMPARISONS, Pattern, Unequal};
 use crate::error::{Error, Result};
 use crate::model::{self, EmOptions, Model, TrainingInfo};
 use crate::prepare::{Features, LinkType};
@@ -672,9 +672,9 @@ struct ScoreSink<'a> {
     min_weight: f64,
     /// The order comparisons are evaluated in ([`Scorer::rejecting_first`]).
     order: Vec<usize>,
-    /// Comparisons that are not exact when the pair's codes differ
+    /// Comparisons whose packed rows can show they are not exact, with how
     /// ([`Comparator::unequal_codes`]).
-    unequal: Vec<(usize, usize)>,
+    unequal: Vec<(usize, Unequal)>,
     /// Per comparison, the levels of all pairs of a few-valued field's codes, if it has them.
     tables: Vec<Option<LevelTable>>,
     progress: &'a (dyn Fn(Progress) + Sync),
@@ -723,11 +723,11 @@ impl PairSink for ScoreSink<'_> {
             };
             let mut bound = row.ceiling;
             let rows = f.packed.as_ref().map(|p| (p.row(a), p.row(b)));
-            // Codes that differ rule out the exact level, and with it a rare value's
-            // adjustment, before any comparison is run.
+            // Codes (or simple names' tokens) that differ rule out the exact level, and with
+            // it a rare value's adjustment, before any comparison is run.
             if let Some((ra, rb)) = rows {
-                for &(c, slot) in &self.unequal {
-                    early[c] = if ra[slot] != rb[slot] {
+                for &(c, how) in &self.unequal {
+                    early[c] = if how.rules_out_exact(ra, rb) {
                         scorer.unequal_drop(row, c)
                     } else {
                         0.0

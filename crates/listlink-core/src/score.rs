@@ -39,6 +39,18 @@ pub struct Scorer {
     /// Per comparison: its largest part at any level but 1 (exact), when no term-frequency
     /// adjustment applies at those levels.
     unequal_max: Vec<Option<f64>>,
+    /// Per comparison, the largest part at a level but 1 (exact), as [`NonExact`].
+    non_exact: Vec<NonExact>,
+}
+
+/// A comparison's largest part at any level but 1 (exact), in the pieces a row's value share
+/// completes: the largest weight where no adjustment applies, the largest weight plus log2 u
+/// where one does (less the share's log2, it is that level's part), and the largest weight of all.
+#[derive(Debug, Clone, Copy)]
+struct NonExact {
+    plain: f64,
+    adjusted: f64,
+    any: f64,
 }
 
 /// Row a's side of the bound on pairs (a, ·) that [`Scorer::drop`] lowers as levels become
@@ -51,6 +63,8 @@ pub struct RowBound {
     pub ceiling: f64,
     top: [f64; MAX_COMPARISONS],
     log_share: [Option<f64>; MAX_COMPARISONS],
+    /// [`Scorer::unequal_drop`] per comparison.
+    unequal: [f64; MAX_COMPARISONS],
 }
 
 /// A comparison's term-frequency adjustment, log2(u of the level / the value's share), with
@@ -258,6 +272,27 @@ impl Scorer {
                 },
             )
             .collect();
+        let non_exact = level_weights
+            .iter()
+            .zip(&tf_log_u)
+            .map(
+                |(weights, tf_at): (&Vec<f64>, &[Option<f64>; MAX_LEVELS])| {
+                    let mut n = NonExact {
+                        plain: f64::NEG_INFINITY,
+                        adjusted: f64::NEG_INFINITY,
+                        any: f64::NEG_INFINITY,
+                    };
+                    for (l, &w) in weights.iter().enumerate().filter(|(l, _)| *l != 1) {
+                        n.any = n.any.max(w);
+                        match tf_at[l] {
+                            Some(log_u) => n.adjusted = n.adjusted.max(w + log_u),
+                            None => n.plain = n.plain.max(w),
+                        }
+                    }
+                    n
+                },
+            )
+            .collect();
         Scorer {
             related,
             prior_weight,
@@ -267,6 +302,7 @@ impl Scorer {
             plain_max,
             tf_log_u,
             unequal_max,
+            non_exact,
         }
     }
 
@@ -397,10 +433,21 @@ impl Scorer {
                 },
             };
         }
+        // Each comparison's largest part once its exact level is ruled out, with a's share
+        // where an adjustment applies: the rest of `top` is what ruling it out drops.
+        let mut unequal = [0.0; MAX_COMPARISONS];
+        for (c, n) in self.non_exact.iter().enumerate() {
+            let best = match log_share[c] {
+                Some(log_share) => n.plain.max(n.adjusted - log_share),
+                None => n.any,
+            };
+            unequal[c] = (top[c] - best).max(0.0);
+        }
         RowBound {
             ceiling: self.prior_weight + top[..self.tf.len()].iter().sum::<f64>(),
             top,
             log_share,
+            unequal,
         }
     }
 
@@ -417,12 +464,12 @@ impl Scorer {
     }
 
     /// How much knowing that comparison `c`'s level is not 1 (exact) lowers the bound of
-    /// pairs (a, ·), before the level itself is known: the most a level drop can be, less what
-    /// it would still be at the best of the other levels. 0 when another level may carry a
-    /// term-frequency adjustment. Never more than [`Scorer::drop`] at any level but 1.
+    /// pairs (a, ·), before the level itself is known: the most its part can be for a's value,
+    /// less the most it can be at any other level (with a's adjustment where one applies).
+    /// Never more than [`Scorer::drop`] at any level but 1.
     #[inline]
     pub fn unequal_drop(&self, row: &RowBound, c: usize) -> f64 {
-        self.unequal_max[c].map_or(0.0, |max| (row.top[c] - max).max(0.0))
+        row.unequal[c]
     }
 
     /// The parts of the weight of pair (a, b), one per comparison.

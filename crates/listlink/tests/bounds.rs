@@ -54,7 +54,8 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
     let order = scorer.rejecting_first(comparator, f);
     let ceiling = scorer.weight_ceiling();
     let unequal = comparator.unequal_codes(f);
-    assert!(unequal.len() >= 7, "{unequal:?}");
+    // The text comparisons, and both name parts.
+    assert!(unequal.len() >= 9, "{unequal:?}");
     let packed = f.packed.as_ref().expect("the FEBRL fields pack");
     let (mut tighter, mut close, mut early_drops) = (0, 0, 0);
     for &(a, b) in &pairs {
@@ -69,8 +70,8 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
         }
         // Differing codes lower the bound before any comparison runs, as the scorer does.
         let mut early = [0.0; listlink_core::compare::MAX_COMPARISONS];
-        for &(c, slot) in &unequal {
-            if packed.row(a)[slot] != packed.row(b)[slot] {
+        for &(c, how) in &unequal {
+            if how.rules_out_exact(packed.row(a), packed.row(b)) {
                 early[c] = scorer.unequal_drop(&row, c);
                 early_drops += usize::from(early[c] > 0.0);
                 bound -= early[c];
