@@ -306,7 +306,7 @@ impl Comparator {
     /// codes ⇔ equal keys), and person-name comparisons of simple names (one token a part, so
     /// only a shared token is exact, whichever order the names are read in). Empty without
     /// packed rows.
-    pub fn unequal_codes(&self, f: &Features) -> Vec<(usize, Unequal)> {
+    pub fn unequal(&self, f: &Features) -> Vec<(usize, Unequal)> {
         let Some(packed) = &f.packed else {
             return Vec::new();
         };
@@ -331,7 +331,7 @@ impl Comparator {
     /// comparison of one text field with at most [`LevelTable::MAX_CODES`] codes and rows are
     /// packed. Each entry is the level comparing the two codes gives.
     pub fn level_tables(&self, f: &Features) -> Vec<Option<LevelTable>> {
-        let one_field = self.unequal_codes(f);
+        let one_field = self.unequal(f);
         self.comparisons
             .iter()
             .enumerate()
@@ -457,7 +457,7 @@ fn best_level(
     best
 }
 
-/// How a pair's packed rows show that a comparison is not exact ([`Comparator::unequal_codes`]).
+/// How a pair's packed rows show that a comparison is not exact ([`Comparator::unequal`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unequal {
     /// The codes in this slot differ.

@@ -392,7 +392,7 @@ pub fn run_with_progress(
         features: &features,
         min_weight,
         order: scorer.rejecting_first(&comparator, &features),
-        unequal: comparator.unequal_codes(&features),
+        unequal: comparator.unequal(&features),
         tables: comparator.level_tables(&features),
         progress: on_progress,
     };
@@ -673,7 +673,7 @@ struct ScoreSink<'a> {
     /// The order comparisons are evaluated in ([`Scorer::rejecting_first`]).
     order: Vec<usize>,
     /// Comparisons whose packed rows can show they are not exact, with how
-    /// ([`Comparator::unequal_codes`]).
+    /// ([`Comparator::unequal`]).
     unequal: Vec<(usize, Unequal)>,
     /// Per comparison, the levels of all pairs of a few-valued field's codes, if it has them.
     tables: Vec<Option<LevelTable>>,

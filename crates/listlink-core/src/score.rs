@@ -36,9 +36,6 @@ pub struct Scorer {
     /// Per comparison and level ([`MAX_LEVELS`] a comparison): log2 of the level's u where the
     /// term-frequency adjustment applies to it.
     tf_log_u: Vec<[Option<f64>; MAX_LEVELS]>,
-    /// Per comparison: its largest part at any level but 1 (exact), when no term-frequency
-    /// adjustment applies at those levels.
-    unequal_max: Vec<Option<f64>>,
     /// Per comparison, the largest part at a level but 1 (exact), as [`NonExact`].
     non_exact: Vec<NonExact>,
 }
@@ -255,23 +252,6 @@ impl Scorer {
                 at
             })
             .collect();
-        let unequal_max = level_weights
-            .iter()
-            .zip(&tf_log_u)
-            .map(
-                |(weights, tf_at): (&Vec<f64>, &[Option<f64>; MAX_LEVELS])| {
-                    let adjusted = |l: usize| tf_at[l].is_some();
-                    (!(0..weights.len()).any(|l| l != 1 && adjusted(l))).then(|| {
-                        weights
-                            .iter()
-                            .enumerate()
-                            .filter(|(l, _)| *l != 1)
-                            .map(|(_, w)| *w)
-                            .fold(f64::NEG_INFINITY, f64::max)
-                    })
-                },
-            )
-            .collect();
         let non_exact = level_weights
             .iter()
             .zip(&tf_log_u)
@@ -301,7 +281,6 @@ impl Scorer {
             max_part,
             plain_max,
             tf_log_u,
-            unequal_max,
             non_exact,
         }
     }
@@ -394,7 +373,14 @@ impl Scorer {
     pub fn rejecting_first(&self, comparator: &Comparator, f: &Features) -> Vec<usize> {
         let spread = |c: usize| {
             let lowest = self.level_weights[c].iter().copied().fold(0.0, f64::min);
-            self.unequal_max[c].unwrap_or(self.max_part[c]) - lowest
+            // Where no other level carries an adjustment, the most a level but exact can be.
+            let n = &self.non_exact[c];
+            let highest = if n.adjusted == f64::NEG_INFINITY {
+                n.any
+            } else {
+                self.max_part[c]
+            };
+            highest - lowest
         };
         let mut order: Vec<usize> = (0..self.level_weights.len()).collect();
         order.sort_by(|&x, &y| {

@@ -53,7 +53,7 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
     assert!(pairs.len() > 3_000, "{} candidate pairs", pairs.len());
     let order = scorer.rejecting_first(comparator, f);
     let ceiling = scorer.weight_ceiling();
-    let unequal = comparator.unequal_codes(f);
+    let unequal = comparator.unequal(f);
     // The text comparisons, and both name parts.
     assert!(unequal.len() >= 9, "{unequal:?}");
     let packed = f.packed.as_ref().expect("the FEBRL fields pack");
