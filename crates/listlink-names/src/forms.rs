@@ -175,21 +175,13 @@ pub fn compare(
         );
     }
     // Fuzzy: the best Jaro–Winkler of any two renderings, or an abjad reading one letter off.
-    let mut best = 0.0f64;
-    for (ra, sa) in a.renderings.iter().zip(&a.shapes) {
-        for (rb, sb) in b.renderings.iter().zip(&b.shapes) {
-            // A pair that cannot reach the lower fuzzy threshold, or beat the best so far,
-            // changes neither the level nor the similarity reported.
-            let bound = crate::similarity::jaro_winkler_upper_bound(*sa, *sb);
-            if bound < CLOSE || bound <= best {
-                continue;
-            }
-            best = best.max(crate::similarity::jaro_winkler(
-                ra.key.as_bytes(),
-                rb.key.as_bytes(),
-            ));
-        }
+    fn renderings(f: &NameForms) -> impl Iterator<Item = (u64, &[u8])> + Clone {
+        f.shapes
+            .iter()
+            .copied()
+            .zip(f.renderings.iter().map(|r| r.key.as_bytes()))
     }
+    let best = best_similarity(renderings(a), renderings(b));
     let mut abjad_best = u32::MAX;
     for (x, y) in [(a, b), (b, a)] {
         if let (Some(w), None) = (&x.abjad, &y.abjad) {
@@ -201,19 +193,46 @@ pub fn compare(
     // abjad costs are in half-errors: ≤ 2 is one letter off.
     let long = a.skeletons.first().is_some_and(|s| s.chars().count() >= 3)
         && b.skeletons.first().is_some_and(|s| s.chars().count() >= 3);
-    let level = if best >= SIMILAR || (abjad_best <= 2 && long) {
-        TokenLevel::Similar
-    } else if best >= CLOSE || abjad_best <= 2 {
-        TokenLevel::Close
-    } else {
-        TokenLevel::Different
-    };
+    let level = fuzzy_level(best, abjad_best <= 2, long);
     let why = explain.then(|| match level {
         TokenLevel::Different => format!("different: {}", pair(a, b)),
         _ if abjad_best <= 2 => format!("letters one off: {}", pair(a, b)),
         _ => format!("similar ({best:.2}): {}", pair(a, b)),
     });
     (level, why)
+}
+
+/// The best Jaro–Winkler of any rendering of one token with any of another's, each given as
+/// (shape, key). A pair whose shapes cannot reach the lower fuzzy threshold, or beat the best so
+/// far, changes neither the level nor the similarity reported: it is not compared.
+fn best_similarity<'k>(
+    x: impl Iterator<Item = (u64, &'k [u8])>,
+    y: impl Iterator<Item = (u64, &'k [u8])> + Clone,
+) -> f64 {
+    let mut best = 0.0f64;
+    for (shape_x, key_x) in x {
+        for (shape_y, key_y) in y.clone() {
+            let bound = crate::similarity::jaro_winkler_upper_bound(shape_x, shape_y);
+            if bound < CLOSE || bound <= best {
+                continue;
+            }
+            best = best.max(crate::similarity::jaro_winkler(key_x, key_y));
+        }
+    }
+    best
+}
+
+/// The fuzzy level of two tokens from their renderings' best Jaro–Winkler, whether an abjad
+/// reading is one letter off, and whether both tokens are long enough for that to count as
+/// similar.
+fn fuzzy_level(best: f64, abjad_one_off: bool, long: bool) -> TokenLevel {
+    if best >= SIMILAR || (abjad_one_off && long) {
+        TokenLevel::Similar
+    } else if best >= CLOSE || abjad_one_off {
+        TokenLevel::Close
+    } else {
+        TokenLevel::Different
+    }
 }
 
 /// The best level between any token of `a` and any token of `b` (a name part of several words).
@@ -331,6 +350,14 @@ impl TokenSigs {
         TokenSigs { sigs, keys }
     }
 
+    /// A token's renderings as (shape, key).
+    fn renderings<'s>(
+        &'s self,
+        sig: &'s TokenSig,
+    ) -> impl Iterator<Item = (u64, &'s [u8])> + Clone {
+        (0..usize::from(sig.rendering_count)).map(move |p| (sig.shapes[p], self.key(sig, p)))
+    }
+
     fn key(&self, sig: &TokenSig, i: usize) -> &[u8] {
         let start = sig.key_start as usize
             + sig.key_lens[..i]
@@ -394,26 +421,12 @@ impl TokenSigs {
     /// let it reach the lower fuzzy threshold.
     pub fn fuzzy_level(&self, i: u32, j: u32) -> TokenLevel {
         let (x, y) = (&self.sigs[i as usize], &self.sigs[j as usize]);
-        let mut best = 0.0f64;
-        for p in 0..usize::from(x.rendering_count) {
-            for q in 0..usize::from(y.rendering_count) {
-                if crate::similarity::jaro_winkler_below(x.shapes[p], y.shapes[q], CLOSE) {
-                    continue;
-                }
-                best = best.max(crate::similarity::jaro_winkler(
-                    self.key(x, p),
-                    self.key(y, q),
-                ));
-                if best >= SIMILAR {
-                    return TokenLevel::Similar;
-                }
-            }
-        }
-        if best >= CLOSE {
-            TokenLevel::Close
-        } else {
-            TokenLevel::Different
-        }
+        // Nothing but renderings relates the two: no abjad reading to count.
+        fuzzy_level(
+            best_similarity(self.renderings(x), self.renderings(y)),
+            false,
+            false,
+        )
     }
 }
 
