@@ -4,6 +4,8 @@
 
 use crate::prepare::PersonFeature;
 use crate::prepare::{Date, Features, FieldFeature, Packed, prefetch, unpack_date};
+use listlink_names::similarity;
+use rayon::prelude::*;
 use crate::settings::{Comparison, FieldKind, Method, NamePart, Settings};
 use listlink_names::TokenLevel;
 use listlink_names::forms::Settled;
@@ -355,6 +357,83 @@ impl Comparator {
             .collect()
     }
 
+    /// The [`Screen`] of these features' pairs: empty without packed rows.
+    pub fn screen(&self, f: &Features) -> Screen {
+        let mut screen = Screen::default();
+        let Some(packed) = &f.packed else {
+            return screen;
+        };
+        let tables = self.level_tables(f);
+        let mut words = 0;
+        let mut word = || {
+            let w = (words < Screen::WORDS).then_some(words);
+            words += 1;
+            w
+        };
+        for (c, comparison) in self.comparisons.iter().enumerate() {
+            if let Some(table) = &tables[c] {
+                screen.tables.push((c, table.clone()));
+                continue;
+            }
+            match &comparison.kind {
+                Kind::Exact { field } => screen.exact.push((c, *field)),
+                Kind::Date { field, .. } => screen.dates.push((c, *field)),
+                Kind::JaroWinkler {
+                    field,
+                    swap: None,
+                    thresholds,
+                } => screen.jaro.push(Shaped {
+                    c,
+                    field: *field,
+                    word: word(),
+                    shapes: f.text(*field).lines.iter().map(|l| l.shape).collect(),
+                    thresholds: thresholds.clone(),
+                }),
+                Kind::Levenshtein { field, thresholds } => {
+                    let t = f.text(*field);
+                    screen.edits.push(Shaped {
+                        c,
+                        field: *field,
+                        word: word(),
+                        shapes: (0..t.lines.len() as u32)
+                            .map(|code| similarity::count_shape(t.value(code)))
+                            .collect(),
+                        thresholds: thresholds.clone(),
+                    })
+                }
+                Kind::PersonName {
+                    part: NamePart::Given | NamePart::Family,
+                } => {
+                    if let Some(slot) = packed.person {
+                        screen.names.push((c, slot));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if words > 0 {
+            let (jaro, edits) = (&screen.jaro, &screen.edits);
+            screen.sketches = (0..packed.rows.len())
+                .into_par_iter()
+                .map(|r| {
+                    let row = packed.row(r);
+                    let mut line = Sketch::default();
+                    for (w, field, shapes) in jaro
+                        .iter()
+                        .map(|e| (e.word, e.field, &e.shapes))
+                        .chain(edits.iter().map(|e| (e.word, e.field, &e.shapes)))
+                    {
+                        if let Some(w) = w {
+                            line.0[w] = shapes[row[field] as usize];
+                        }
+                    }
+                    line
+                })
+                .collect();
+        }
+        screen
+    }
+
     /// How costly comparison `c` is, in classes: 0 (dates, exact codes), 1 (edit distances,
     /// sets, Jaro–Winkler over so few values that their pairs stay remembered), 2
     /// (Jaro–Winkler), 3 (names).
@@ -455,6 +534,160 @@ fn best_level(
         }
     }
     best
+}
+
+/// What a pair's packed rows and its values' shapes show of one comparison's level without
+/// comparing the values ([`Screen`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Glimpse {
+    /// The level itself.
+    Level(u8),
+    /// This level or one past it (less alike): never null or exact.
+    AtLeast(u8),
+    /// Not exact (null still possible).
+    NotExact,
+}
+
+/// One row's shapes of the fields the screen bounds by shape, in one cache line.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(64))]
+pub struct Sketch([u64; Screen::WORDS]);
+
+/// A comparison of one text field's codes that the screen bounds from the values' shapes.
+#[derive(Debug, Clone)]
+struct Shaped<T> {
+    c: usize,
+    /// The field, which is also its packed slot.
+    field: usize,
+    /// Its word in the rows' [`Sketch`], if it has one; else its shapes are read by code.
+    word: Option<usize>,
+    /// Per code, the value's shape (Jaro–Winkler: [`similarity::shape`], edit distance:
+    /// [`similarity::count_shape`]).
+    shapes: Vec<u64>,
+    thresholds: Vec<T>,
+}
+
+impl<T> Shaped<T> {
+    /// What the pair's codes and shapes show of this comparison's level, given how many of its
+    /// thresholds, from the strictest, the two shapes rule out.
+    #[inline(always)]
+    fn glimpse(
+        &self,
+        (ra, rb): (&[u32; Packed::SLOTS], &[u32; Packed::SLOTS]),
+        (sa, sb): (&[u64; Screen::WORDS], &[u64; Screen::WORDS]),
+        ruled_out: impl FnOnce(u64, u64, &[T]) -> usize,
+    ) -> Glimpse {
+        let (x, y) = (ra[self.field], rb[self.field]);
+        if x == 0 || y == 0 {
+            return Glimpse::Level(0);
+        }
+        if x == y {
+            return Glimpse::Level(1);
+        }
+        let (sx, sy) = match self.word {
+            Some(w) => (sa[w], sb[w]),
+            None => (self.shapes[x as usize], self.shapes[y as usize]),
+        };
+        let past = ruled_out(sx, sy, &self.thresholds);
+        if past == self.thresholds.len() {
+            Glimpse::Level(2 + past as u8)
+        } else {
+            Glimpse::AtLeast(2 + past as u8)
+        }
+    }
+}
+
+/// The cheap look at a pair that comes before any comparison: per comparison, what the two
+/// packed rows and the values' shapes show of its level ([`Glimpse`]). Comparisons are grouped
+/// by kind, so that each group's loop runs the same code for every pair, and the shapes of up to
+/// [`Screen::WORDS`] fields are gathered per row into one line ([`Sketch`]), so that looking at a
+/// pair reads four cache lines, two of them row a's, whatever the values.
+#[derive(Debug, Clone, Default)]
+pub struct Screen {
+    tables: Vec<(usize, LevelTable)>,
+    /// (comparison, slot): exact comparisons of codes.
+    exact: Vec<(usize, usize)>,
+    /// (comparison, slot): packed dates.
+    dates: Vec<(usize, usize)>,
+    jaro: Vec<Shaped<f64>>,
+    edits: Vec<Shaped<usize>>,
+    /// (comparison, slot): simple names' tokens.
+    names: Vec<(usize, usize)>,
+    sketches: Vec<Sketch>,
+}
+
+impl Screen {
+    /// Fields whose shapes a row's [`Sketch`] holds.
+    pub const WORDS: usize = 8;
+
+    /// While pair `i` of `pairs` is looked at: fetches the sketch of the second row of a pair
+    /// a few places ahead, as [`Comparator::prefetch_ahead`] does its packed rows.
+    #[inline]
+    pub fn prefetch_ahead(&self, pairs: &[(u32, u32)], i: usize) {
+        if let Some(line) = pairs
+            .get(i + PREFETCH_AHEAD)
+            .and_then(|&(_, b)| self.sketches.get(b as usize))
+        {
+            prefetch(line);
+        }
+    }
+
+    /// Calls `each` with what the pair's rows show of each comparison they show anything of.
+    #[inline]
+    pub fn look(
+        &self,
+        (a, b): (usize, usize),
+        (ra, rb): (&[u32; Packed::SLOTS], &[u32; Packed::SLOTS]),
+        mut each: impl FnMut(usize, Glimpse),
+    ) {
+        for (c, table) in &self.tables {
+            each(*c, Glimpse::Level(table.level((ra, rb))));
+        }
+        for &(c, slot) in &self.exact {
+            let (x, y) = (ra[slot], rb[slot]);
+            let level = if x == 0 || y == 0 {
+                0
+            } else if x == y {
+                1
+            } else {
+                2
+            };
+            each(c, Glimpse::Level(level));
+        }
+        for &(c, slot) in &self.dates {
+            if let Some(level) = packed_date_level(ra[slot], rb[slot]) {
+                each(c, Glimpse::Level(level));
+            }
+        }
+        let (sa, sb) = match (self.sketches.get(a), self.sketches.get(b)) {
+            (Some(sa), Some(sb)) => (&sa.0, &sb.0),
+            _ => (&[0; Screen::WORDS], &[0; Screen::WORDS]),
+        };
+        for e in &self.edits {
+            let glimpse = e.glimpse((ra, rb), (sa, sb), |sx, sy, thresholds| {
+                let least = similarity::count_lower_bound(sx, sy);
+                thresholds.iter().take_while(|th| **th < least).count()
+            });
+            each(e.c, glimpse);
+        }
+        for e in &self.jaro {
+            let glimpse = e.glimpse((ra, rb), (sa, sb), |sx, sy, thresholds| {
+                let below = |th: f64| similarity::jaro_winkler_below(sx, sy, th);
+                // Most pairs are below the loosest threshold, and so below all.
+                if thresholds.last().is_none_or(|&th| below(th)) {
+                    thresholds.len()
+                } else {
+                    thresholds.iter().take_while(|th| below(**th)).count()
+                }
+            });
+            each(e.c, glimpse);
+        }
+        for &(c, slot) in &self.names {
+            if Unequal::Names(slot).rules_out_exact(ra, rb) {
+                each(c, Glimpse::NotExact);
+            }
+        }
+    }
 }
 
 /// How a pair's packed rows show that a comparison is not exact ([`Comparator::unequal`]).
@@ -868,19 +1101,8 @@ impl Compiled {
             | Kind::Levenshtein { field, .. } => {
                 self.codes_level(f, &comparator.memo, ra[*field], rb[*field])
             }
-            Kind::Date { field, .. } => {
-                let (x, y) = (ra[*field], rb[*field]);
-                // Equal full dates (day and month known) agree exactly; other packed dates
-                // compare as read from the line.
-                if x != 0 && x == y && (x >> 4) & 0x1F != 0 && (x >> 9) & 0xF != 0 {
-                    DATE_EXACT
-                } else if x != 0 && y != 0 {
-                    far_dates_level(x, y)
-                        .unwrap_or_else(|| date_level(unpack_date(x), unpack_date(y)))
-                } else {
-                    self.level_with(f, a, b, None, aligned)
-                }
-            }
+            Kind::Date { field, .. } => packed_date_level(ra[*field], rb[*field])
+                .unwrap_or_else(|| self.level_with(f, a, b, None, aligned)),
             Kind::PersonName { part } => {
                 let (Some(slot), Some(person)) =
                     (f.packed.as_ref().and_then(|p| p.person), &f.person)
@@ -1095,6 +1317,21 @@ fn age_level(p: i32, q: i32) -> u8 {
         1 => DATE_AGE,
         2..=5 => DATE_5Y,
         _ => DATE_ELSE,
+    }
+}
+
+/// The level of two dates of birth from their packed words ([`crate::prepare::pack_date`]),
+/// `None` unless both are packed dates.
+#[inline]
+fn packed_date_level(x: u32, y: u32) -> Option<u8> {
+    // Equal full dates (day and month known) agree exactly; other packed dates compare as read
+    // from the word.
+    if x != 0 && x == y && (x >> 4) & 0x1F != 0 && (x >> 9) & 0xF != 0 {
+        Some(DATE_EXACT)
+    } else if x != 0 && y != 0 {
+        Some(far_dates_level(x, y).unwrap_or_else(|| date_level(unpack_date(x), unpack_date(y))))
+    } else {
+        None
     }
 }
 
@@ -1614,6 +1851,52 @@ mod tests {
                     }
                 }
             }
+        }
+
+        /// What the screen shows of a pair's levels is true of the levels comparing gives:
+        /// the level itself, a level at or past the one shown (never null or exact), or not
+        /// exact.
+        #[test]
+        fn screen_glimpses_agree_with_levels(
+            rows in proptest::collection::vec(
+                ("[ab]{0,3}( [ab]{1,2})?", "[abА]{0,3}", "(19[0-9]{2}-0[1-2]-1[0-2]|1[0-2]/0[1-2]/19[0-9]{2})?", "[0-2]{0,4}", "[a-c ]{0,8}"),
+                2..10)
+        ) {
+            let mut owned: Vec<Vec<String>> = rows.iter().map(|r| vec![r.0.clone(), r.1.clone(), r.2.clone(), r.3.clone(), r.4.clone()]).collect();
+            let generated = owned.len();
+            // Past LevelTable::MAX_CODES values, so that postcodes and streets are bounded from
+            // their shapes rather than read from a table.
+            for i in 0..LevelTable::MAX_CODES {
+                owned.push(vec!["zz".into(), "zz".into(), String::new(), format!("9{i:03}"), format!("q{i} st")]);
+            }
+            let refs: Vec<Vec<&str>> = owned.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
+            let rows: Vec<&[&str]> = refs.iter().map(|r| r.as_slice()).collect();
+            let (c, f) = levels(&["given_name", "surname", "dob", "postcode", "street"], &rows);
+            let packed = f.packed.as_ref().unwrap();
+            let screen = c.screen(&f);
+            prop_assert!(screen.tables.is_empty());
+            let mut seen = 0;
+            for a in 0..generated {
+                for b in 0..rows.len() {
+                    let pattern = c.pattern(&f, a, b);
+                    let mut failed = None;
+                    screen.look((a, b), (packed.row(a), packed.row(b)), |i, glimpse| {
+                        seen += 1;
+                        let level = level_of(pattern, i);
+                        let holds = match glimpse {
+                            Glimpse::Level(l) => l == level,
+                            Glimpse::AtLeast(l) => level >= l && l >= 2,
+                            Glimpse::NotExact => level != 1,
+                        };
+                        if !holds {
+                            failed = Some((i, glimpse, level));
+                        }
+                    });
+                    prop_assert!(failed.is_none(), "rows {} and {}: {:?}", a, b, failed);
+                }
+            }
+            // Every pair shows the postcode and the street at least.
+            prop_assert!(seen >= 2 * generated * rows.len());
         }
     }
 }

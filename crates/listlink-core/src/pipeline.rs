@@ -3,7 +3,7 @@
 
 use crate::block::{Blocker, PairSink, Rule, parse_rule, total_pairs};
 use crate::cluster::connected_components;
-use crate::compare::{Comparator, LevelTable, MAX_COMPARISONS, Pattern, Unequal};
+use crate::compare::{Comparator, Glimpse, MAX_COMPARISONS, Pattern, Screen};
 use crate::error::{Error, Result};
 use crate::model::{self, EmOptions, Model, TrainingInfo};
 use crate::prepare::{Features, LinkType};
@@ -392,8 +392,7 @@ pub fn run_with_progress(
         features: &features,
         min_weight,
         order: scorer.rejecting_first(&comparator, &features),
-        unequal: comparator.unequal(&features),
-        tables: comparator.level_tables(&features),
+        screen: comparator.screen(&features),
         progress: on_progress,
     };
     let mut pairs = match patterns {
@@ -672,11 +671,8 @@ struct ScoreSink<'a> {
     min_weight: f64,
     /// The order comparisons are evaluated in ([`Scorer::rejecting_first`]).
     order: Vec<usize>,
-    /// Comparisons whose packed rows can show they are not exact, with how
-    /// ([`Comparator::unequal`]).
-    unequal: Vec<(usize, Unequal)>,
-    /// Per comparison, the levels of all pairs of a few-valued field's codes, if it has them.
-    tables: Vec<Option<LevelTable>>,
+    /// What a pair's rows show of its levels before any comparison ([`Comparator::screen`]).
+    screen: Screen,
     progress: &'a (dyn Fn(Progress) + Sync),
 }
 
@@ -702,48 +698,52 @@ impl PairSink for ScoreSink<'_> {
     fn start(&self) -> Self::State {
         Vec::new()
     }
-    /// Compares each pair cheap comparisons first and stops as soon as its weight cannot
-    /// reach the minimum whatever the rest say: most candidate pairs are clear non-matches,
-    /// told apart by a date or an identifier. A pair compared to the end is scored in full, so
-    /// the pairs kept and their weights are those of comparing everything.
+    /// Looks at each pair's rows first ([`Screen`]): most candidate pairs are clear non-matches,
+    /// which the levels and bounds the rows show rule out at once. The others are compared
+    /// cheap comparisons first, stopping as soon as the weight cannot reach the minimum whatever
+    /// the rest say. A pair compared to the end is scored in full, so the pairs kept and their
+    /// weights are those of comparing everything.
     fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
-        let (f, comparator, scorer) = (self.features, self.comparator, self.scorer);
+        let (f, comparator, scorer, screen) =
+            (self.features, self.comparator, self.scorer, &self.screen);
         // Rounding in the running bound must never drop a pair that makes it.
         let floor = self.min_weight - 1e-6;
         // Pairs come grouped by their first row: its side of the bound is computed once.
         let mut row: Option<(usize, RowBound)> = None;
-        // Per comparison, what the pair's differing codes took off the bound in advance.
-        let mut early = [0.0; MAX_COMPARISONS];
         for (i, &(a, b)) in pairs.iter().enumerate() {
             comparator.prefetch_ahead(f, pairs, i);
+            screen.prefetch_ahead(pairs, i);
             let (a, b) = (a as usize, b as usize);
             let row = match &row {
                 Some((cached, bound)) if *cached == a => bound,
                 _ => &row.insert((a, scorer.row_bound(f, a))).1,
             };
             let mut bound = row.ceiling;
-            let rows = f.packed.as_ref().map(|p| (p.row(a), p.row(b)));
-            // Codes (or simple names' tokens) that differ rule out the exact level, and with
-            // it a rare value's adjustment, before any comparison is run.
-            if let Some((ra, rb)) = rows {
-                for &(c, how) in &self.unequal {
-                    early[c] = if how.rules_out_exact(ra, rb) {
-                        scorer.unequal_drop(row, c)
-                    } else {
-                        0.0
-                    };
-                    bound -= early[c];
-                }
-            }
             let mut pattern: Pattern = 0;
+            // Comparisons whose level the screen showed, and per comparison what it took off
+            // the bound.
+            let mut known = 0u32;
+            let mut early = [0.0; MAX_COMPARISONS];
+            let rows = f.packed.as_ref().map(|p| (p.row(a), p.row(b)));
+            if let Some(rows) = rows {
+                screen.look((a, b), rows, |c, glimpse| {
+                    let drop = scorer.glimpse_drop(row, c, glimpse);
+                    early[c] = drop;
+                    bound -= drop;
+                    if let Glimpse::Level(level) = glimpse {
+                        known |= 1 << c;
+                        pattern |= u64::from(level) << (4 * c);
+                    }
+                });
+            }
             let mut aligned = None;
             let mut rejected = bound < floor;
             if !rejected {
                 for &c in &self.order {
-                    let level = match (&self.tables[c], rows) {
-                        (Some(table), Some(rows)) => table.level(rows),
-                        _ => comparator.level_of_pair(f, c, a, b, &mut aligned),
-                    };
+                    if known & (1 << c) != 0 {
+                        continue;
+                    }
+                    let level = comparator.level_of_pair(f, c, a, b, &mut aligned);
                     pattern |= (level as u64) << (4 * c);
                     bound -= scorer.drop(row, c, level) - early[c];
                     if bound < floor {

@@ -2,7 +2,7 @@
 //! per comparison level, and a term-frequency adjustment for exact agreement on a rare or common
 //! value — and its probability follows from the weight.
 
-use crate::compare::{Comparator, MAX_COMPARISONS, MAX_LEVELS, Pattern, level_of};
+use crate::compare::{Comparator, Glimpse, MAX_COMPARISONS, MAX_LEVELS, Pattern, level_of};
 use crate::model::Model;
 use crate::prepare::{Features, FieldFeature, Packed};
 use crate::settings::NamePart;
@@ -38,6 +38,8 @@ pub struct Scorer {
     tf_log_u: Vec<[Option<f64>; MAX_LEVELS]>,
     /// Per comparison, the largest part at a level but 1 (exact), as [`NonExact`].
     non_exact: Vec<NonExact>,
+    /// Per comparison and level l ≥ 2, the largest part at level l or past it, as [`NonExact`].
+    from: Vec<[NonExact; MAX_LEVELS]>,
 }
 
 /// A comparison's largest part at any level but 1 (exact), in the pieces a row's value share
@@ -273,7 +275,30 @@ impl Scorer {
                 },
             )
             .collect();
+        let from = level_weights
+            .iter()
+            .zip(&tf_log_u)
+            .map(|(weights, tf_at): (&Vec<f64>, &[Option<f64>; MAX_LEVELS])| {
+                let mut from = [NonExact {
+                    plain: f64::NEG_INFINITY,
+                    adjusted: f64::NEG_INFINITY,
+                    any: f64::NEG_INFINITY,
+                }; MAX_LEVELS];
+                for l in (2..weights.len()).rev() {
+                    let mut n = from.get(l + 1).copied().unwrap_or(from[0]);
+                    let w = weights[l];
+                    n.any = n.any.max(w);
+                    match tf_at[l] {
+                        Some(log_u) => n.adjusted = n.adjusted.max(w + log_u),
+                        None => n.plain = n.plain.max(w),
+                    }
+                    from[l] = n;
+                }
+                from
+            })
+            .collect();
         Scorer {
+            from,
             related,
             prior_weight,
             level_weights,
@@ -456,6 +481,28 @@ impl Scorer {
     #[inline]
     pub fn unequal_drop(&self, row: &RowBound, c: usize) -> f64 {
         row.unequal[c]
+    }
+
+    /// How much knowing that comparison `c`'s level is `level` or past it (`level` ≥ 2) lowers
+    /// the bound of pairs (a, ·): never more than [`Scorer::drop`] at any of those levels.
+    #[inline]
+    pub fn drop_from(&self, row: &RowBound, c: usize, level: u8) -> f64 {
+        let n = &self.from[c][level as usize];
+        let best = match row.log_share[c] {
+            Some(log_share) => n.plain.max(n.adjusted - log_share),
+            None => n.any,
+        };
+        (row.top[c] - best).max(0.0)
+    }
+
+    /// How much what the screen shows of comparison `c` lowers the bound of pairs (a, ·).
+    #[inline]
+    pub fn glimpse_drop(&self, row: &RowBound, c: usize, glimpse: Glimpse) -> f64 {
+        match glimpse {
+            Glimpse::Level(level) => self.drop(row, c, level),
+            Glimpse::AtLeast(level) => self.drop_from(row, c, level),
+            Glimpse::NotExact => self.unequal_drop(row, c),
+        }
     }
 
     /// The parts of the weight of pair (a, b), one per comparison.

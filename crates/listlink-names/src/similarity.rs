@@ -221,6 +221,44 @@ pub fn osa_lower_bound(a: u64, b: u64) -> usize {
     la.abs_diff(lb).max(da).max(db)
 }
 
+/// A key's character counts for edit-distance bounds: sixteen counters of four bits, one per
+/// class of byte (each digit its own, letters six to a class by their place in the alphabet,
+/// anything else with the last letters), each saturating at 15. Identifiers and postcodes are
+/// digits, which character sets alone hardly tell apart ([`shape`]), their counts far better.
+pub fn count_shape(key: &[u8]) -> u64 {
+    let mut counts = 0u64;
+    for &c in key {
+        let class = match c {
+            b'0'..=b'9' => u32::from(c - b'0'),
+            b'a'..=b'z' => 10 + u32::from(c - b'a') % 6,
+            b'A'..=b'Z' => 10 + u32::from(c - b'A') % 6,
+            _ => 15,
+        };
+        if (counts >> (4 * class)) & 0xF != 0xF {
+            counts += 1 << (4 * class);
+        }
+    }
+    counts
+}
+
+/// A lower bound on [`osa_distance`] from the keys' [`count_shape`]s: half the counters'
+/// total difference, rounded up. A substitution changes two counters by one, an insertion or a
+/// deletion one, a transposition none; a saturated counter differs by less than the counts.
+#[inline]
+pub fn count_lower_bound(x: u64, y: u64) -> usize {
+    const LOW: u64 = 0x0F0F_0F0F_0F0F_0F0F;
+    let half = |x: u64, y: u64| {
+        // Bytes of 0..=15: x − y + 128 per byte borrows from no neighbour.
+        let d = ((x | 0x8080_8080_8080_8080) - y) ^ 0x8080_8080_8080_8080;
+        // d per byte is x − y in two's complement: negate the negative ones.
+        let negative = (d >> 7) & 0x0101_0101_0101_0101;
+        let abs = (d ^ (negative * 0xFF)) + negative;
+        (abs.wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize
+    };
+    let total = half(x & LOW, y & LOW) + half((x >> 4) & LOW, (y >> 4) & LOW);
+    total.div_ceil(2)
+}
+
 /// Jaro–Winkler similarity with the standard prefix weight 0.1 over at most four characters,
 /// applied when the Jaro similarity is above 0.7.
 pub fn jaro_winkler(a: &[u8], b: &[u8]) -> f64 {
@@ -324,6 +362,21 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn counts_tell_digits_apart() {
+        let shape = |s: &str| count_shape(s.as_bytes());
+        // Seven digits each, two shared (a 5 and a 2): at least five edits.
+        assert_eq!(count_lower_bound(shape("5542751"), shape("2080995")), 5);
+        assert_eq!(osa_distance(b"5542751", b"2080995"), 7);
+        // A transposition changes no count; one substitution two.
+        assert_eq!(count_lower_bound(shape("1234"), shape("1243")), 0);
+        assert_eq!(count_lower_bound(shape("1234"), shape("1235")), 1);
+        // A counter saturates rather than spilling into its neighbour.
+        let long = "1".repeat(20);
+        assert_eq!(count_shape(long.as_bytes()), 0xF << 4);
+        assert_eq!(count_lower_bound(shape(&long), shape("")), 8);
+    }
+
+    #[test]
     fn known_values() {
         let jw = |a: &str, b: &str| jaro_winkler(a.as_bytes(), b.as_bytes());
         assert!((jw("martha", "marhta") - 0.9611).abs() < 1e-4);
@@ -358,6 +411,14 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn count_bounds_hold(a in "[0-9a-hxyz é]{0,40}", b in "[0-9a-hxyz é]{0,40}") {
+            let (a, b) = (a.as_bytes(), b.as_bytes());
+            let bound = count_lower_bound(count_shape(a), count_shape(b));
+            prop_assert!(bound <= osa_distance(a, b), "{bound}");
+            prop_assert_eq!(count_lower_bound(count_shape(b), count_shape(a)), bound);
+        }
+
         #[test]
         fn shape_bounds_hold(a in "[a-f0-3 é]{0,12}", b in "[a-f0-3 é]{0,12}") {
             let (a, b) = (a.as_bytes(), b.as_bytes());

@@ -1,6 +1,7 @@
 //! The streaming scorer drops a pair as soon as an upper bound on its weight falls below the
 //! floor. These tests check, on every candidate pair of a generated FEBRL-like list, that the
-//! bound is one: never below the pair's weight, at any step of the evaluation order.
+//! bound is one: never below the pair's weight, after the screen and at any step of the
+//! evaluation order.
 
 use listlink_core::block::{Blocker, CollectPairs, parse_rule};
 use listlink_core::ingest::{ReadOptions, read_bytes};
@@ -53,12 +54,23 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
     assert!(pairs.len() > 3_000, "{} candidate pairs", pairs.len());
     let order = scorer.rejecting_first(comparator, f);
     let ceiling = scorer.weight_ceiling();
-    let unequal = comparator.unequal(f);
-    // The text comparisons, and both name parts.
-    assert!(unequal.len() >= 9, "{unequal:?}");
+    let screen = comparator.screen(f);
+    let floor = listlink_core::score::weight_of(run.settings.thresholds.pairs_min_probability);
     let packed = f.packed.as_ref().expect("the FEBRL fields pack");
     let (mut tighter, mut close, mut early_drops) = (0, 0, 0);
-    for &(a, b) in &pairs {
+    // Pairs below the floor, and those of them the screen alone rules out.
+    let (mut below, mut screened_out) = (0, 0);
+    let mut glimpsed = [0usize; listlink_core::compare::MAX_COMPARISONS];
+    // Candidate pairs, and as many pairs of random records (from a fixed generator), nearly
+    // all of them non-matches far below the floor.
+    let rows = f.source.len() as u64;
+    let mut random = listlink_core::model::SplitMix64::new(7);
+    let strangers: Vec<(u32, u32)> = (0..pairs.len())
+        .map(|_| (random.next_u64() % rows, random.next_u64() % rows))
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| (a.min(b) as u32, a.max(b) as u32))
+        .collect();
+    for &(a, b) in pairs.iter().chain(&strangers) {
         let (a, b) = (a as usize, b as usize);
         let pattern = comparator.pattern(f, a, b);
         let weight = scorer.weight(f, a, pattern);
@@ -68,15 +80,17 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
         if bound < ceiling - 1.0 {
             tighter += 1;
         }
-        // Differing codes lower the bound before any comparison runs, as the scorer does.
+        // What the screen shows lowers the bound before any comparison runs, as the scorer
+        // does; a level it shows is the level itself.
         let mut early = [0.0; listlink_core::compare::MAX_COMPARISONS];
-        for &(c, how) in &unequal {
-            if how.rules_out_exact(packed.row(a), packed.row(b)) {
-                early[c] = scorer.unequal_drop(&row, c);
-                early_drops += usize::from(early[c] > 0.0);
-                bound -= early[c];
-            }
-        }
+        screen.look((a, b), (packed.row(a), packed.row(b)), |c, glimpse| {
+            glimpsed[c] += 1;
+            early[c] = scorer.glimpse_drop(&row, c, glimpse);
+            early_drops += usize::from(early[c] > 0.0);
+            bound -= early[c];
+        });
+        below += usize::from(weight < floor);
+        screened_out += usize::from(bound < floor);
         for &c in &order {
             assert!(
                 bound >= weight - 1e-9,
@@ -102,16 +116,20 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
         }
     }
     // The ceilings are tighter than the global one for most rows, and exact for many pairs.
-    assert!(
-        tighter * 2 > pairs.len(),
-        "{tighter} of {} tighter",
-        pairs.len()
-    );
+    let all = pairs.len() + strangers.len();
+    assert!(tighter * 2 > all, "{tighter} of {all} tighter");
     assert!(close > 100, "{close} pairs within 0.5 of their bound");
-    // Most candidate pairs differ on some text code that a rare value's adjustment rode on.
+    // The screen lowers the bound of every pair, on several comparisons, and shows all but
+    // the names of every pair of these complete records...
     assert!(
-        early_drops * 2 > pairs.len(),
-        "{early_drops} early drops over {} pairs",
-        pairs.len()
+        early_drops > 3 * all,
+        "{early_drops} early drops over {all} pairs"
+    );
+    let shown = glimpsed.iter().filter(|n| **n > 0).count();
+    assert!(shown >= 10, "{glimpsed:?}");
+    // ...and rules out most of those that fall below the floor before any comparison.
+    assert!(
+        below > pairs.len() / 2 && screened_out * 2 > below,
+        "{screened_out} of {below} pairs below the floor screened out"
     );
 }
