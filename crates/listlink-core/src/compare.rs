@@ -4,11 +4,11 @@
 
 use crate::prepare::PersonFeature;
 use crate::prepare::{Date, Features, FieldFeature, Packed, prefetch, unpack_date};
-use listlink_names::similarity;
-use rayon::prelude::*;
 use crate::settings::{Comparison, FieldKind, Method, NamePart, Settings};
 use listlink_names::TokenLevel;
 use listlink_names::forms::Settled;
+use listlink_names::similarity;
+use rayon::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 

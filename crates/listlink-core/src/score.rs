@@ -278,26 +278,28 @@ impl Scorer {
         let from = level_weights
             .iter()
             .zip(&tf_log_u)
-            .map(|(weights, tf_at): (&Vec<f64>, &[Option<f64>; MAX_LEVELS])| {
-                let none = NonExact {
-                    plain: f64::NEG_INFINITY,
-                    adjusted: f64::NEG_INFINITY,
-                    any: f64::NEG_INFINITY,
-                };
-                let mut from = [none; MAX_LEVELS];
-                // From the last level back, each level's best joins the levels past it.
-                for l in (2..weights.len()).rev() {
-                    let mut n = from.get(l + 1).copied().unwrap_or(none);
-                    let w = weights[l];
-                    n.any = n.any.max(w);
-                    match tf_at[l] {
-                        Some(log_u) => n.adjusted = n.adjusted.max(w + log_u),
-                        None => n.plain = n.plain.max(w),
+            .map(
+                |(weights, tf_at): (&Vec<f64>, &[Option<f64>; MAX_LEVELS])| {
+                    let none = NonExact {
+                        plain: f64::NEG_INFINITY,
+                        adjusted: f64::NEG_INFINITY,
+                        any: f64::NEG_INFINITY,
+                    };
+                    let mut from = [none; MAX_LEVELS];
+                    // From the last level back, each level's best joins the levels past it.
+                    for l in (2..weights.len()).rev() {
+                        let mut n = from.get(l + 1).copied().unwrap_or(none);
+                        let w = weights[l];
+                        n.any = n.any.max(w);
+                        match tf_at[l] {
+                            Some(log_u) => n.adjusted = n.adjusted.max(w + log_u),
+                            None => n.plain = n.plain.max(w),
+                        }
+                        from[l] = n;
                     }
-                    from[l] = n;
-                }
-                from
-            })
+                    from
+                },
+            )
             .collect();
         Scorer {
             from,
