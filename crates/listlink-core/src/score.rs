@@ -52,6 +52,25 @@ struct NonExact {
     any: f64,
 }
 
+impl NonExact {
+    /// Of no level.
+    const NONE: NonExact = NonExact {
+        plain: f64::NEG_INFINITY,
+        adjusted: f64::NEG_INFINITY,
+        any: f64::NEG_INFINITY,
+    };
+
+    /// These levels and one more, of weight `w` and, where an adjustment applies, log2 u.
+    fn with(mut self, w: f64, log_u: Option<f64>) -> NonExact {
+        self.any = self.any.max(w);
+        match log_u {
+            Some(log_u) => self.adjusted = self.adjusted.max(w + log_u),
+            None => self.plain = self.plain.max(w),
+        }
+        self
+    }
+}
+
 /// Row a's side of the bound on pairs (a, ·) that [`Scorer::drop`] lowers as levels become
 /// known: per comparison, the largest part a's values allow and, where a term-frequency
 /// adjustment applies, log2 of a's value's share (0 for a value past the shares). Computed once
@@ -244,7 +263,7 @@ impl Scorer {
             .iter()
             .map(|w| w.iter().copied().fold(f64::NEG_INFINITY, f64::max))
             .collect();
-        let tf_log_u = tf
+        let tf_log_u: Vec<[Option<f64>; MAX_LEVELS]> = tf
             .iter()
             .map(|t| {
                 let mut at = [None; MAX_LEVELS];
@@ -254,52 +273,24 @@ impl Scorer {
                 at
             })
             .collect();
-        let non_exact = level_weights
+        let from: Vec<[NonExact; MAX_LEVELS]> = level_weights
             .iter()
             .zip(&tf_log_u)
             .map(
                 |(weights, tf_at): (&Vec<f64>, &[Option<f64>; MAX_LEVELS])| {
-                    let mut n = NonExact {
-                        plain: f64::NEG_INFINITY,
-                        adjusted: f64::NEG_INFINITY,
-                        any: f64::NEG_INFINITY,
-                    };
-                    for (l, &w) in weights.iter().enumerate().filter(|(l, _)| *l != 1) {
-                        n.any = n.any.max(w);
-                        match tf_at[l] {
-                            Some(log_u) => n.adjusted = n.adjusted.max(w + log_u),
-                            None => n.plain = n.plain.max(w),
-                        }
-                    }
-                    n
-                },
-            )
-            .collect();
-        let from = level_weights
-            .iter()
-            .zip(&tf_log_u)
-            .map(
-                |(weights, tf_at): (&Vec<f64>, &[Option<f64>; MAX_LEVELS])| {
-                    let none = NonExact {
-                        plain: f64::NEG_INFINITY,
-                        adjusted: f64::NEG_INFINITY,
-                        any: f64::NEG_INFINITY,
-                    };
-                    let mut from = [none; MAX_LEVELS];
-                    // From the last level back, each level's best joins the levels past it.
+                    let mut from = [NonExact::NONE; MAX_LEVELS];
+                    // From the last level back, each level joins the levels past it.
                     for l in (2..weights.len()).rev() {
-                        let mut n = from.get(l + 1).copied().unwrap_or(none);
-                        let w = weights[l];
-                        n.any = n.any.max(w);
-                        match tf_at[l] {
-                            Some(log_u) => n.adjusted = n.adjusted.max(w + log_u),
-                            None => n.plain = n.plain.max(w),
-                        }
-                        from[l] = n;
+                        let past = from.get(l + 1).copied().unwrap_or(NonExact::NONE);
+                        from[l] = past.with(weights[l], tf_at[l]);
                     }
                     from
                 },
             )
+            .collect();
+        // Every level but exact: those past it, and null.
+        let non_exact = (0..from.len())
+            .map(|c| from[c][2].with(level_weights[c][0], tf_log_u[c][0]))
             .collect();
         Scorer {
             from,
