@@ -644,15 +644,7 @@ impl Screen {
             each(*c, Glimpse::Level(table.level((ra, rb))));
         }
         for &(c, slot) in &self.exact {
-            let (x, y) = (ra[slot], rb[slot]);
-            let level = if x == 0 || y == 0 {
-                0
-            } else if x == y {
-                1
-            } else {
-                2
-            };
-            each(c, Glimpse::Level(level));
+            each(c, Glimpse::Level(exact_level(ra[slot], rb[slot])));
         }
         for &(c, slot) in &self.dates {
             if let Some(level) = packed_date_level(ra[slot], rb[slot]) {
@@ -1009,15 +1001,7 @@ impl Compiled {
     #[inline(always)]
     fn codes_level(&self, f: &Features, memo: &Memo, x: u32, y: u32) -> u8 {
         match &self.kind {
-            Kind::Exact { .. } => {
-                if x == 0 || y == 0 {
-                    0
-                } else if x == y {
-                    1
-                } else {
-                    2
-                }
-            }
+            Kind::Exact { .. } => exact_level(x, y),
             Kind::JaroWinkler {
                 field,
                 swap: None,
@@ -1174,14 +1158,7 @@ impl Compiled {
         match &self.kind {
             Kind::Exact { field } => {
                 let t = f.text(*field);
-                let (x, y) = (t.codes[a], t.codes[b]);
-                if x == 0 || y == 0 {
-                    0
-                } else if x == y {
-                    1
-                } else {
-                    2
-                }
+                exact_level(t.codes[a], t.codes[b])
             }
             Kind::JaroWinkler {
                 field,
@@ -1317,6 +1294,18 @@ fn age_level(p: i32, q: i32) -> u8 {
         1 => DATE_AGE,
         2..=5 => DATE_5Y,
         _ => DATE_ELSE,
+    }
+}
+
+/// The level of an exact comparison of two value codes (0: missing): null, exact or else.
+#[inline(always)]
+fn exact_level(x: u32, y: u32) -> u8 {
+    if x == 0 || y == 0 {
+        0
+    } else if x == y {
+        1
+    } else {
+        2
     }
 }
 
