@@ -69,6 +69,16 @@ impl NonExact {
         }
         self
     }
+
+    /// The largest of these parts for a row whose value has this log2 share, where an
+    /// adjustment applies (`None`: no adjustment for the row, every level at its plain weight).
+    #[inline]
+    fn best(&self, log_share: Option<f64>) -> f64 {
+        match log_share {
+            Some(log_share) => self.plain.max(self.adjusted - log_share),
+            None => self.any,
+        }
+    }
 }
 
 /// Row a's side of the bound on pairs (a, ·) that [`Scorer::drop`] lowers as levels become
@@ -443,11 +453,7 @@ impl Scorer {
         // where an adjustment applies: the rest of `top` is what ruling it out drops.
         let mut unequal = [0.0; MAX_COMPARISONS];
         for (c, n) in self.non_exact.iter().enumerate() {
-            let best = match log_share[c] {
-                Some(log_share) => n.plain.max(n.adjusted - log_share),
-                None => n.any,
-            };
-            unequal[c] = (top[c] - best).max(0.0);
+            unequal[c] = (top[c] - n.best(log_share[c])).max(0.0);
         }
         RowBound {
             ceiling: self.prior_weight + top[..self.tf.len()].iter().sum::<f64>(),
@@ -482,11 +488,7 @@ impl Scorer {
     /// the bound of pairs (a, ·): never more than [`Scorer::drop`] at any of those levels.
     #[inline]
     pub fn drop_from(&self, row: &RowBound, c: usize, level: u8) -> f64 {
-        let n = &self.from[c][level as usize];
-        let best = match row.log_share[c] {
-            Some(log_share) => n.plain.max(n.adjusted - log_share),
-            None => n.any,
-        };
+        let best = self.from[c][level as usize].best(row.log_share[c]);
         (row.top[c] - best).max(0.0)
     }
 
