@@ -192,6 +192,10 @@ pub struct Blocker {
     /// Per row, the groups it is in under each rule but the last (see [`GroupLines`]), so that
     /// whether an earlier rule has a pair is told by one read per row.
     groups: GroupLines,
+    /// Once counted ([`Blocker::new_pairs_per_rule`]): per work item ([`Blocker::work`]), its
+    /// new pairs (`u32::MAX`: too many to keep), so that a sink screening a group row by row
+    /// ([`PairSink::screen_row`]) has only the pairs it keeps checked for being new.
+    counted: std::sync::OnceLock<Vec<u32>>,
 }
 
 /// Per row (row-major, `stride` words a row), for each rule but the last, the indexes of up to
@@ -657,7 +661,11 @@ impl Blocker {
     /// [`Blocker::from_indexes`] keeping `per_rule` groups per row and rule in its lines.
     fn with_groups_per_rule(rules: Vec<RuleIndex>, f: &Features, per_rule: usize) -> Blocker {
         let groups = GroupLines::new(&rules, f.len(), per_rule);
-        Blocker { rules, groups }
+        Blocker {
+            rules,
+            groups,
+            counted: Default::default(),
+        }
     }
 
     /// Whether an earlier rule than `rule` already produces the pair (a, b).
@@ -697,23 +705,37 @@ impl Blocker {
         items
     }
 
+    /// A work item's rule, group rows, and their first-group flags.
+    #[inline]
+    fn item_group(&self, (ri, g, _, _): (u32, u32, u32, u32)) -> (&RuleIndex, &[u32], &[bool]) {
+        let r = &self.rules[ri as usize];
+        let span = r.group_starts[g as usize] as usize..r.group_starts[g as usize + 1] as usize;
+        (r, &r.rows[span.clone()], &r.first[span])
+    }
+
     /// The new pairs of one work item (rule, group, outer range): each pair once, in the group
     /// of the smallest key the two share, and only if no earlier rule has them.
     #[inline]
     fn item_pairs(
         &self,
         f: &Features,
-        (ri, g, start, end): (u32, u32, u32, u32),
+        item: (u32, u32, u32, u32),
         wants: impl Fn(u32, u32) -> bool,
         mut emit: impl FnMut(u32, u32),
     ) {
+        self.prefetch_next_group(item);
+        for i in item.2 as usize..item.3 as usize {
+            self.row_pairs(f, item, i, None, &wants, &mut emit);
+        }
+    }
+
+    /// Fetches the group lines of the rows of the groups after the item's group, when the item
+    /// ends its group and they are read for every pair (rules past the first).
+    #[inline]
+    fn prefetch_next_group(&self, (ri, g, _, end): (u32, u32, u32, u32)) {
         let r = &self.rules[ri as usize];
-        let span = r.group_starts[g as usize] as usize..r.group_starts[g as usize + 1] as usize;
-        let first = &r.first[span.clone()];
-        let group = &r.rows[span];
-        let key = r.group_keys[g as usize];
-        if ri > 0 && end as usize == group.len() {
-            // The rows of the groups after this one: their lines are read for every pair.
+        let len = r.group_starts[g as usize + 1] - r.group_starts[g as usize];
+        if ri > 0 && end == len {
             let next = r.group_starts[g as usize + 1] as usize;
             for &row in r.rows[next..].iter().take(8) {
                 if let Some(line) = self.groups.ids.get(row as usize * self.groups.stride) {
@@ -721,48 +743,106 @@ impl Blocker {
                 }
             }
         }
-        for i in start as usize..end as usize {
-            let a = group[i] as usize;
-            for (&b, &b_first) in group[i + 1..].iter().zip(&first[i + 1..]) {
-                let b = b as usize;
-                // In either row's first group, the key is the smallest the two share.
-                if f.allowed(a, b)
-                    && wants(a as u32, b as u32)
-                    && (first[i] || b_first || r.first_shared(a, b) == Some(key))
-                    && (ri == 0 || !self.seen_before(ri as usize, a, b))
-                {
-                    emit(a as u32, b as u32);
-                }
+    }
+
+    /// The new pairs of row `i` of a work item's group with the rows after it ([`item_pairs`]).
+    /// With `keep` (one flag per row after `i`), only the rows kept are looked at. Returns how
+    /// many pairs it emitted.
+    ///
+    /// [`item_pairs`]: Blocker::item_pairs
+    #[inline]
+    fn row_pairs(
+        &self,
+        f: &Features,
+        item: (u32, u32, u32, u32),
+        i: usize,
+        keep: Option<&[bool]>,
+        wants: impl Fn(u32, u32) -> bool,
+        mut emit: impl FnMut(u32, u32),
+    ) -> u64 {
+        let (r, group, first) = self.item_group(item);
+        let (ri, key) = (item.0 as usize, r.group_keys[item.1 as usize]);
+        let a = group[i] as usize;
+        let mut emitted = 0;
+        let mut pair = |b: usize, b_first: bool| {
+            // In either row's first group, the key is the smallest the two share.
+            if f.allowed(a, b)
+                && wants(a as u32, b as u32)
+                && (first[i] || b_first || r.first_shared(a, b) == Some(key))
+                && (ri == 0 || !self.seen_before(ri, a, b))
+            {
+                emit(a as u32, b as u32);
+                emitted += 1;
             }
+        };
+        let after = group[i + 1..].iter().zip(&first[i + 1..]);
+        match keep {
+            None => after.for_each(|(&b, &b_first)| pair(b as usize, b_first)),
+            Some(keep) => after
+                .zip(keep)
+                .filter(|(_, kept)| **kept)
+                .for_each(|((&b, &b_first), _)| pair(b as usize, b_first)),
         }
+        emitted
     }
 
     /// Streams every candidate pair the sink wants once, as `(a, b)` with `a < b`, in chunks
     /// into `sink`, in parallel. The sink's states are merged at the end; the result does not
     /// depend on the order chunks arrive in as long as the sink's merge is order-independent.
+    /// In groups of at least [`PairSink::screens_groups_from`] rows the sink first screens each
+    /// row against the rows after it, and only the pairs it keeps are checked and passed on.
     pub fn for_each_pair<S: PairSink>(&self, f: &Features, sink: &S) -> S::State {
         const CHUNK: usize = 4096;
+        let screens_from = sink.screens_groups_from();
+        // A screened item's pairs the sink does not keep are counted, not checked, for its
+        // progress: that needs the items' counts.
+        let counted = self.counted.get().filter(|_| screens_from.is_some());
         self.work()
             .into_par_iter()
+            .enumerate()
             .fold(
-                || (sink.start(), Vec::with_capacity(CHUNK)),
-                |(mut state, mut buf), item| {
-                    self.item_pairs(
-                        f,
-                        item,
-                        |a, b| sink.wants(a, b),
-                        |a, b| {
-                            buf.push((a, b));
-                            if buf.len() == CHUNK {
-                                sink.pairs(&mut state, &buf);
-                                buf.clear();
-                            }
-                        },
-                    );
-                    (state, buf)
+                || (sink.start(), Vec::with_capacity(CHUNK), Vec::new()),
+                |(mut state, mut buf, mut keep), (n, item)| {
+                    let mut emit = |state: &mut S::State, a, b| {
+                        buf.push((a, b));
+                        if buf.len() == CHUNK {
+                            sink.pairs(state, &buf);
+                            buf.clear();
+                        }
+                    };
+                    let (_, group, _) = self.item_group(item);
+                    let new = counted.map_or(u32::MAX, |counted| counted[n]);
+                    if screens_from.is_some_and(|min| group.len() >= min) && new != u32::MAX {
+                        self.prefetch_next_group(item);
+                        let start = item.2 as usize;
+                        sink.enter_group(&mut state, &group[start..]);
+                        let mut emitted = 0;
+                        for i in start..item.3 as usize {
+                            keep.clear();
+                            keep.resize(group.len() - i - 1, true);
+                            sink.screen_row(&mut state, i - start, &mut keep);
+                            emitted += self.row_pairs(
+                                f,
+                                item,
+                                i,
+                                Some(&keep),
+                                |a, b| sink.wants(a, b),
+                                |a, b| emit(&mut state, a, b),
+                            );
+                        }
+                        sink.screened(&mut state, u64::from(new) - emitted);
+                    } else {
+                        self.item_pairs(
+                            f,
+                            item,
+                            |a, b| sink.wants(a, b),
+                            |a, b| emit(&mut state, a, b),
+                        );
+                    }
+                    (state, buf, keep)
                 },
             )
-            .map(|(mut state, buf)| {
+            .map(|(mut state, buf, _)| {
                 if !buf.is_empty() {
                     sink.pairs(&mut state, &buf);
                 }
@@ -772,27 +852,24 @@ impl Blocker {
     }
 
     /// Candidate pairs per rule that no earlier rule produced: the pairs each rule's work
-    /// items pass on.
+    /// items pass on. Keeps each item's count, for [`Blocker::for_each_pair`].
     pub fn new_pairs_per_rule(&self, f: &Features) -> Vec<u64> {
-        let n = self.rules.len();
-        self.work()
-            .into_par_iter()
-            .fold(
-                || vec![0u64; n],
-                |mut counts, item| {
-                    let mut new = 0u64;
-                    self.item_pairs(f, item, |_, _| true, |_, _| new += 1);
-                    counts[item.0 as usize] += new;
-                    counts
-                },
-            )
-            .reduce(
-                || vec![0u64; n],
-                |mut a, b| {
-                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                    a
-                },
-            )
+        let items = self.work();
+        let counts: Vec<u64> = items
+            .par_iter()
+            .map(|&item| {
+                let mut new = 0u64;
+                self.item_pairs(f, item, |_, _| true, |_, _| new += 1);
+                new
+            })
+            .collect();
+        let mut per_rule = vec![0u64; self.rules.len()];
+        for (item, &n) in items.iter().zip(&counts) {
+            per_rule[item.0 as usize] += n;
+        }
+        let counts = counts.iter().map(|&n| u32::try_from(n).unwrap_or(u32::MAX));
+        let _ = self.counted.set(counts.collect());
+        per_rule
     }
 }
 
@@ -825,6 +902,23 @@ pub trait PairSink: Sync {
     }
     fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]);
     fn merge(&self, a: Self::State, b: Self::State) -> Self::State;
+    /// Groups of at least this many rows are screened row by row, once the blocker has counted
+    /// its pairs ([`Blocker::new_pairs_per_rule`]): the sink rules out the pairs it surely
+    /// drops in bulk ([`PairSink::screen_row`]), and only the others are checked for being new.
+    /// None (the default): never.
+    fn screens_groups_from(&self) -> Option<usize> {
+        None
+    }
+    /// Before a screened work item's rows: the rows of its group from the item's first on, in
+    /// order (the rows its pairs are among).
+    fn enter_group(&self, _state: &mut Self::State, _rows: &[u32]) {}
+    /// For row `i` of the rows entered last against each row after it: clears `keep[j]` (all
+    /// set on entry) when the sink surely drops the pair with row `i + 1 + j`. Pairs not kept
+    /// are never passed to [`PairSink::pairs`].
+    fn screen_row(&self, _state: &mut Self::State, _i: usize, _keep: &mut [bool]) {}
+    /// How many candidate pairs of a screened work item the sink's screen left out (the item's
+    /// new pairs less those passed on).
+    fn screened(&self, _state: &mut Self::State, _pairs: u64) {}
 }
 
 /// Allowed pairs among a group of rows.

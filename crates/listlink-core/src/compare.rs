@@ -7,7 +7,8 @@ use crate::prepare::{Date, Features, FieldFeature, Packed, prefetch, unpack_date
 use crate::settings::{Comparison, FieldKind, Method, NamePart, Settings};
 use listlink_names::TokenLevel;
 use listlink_names::forms::Settled;
-use listlink_names::similarity;
+use listlink_names::similarity::{self, JaroBelow};
+use multiversion::multiversion;
 use rayon::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -682,6 +683,352 @@ impl Screen {
     }
 }
 
+/// A run of a group's rows, the values and shapes the [`Screen`] reads of them in columns, so
+/// that one row is screened against all the rows after it one comparison at a time
+/// ([`Screen::against`]).
+#[derive(Debug, Clone, Default)]
+pub struct Columns {
+    rows: usize,
+    /// Per table, exact comparison and date (in that order), its slot's codes; per edit-distance
+    /// and Jaro–Winkler comparison, its codes; per name comparison, its given and family tokens.
+    slots: Vec<Vec<u32>>,
+    /// Per edit-distance and Jaro–Winkler comparison (in that order), its values' shapes.
+    shapes: Vec<Vec<u64>>,
+    /// Per pair of [`Screen::against`], what its glimpses drop.
+    sums: Vec<f32>,
+}
+
+impl Columns {
+    /// Rows gathered.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+}
+
+/// What each glimpse of a shape-bounded comparison but null and exact drops, for one row, by
+/// how many of its thresholds the shapes rule out ([`Shaped::drops`]).
+type ShapedDrops = [f32; JaroBelow::MAX + 1];
+
+impl Screen {
+    /// Whether the screen looks at anything, and [`Screen::against`] can screen in columns
+    /// what [`Screen::look`] screens pair by pair.
+    pub fn has_columns(&self) -> bool {
+        let fits = |n: usize| n <= JaroBelow::MAX;
+        let any = !(self.tables.is_empty()
+            && self.exact.is_empty()
+            && self.dates.is_empty()
+            && self.edits.is_empty()
+            && self.jaro.is_empty()
+            && self.names.is_empty());
+        any && self.edits.iter().all(|e| fits(e.thresholds.len()))
+            && self.jaro.iter().all(|e| fits(e.thresholds.len()))
+    }
+
+    /// The packed slots [`Columns`] hold, in their order.
+    fn column_slots(&self) -> impl Iterator<Item = usize> + '_ {
+        let slot = |&(_, slot): &(usize, usize)| slot;
+        (self.tables.iter().map(|(_, t)| t.slot))
+            .chain(self.exact.iter().map(slot))
+            .chain(self.dates.iter().map(slot))
+            .chain(self.edits.iter().map(|e| e.field))
+            .chain(self.jaro.iter().map(|e| e.field))
+            .chain(self.names.iter().flat_map(|&(_, slot)| [slot, slot + 1]))
+    }
+
+    /// Gathers the packed values and shapes of `rows` into `columns`, for [`Screen::against`].
+    pub fn gather(&self, packed: &Packed, rows: &[u32], columns: &mut Columns) {
+        let slots: Vec<usize> = self.column_slots().collect();
+        columns.rows = rows.len();
+        columns.slots.resize_with(slots.len(), Vec::new);
+        columns
+            .shapes
+            .resize_with(self.edits.len() + self.jaro.len(), Vec::new);
+        columns.slots.iter_mut().for_each(Vec::clear);
+        columns.shapes.iter_mut().for_each(Vec::clear);
+        for &r in rows {
+            let line = packed.row(r as usize);
+            for (column, &slot) in columns.slots.iter_mut().zip(&slots) {
+                column.push(line[slot]);
+            }
+            let sketch = self
+                .sketches
+                .get(r as usize)
+                .map_or(&[0; Screen::WORDS], |s| &s.0);
+            let (edits, jaro) = columns.shapes.split_at_mut(self.edits.len());
+            for (column, e) in edits.iter_mut().zip(&self.edits) {
+                column.push(e.row_shape(line, sketch));
+            }
+            for (column, e) in jaro.iter_mut().zip(&self.jaro) {
+                column.push(e.row_shape(line, sketch));
+            }
+        }
+    }
+
+    /// Screens gathered row `i` against every row after it: clears `keep[j]` when the pair
+    /// (i, i + 1 + j) surely drops more than `limit` by what [`Screen::look`] shows of it,
+    /// `drop(c, glimpse)` being what a glimpse of comparison `c` drops for row i. The glimpses
+    /// are those `look` gives, or weaker ones (a date level it does not read from the two words,
+    /// a shape bound within a relative 1e-4 of a threshold), and the sums are in `f32` with a
+    /// margin: a pair cleared here is one `look` rules out too, so this screen changes which
+    /// pairs are looked at pair by pair, never which pairs are kept.
+    pub fn against(
+        &self,
+        columns: &mut Columns,
+        i: usize,
+        drop: impl Fn(usize, Glimpse) -> f64,
+        limit: f64,
+        keep: &mut [bool],
+    ) {
+        against_columns(self, columns, i, drop, limit, keep);
+    }
+
+    /// [`Screen::against`]: one loop over the pairs per comparison, each without branches.
+    #[inline(always)]
+    fn against_in(
+        &self,
+        columns: &mut Columns,
+        i: usize,
+        drop: impl Fn(usize, Glimpse) -> f64,
+        limit: f64,
+        keep: &mut [bool],
+    ) {
+        let Columns {
+            rows,
+            slots,
+            shapes,
+            sums,
+        } = columns;
+        let from = i + 1;
+        assert_eq!(keep.len() + from, *rows, "a flag per row after row i");
+        sums.clear();
+        sums.resize(keep.len(), 0.0);
+        let sums = &mut sums[..];
+        // More than all drops can add up to, for the margin of the f32 sums.
+        let mut most = 0.0f64;
+        let mut drop32 = |c: usize, glimpse: Glimpse| {
+            let d = drop(c, glimpse);
+            most += d;
+            d as f32
+        };
+        let mut slots = slots.iter().map(Vec::as_slice);
+        let mut next = || slots.next().expect("a column per slot");
+        for (c, table) in &self.tables {
+            let xs = next();
+            let row = &table.levels[xs[i] as usize * table.side..][..table.side];
+            let mut by_code = [0.0f32; LevelTable::MAX_CODES];
+            for (d, &level) in by_code.iter_mut().zip(row) {
+                *d = drop32(*c, Glimpse::Level(level));
+            }
+            for (sum, &y) in sums.iter_mut().zip(&xs[from..]) {
+                *sum += by_code[y as usize % LevelTable::MAX_CODES];
+            }
+        }
+        for &(c, _) in &self.exact {
+            let xs = next();
+            let x = xs[i];
+            let [null, exact, other] = [0, 1, 2].map(|level| drop32(c, Glimpse::Level(level)));
+            if x == 0 {
+                sums.iter_mut().for_each(|sum| *sum += null);
+                continue;
+            }
+            for (sum, &y) in sums.iter_mut().zip(&xs[from..]) {
+                let d = if y == x { exact } else { other };
+                *sum += if y == 0 { null } else { d };
+            }
+        }
+        for &(c, _) in &self.dates {
+            let xs = next();
+            let x = xs[i];
+            if x == 0 {
+                // No date of row i's: no level read from the words.
+                continue;
+            }
+            let [exact, five, far] =
+                [DATE_EXACT, DATE_5Y, DATE_ELSE].map(|level| drop32(c, Glimpse::Level(level)));
+            // A full date equal to row i's agrees exactly.
+            let exact = if (x >> 4) & 0x1F != 0 && (x >> 9) & 0xF != 0 {
+                exact
+            } else {
+                0.0
+            };
+            let year_x = x >> 14;
+            for (sum, &y) in sums.iter_mut().zip(&xs[from..]) {
+                // `far_dates_level` without branches (`&`, not `&&`); any other pair of dates
+                // drops nothing here.
+                let year_y = y >> 14;
+                let apart = year_x.abs_diff(year_y);
+                let is_far = (y != 0)
+                    & ((x | y) & 2 == 0)
+                    & (year_x < 10_000)
+                    & (year_y < 10_000)
+                    & (apart >= 2)
+                    & ((x ^ y) & (0x1F << 9) != 0)
+                    & ((x ^ y) & (0x1F << 4) != 0);
+                let within_five = (year_x != 0) & (year_y != 0) & (apart <= 5);
+                let d = if within_five { five } else { far };
+                let d = if is_far { d } else { 0.0 };
+                *sum += if y == x { exact } else { d };
+            }
+        }
+        let mut shapes = shapes.iter().map(Vec::as_slice);
+        let mut shaped = || (next(), shapes.next().expect("a column per field"));
+        for e in &self.edits {
+            let (xs, ss) = shaped();
+            let (x, sx) = (xs[i], ss[i]);
+            let Some((null, exact, by_count)) = e.row_drops(x, sums, &mut drop32) else {
+                continue;
+            };
+            // The most edits each level allows, while in ascending order (as levels are);
+            // past that, any number.
+            let mut most = [u32::MAX; JaroBelow::MAX];
+            let ordered = e.thresholds.iter().enumerate();
+            let ordered = ordered.take_while(|&(t, th)| t == 0 || *th >= e.thresholds[t - 1]);
+            for (t, &limit) in ordered {
+                most[t] = limit.min(u32::MAX as usize) as u32;
+            }
+            for (sum, (&y, &sy)) in sums.iter_mut().zip(xs[from..].iter().zip(&ss[from..])) {
+                let least = similarity::count_lower_bound(sx, sy) as u32;
+                // Ruling out a larger distance rules out the smaller ones: the last wins.
+                let mut d = by_count[0];
+                for t in 0..JaroBelow::MAX {
+                    if least > most[t] {
+                        d = by_count[t + 1];
+                    }
+                }
+                let d = if y == x { exact } else { d };
+                *sum += if y == 0 { null } else { d };
+            }
+        }
+        for e in &self.jaro {
+            let (xs, ss) = shaped();
+            let (x, sx) = (xs[i], ss[i]);
+            let Some(drops) = e.row_drops(x, sums, &mut drop32) else {
+                continue;
+            };
+            let below = JaroBelow::new(sx, &e.thresholds);
+            let pairs = (x, drops, &xs[from..], &ss[from..]);
+            // One loop per number of thresholds, each looking at no more than it has.
+            match e.thresholds.len() {
+                0 => add_jaro::<0>(sums, &below, pairs),
+                1 => add_jaro::<1>(sums, &below, pairs),
+                2 => add_jaro::<2>(sums, &below, pairs),
+                3 => add_jaro::<3>(sums, &below, pairs),
+                _ => add_jaro::<{ JaroBelow::MAX }>(sums, &below, pairs),
+            }
+        }
+        for &(c, _) in &self.names {
+            let (gs, fs) = (next(), next());
+            let d = drop32(c, Glimpse::NotExact);
+            let (ga, fa) = (gs[i], fs[i]);
+            if ga == Packed::COMPLEX {
+                continue;
+            }
+            for (sum, (&gb, &fb)) in sums.iter_mut().zip(gs[from..].iter().zip(&fs[from..])) {
+                *sum += if names_unequal((ga, fa), (gb, fb)) {
+                    d
+                } else {
+                    0.0
+                };
+            }
+        }
+        // Rounding: each f32 drop is within a relative 2^-24 of its f64, and so is each sum.
+        let limit = (limit + 1e-3 + 1e-5 * (limit.abs() + most)) as f32;
+        for (k, &sum) in keep.iter_mut().zip(sums.iter()) {
+            *k = sum <= limit;
+        }
+    }
+}
+
+/// [`Screen::against`], compiled also for AVX-512 (with its population count of 64-bit lanes)
+/// and for AVX2, so that its loops run many pairs at a time: the best the CPU has is chosen at
+/// run time.
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq+avx512vpopcntdq+avx2+popcnt+bmi1+bmi2+fma",
+    "x86_64+avx2+popcnt+bmi1+bmi2+fma",
+))]
+fn against_columns(
+    screen: &Screen,
+    columns: &mut Columns,
+    i: usize,
+    drop: impl Fn(usize, Glimpse) -> f64,
+    limit: f64,
+    keep: &mut [bool],
+) {
+    screen.against_in(columns, i, drop, limit, keep);
+}
+
+/// Adds to each sum what the Jaro–Winkler glimpse of row x against the next row drops:
+/// null, exact, or by how many of `N` thresholds the shapes rule out ([`Shaped::drops`]).
+#[inline(always)]
+fn add_jaro<const N: usize>(
+    sums: &mut [f32],
+    below: &JaroBelow,
+    (x, (null, exact, by_count), ys, shapes): (u32, (f32, f32, ShapedDrops), &[u32], &[u64]),
+) {
+    for (sum, (&y, &sy)) in sums.iter_mut().zip(ys.iter().zip(shapes)) {
+        let d = below.pick::<N, f32>(sy, &by_count);
+        let d = if y == x { exact } else { d };
+        *sum += if y == 0 { null } else { d };
+    }
+}
+
+impl<T> Shaped<T> {
+    /// A row's shape of this field's value (0 when it has none), from its sketch when that
+    /// holds it.
+    #[inline]
+    fn row_shape(&self, line: &[u32; Packed::SLOTS], sketch: &[u64; Screen::WORDS]) -> u64 {
+        match (line[self.field], self.word) {
+            (0, _) => 0,
+            (_, Some(w)) => sketch[w],
+            (code, None) => self.shapes[code as usize],
+        }
+    }
+
+    /// What each glimpse of row i's value (code `x`) against another drops ([`Shaped::drops`]);
+    /// `None` when row i has no value, after adding the null level's drop to every sum.
+    fn row_drops(
+        &self,
+        x: u32,
+        sums: &mut [f32],
+        drop: impl FnMut(usize, Glimpse) -> f32,
+    ) -> Option<(f32, f32, ShapedDrops)> {
+        let drops = self.drops(drop);
+        if x == 0 {
+            sums.iter_mut().for_each(|sum| *sum += drops.0);
+            return None;
+        }
+        Some(drops)
+    }
+
+    /// What each glimpse drops, from what `drop` says each drops: null, exact, and by how many
+    /// thresholds (from the strictest) are ruled out, at or past each level from 2 while
+    /// thresholds remain, and last the level past every threshold (never more thresholds).
+    fn drops(&self, mut drop: impl FnMut(usize, Glimpse) -> f32) -> (f32, f32, ShapedDrops) {
+        let n = self.thresholds.len();
+        // Past the thresholds: as many as there are.
+        let mut by_count = [drop(self.c, Glimpse::Level(2 + n as u8)); JaroBelow::MAX + 1];
+        for (past, d) in by_count.iter_mut().take(n).enumerate() {
+            *d = drop(self.c, Glimpse::AtLeast(2 + past as u8));
+        }
+        let null = drop(self.c, Glimpse::Level(0));
+        (null, drop(self.c, Glimpse::Level(1)), by_count)
+    }
+}
+
+/// Whether two simple names (given and family tokens, [`Packed::person`]) share no token: then
+/// neither name part agrees exactly.
+#[inline(always)]
+fn names_unequal((ga, fa): (u32, u32), (gb, fb): (u32, u32)) -> bool {
+    // Complex names are read from all their readings: nothing is ruled out. (`&` rather than
+    // `&&`: no branches, so that a loop over many names vectorizes.)
+    let shared = |t: u32| (t != Packed::NO_TOKEN) & ((t == gb) | (t == fb));
+    (ga != Packed::COMPLEX) & (gb != Packed::COMPLEX) & !shared(ga) & !shared(fa)
+}
+
 /// How a pair's packed rows show that a comparison is not exact ([`Comparator::unequal`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unequal {
@@ -699,10 +1046,7 @@ impl Unequal {
         match self {
             Unequal::Codes(slot) => ra[slot] != rb[slot],
             Unequal::Names(slot) => {
-                let (ga, fa, gb, fb) = (ra[slot], ra[slot + 1], rb[slot], rb[slot + 1]);
-                // Complex names are read from all their readings: nothing is ruled out.
-                let shared = |t: u32| t != Packed::NO_TOKEN && (t == gb || t == fb);
-                ga != Packed::COMPLEX && gb != Packed::COMPLEX && !shared(ga) && !shared(fa)
+                names_unequal((ra[slot], ra[slot + 1]), (rb[slot], rb[slot + 1]))
             }
         }
     }

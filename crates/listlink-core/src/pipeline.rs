@@ -3,7 +3,7 @@
 
 use crate::block::{Blocker, PairSink, Rule, parse_rule, total_pairs};
 use crate::cluster::connected_components;
-use crate::compare::{Comparator, Glimpse, MAX_COMPARISONS, Pattern, Screen};
+use crate::compare::{Columns, Comparator, Glimpse, MAX_COMPARISONS, Pattern, Screen};
 use crate::error::{Error, Result};
 use crate::model::{self, EmOptions, Model, TrainingInfo};
 use crate::prepare::{Features, LinkType};
@@ -410,7 +410,7 @@ pub fn run_with_progress(
                     a
                 })
         }
-        None => blocker.for_each_pair(&features, &sink),
+        None => blocker.for_each_pair(&features, &sink).into_pairs(),
     };
     for p in &mut pairs {
         // Orient: for find the query record is on the left.
@@ -679,6 +679,12 @@ struct ScoreSink<'a> {
 }
 
 impl ScoreSink<'_> {
+    /// The weight a pair's bound must fall below to be dropped: the minimum, less a margin so
+    /// that rounding in the running bound never drops a pair that makes it.
+    fn floor(&self) -> f64 {
+        self.min_weight - 1e-6
+    }
+
     /// Scores pairs with their patterns; keeps those at or above the minimum weight.
     fn scored(&self, out: &mut Vec<ScoredPair>, pairs: impl Iterator<Item = (u32, u32, Pattern)>) {
         for (a, b, pattern) in pairs {
@@ -695,21 +701,53 @@ impl ScoreSink<'_> {
     }
 }
 
+/// A scoring task's pairs kept, and the rows it screens in columns.
+#[derive(Default)]
+struct ScoreState {
+    kept: Vec<ScoredPair>,
+    /// The pairs other tasks kept, merged in: moved, not copied, until [`ScoreState::into_pairs`].
+    merged: Vec<Vec<ScoredPair>>,
+    /// The rows entered last ([`PairSink::enter_group`]), and their values in columns.
+    rows: Vec<u32>,
+    columns: Columns,
+    /// Of the pairs among these rows screened in columns so far, how many it kept.
+    screened: (u64, u64),
+}
+
+impl ScoreState {
+    /// All the pairs kept, in one vector: copied once.
+    fn into_pairs(mut self) -> Vec<ScoredPair> {
+        self.merged.push(self.kept);
+        let mut pairs = Vec::with_capacity(self.merged.iter().map(Vec::len).sum());
+        for kept in self.merged {
+            pairs.extend(kept);
+        }
+        pairs
+    }
+
+    /// Whether screening in columns still pays among the rows entered last: not once it has
+    /// kept most of a few hundred pairs (neighbours whose names alone tell them apart, which
+    /// the screen cannot see), as each pair kept is screened again pair by pair.
+    fn columns_pay(&self) -> bool {
+        let (screened, kept) = self.screened;
+        screened < 256 || 2 * kept < screened
+    }
+}
+
 impl PairSink for ScoreSink<'_> {
-    type State = Vec<ScoredPair>;
+    type State = ScoreState;
     fn start(&self) -> Self::State {
-        Vec::new()
+        ScoreState::default()
     }
     /// Looks at each pair's rows first ([`Screen`]): most candidate pairs are clear non-matches,
     /// which the levels and bounds the rows show rule out at once. The others are compared
     /// cheap comparisons first, stopping as soon as the weight cannot reach the minimum whatever
     /// the rest say. A pair compared to the end is scored in full, so the pairs kept and their
     /// weights are those of comparing everything.
-    fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
+    fn pairs(&self, ScoreState { kept, .. }: &mut Self::State, pairs: &[(u32, u32)]) {
         let (f, comparator, scorer, screen) =
             (self.features, self.comparator, self.scorer, &self.screen);
-        // Rounding in the running bound must never drop a pair that makes it.
-        let floor = self.min_weight - 1e-6;
+        let floor = self.floor();
         // Pairs come grouped by their first row: its side of the bound is computed once.
         let mut row: Option<(usize, RowBound)> = None;
         for (i, &(a, b)) in pairs.iter().enumerate() {
@@ -755,13 +793,50 @@ impl PairSink for ScoreSink<'_> {
                 }
             }
             if !rejected {
-                self.scored(state, std::iter::once((a as u32, b as u32, pattern)));
+                self.scored(kept, std::iter::once((a as u32, b as u32, pattern)));
             }
         }
         (self.progress)(Progress::Advance(pairs.len() as u64));
     }
+    /// Moves the other task's pairs over: merging by copying them into one vector would
+    /// copy them again at every level of rayon's splits, into fresh memory each time.
     fn merge(&self, mut a: Self::State, b: Self::State) -> Self::State {
-        a.extend(b);
+        a.merged.push(b.kept);
+        a.merged.extend(b.merged);
         a
+    }
+    /// Large groups (many people of one name) hold most candidate pairs. There a row is
+    /// screened against all the rows after it in columns ([`Screen::against`]), and only the
+    /// pairs that may still reach the minimum come to [`PairSink::pairs`], which screens them
+    /// again exactly.
+    fn screens_groups_from(&self) -> Option<usize> {
+        const GROUP_SCREEN_ROWS: usize = 64;
+        (self.features.packed.is_some() && self.screen.has_columns()).then_some(GROUP_SCREEN_ROWS)
+    }
+    fn enter_group(&self, state: &mut Self::State, rows: &[u32]) {
+        if let Some(packed) = &self.features.packed {
+            state.rows.clear();
+            state.rows.extend_from_slice(rows);
+            state.screened = (0, 0);
+            self.screen.gather(packed, rows, &mut state.columns);
+        }
+    }
+    fn screen_row(&self, state: &mut Self::State, i: usize, keep: &mut [bool]) {
+        if !state.columns_pay() {
+            return;
+        }
+        let (f, scorer) = (self.features, self.scorer);
+        let row = scorer.row_bound(f, state.rows[i] as usize);
+        // The pair is dropped when its bound, the ceiling less the drops, falls below the floor.
+        let limit = row.ceiling - self.floor();
+        let drop = |c, glimpse| scorer.glimpse_drop(&row, c, glimpse);
+        self.screen
+            .against(&mut state.columns, i, drop, limit, keep);
+        let kept = keep.iter().filter(|&&k| k).count();
+        state.screened.0 += keep.len() as u64;
+        state.screened.1 += kept as u64;
+    }
+    fn screened(&self, _state: &mut Self::State, pairs: u64) {
+        (self.progress)(Progress::Advance(pairs));
     }
 }

@@ -214,6 +214,106 @@ pub fn jaro_winkler_below(a: u64, b: u64, threshold: f64) -> bool {
     s < k * q * SLACK
 }
 
+/// [`jaro_winkler_below`] of one key against many, for screening a row against a block: made
+/// once from the first key's [`shape`] and up to [`JaroBelow::MAX`] thresholds (strictest
+/// first; any after one out of that order are never counted), it counts the thresholds, from
+/// the strictest, that a second shape surely falls below. The count is branch-free and in
+/// `f32`, so that a loop over many shapes vectorizes; it never exceeds the count
+/// [`jaro_winkler_below`] gives (it may fall short within a relative 1e-4 of a threshold, and
+/// for keys over 1,023 bytes it is 0).
+#[derive(Debug, Clone, Copy)]
+pub struct JaroBelow {
+    bits: u64,
+    len: u32,
+    first: u64,
+    /// Per threshold, the factor of `la · lb` that `m (la + lb)` must stay under (see
+    /// [`jaro_winkler_below`]) with and without Winkler's boost, the margin included; past the
+    /// thresholds, −∞.
+    boosted: [f32; JaroBelow::MAX],
+    plain: [f32; JaroBelow::MAX],
+}
+
+impl JaroBelow {
+    /// Thresholds a [`JaroBelow`] takes.
+    pub const MAX: usize = 4;
+    /// Longest key whose lengths' products stay exact in `f32`.
+    const LONGEST: u32 = 1023;
+    /// The margin the `f32` products keep from the thresholds.
+    const SLACK: f32 = 1.0 - 1e-4;
+
+    /// For key a's shape and at most [`JaroBelow::MAX`] thresholds, strictest first.
+    pub fn new(a: u64, thresholds: &[f64]) -> JaroBelow {
+        assert!(
+            thresholds.len() <= Self::MAX,
+            "at most {} thresholds",
+            Self::MAX
+        );
+        // Longer keys are capped (with nothing below), which keeps the products in range.
+        let len = ((a >> 48) as u32).min(Self::LONGEST + 1);
+        let mut boosted = [f32::NEG_INFINITY; Self::MAX];
+        let mut plain = [f32::NEG_INFINITY; Self::MAX];
+        if len <= Self::LONGEST {
+            // Thresholds strictest first; any after one out of that order are never counted.
+            let ordered = thresholds
+                .iter()
+                .enumerate()
+                .take_while(|&(t, th)| t == 0 || *th <= thresholds[t - 1]);
+            let slack = f64::from(Self::SLACK);
+            for (t, th) in ordered {
+                boosted[t] = ((5.0 * th - 3.0) * slack) as f32;
+                plain[t] = ((3.0 * th - 1.0) * slack) as f32;
+            }
+        }
+        JaroBelow {
+            bits: a & CHARACTERS & !(1 << 37),
+            len,
+            first: (a >> FIRST_SHIFT) & 0x3F,
+            boosted,
+            plain,
+        }
+    }
+
+    /// How many thresholds, from the strictest, key b (by its shape) surely falls below.
+    #[inline(always)]
+    pub fn count(&self, b: u64) -> u32 {
+        self.pick::<{ JaroBelow::MAX }, u32>(b, &[0, 1, 2, 3, 4])
+    }
+
+    /// `by_count[n]`, where n is [`JaroBelow::count`] of key b, looking at the first `N`
+    /// thresholds only (all of them when there are no more): picked without branches or
+    /// lookups, for the thresholds (strictest first) a key falls below are always the first.
+    #[inline(always)]
+    pub fn pick<const N: usize, T: Copy>(&self, b: u64, by_count: &[T; JaroBelow::MAX + 1]) -> T {
+        let lb = ((b >> 48) as u32).min(Self::LONGEST + 1);
+        let bits = b & CHARACTERS & !(1 << 37);
+        let da = (self.bits & !bits).count_ones();
+        let db = (bits & !self.bits).count_ones();
+        let m = self.len.saturating_sub(da).min(lb.saturating_sub(db));
+        // Exact in f32 for keys up to LONGEST; an empty key makes q 0, and so nothing below.
+        let s = (m * (self.len + lb)) as f32;
+        let q = if lb <= Self::LONGEST {
+            (self.len * lb) as f32
+        } else {
+            0.0
+        };
+        // Where the exact bound might boost, boost: a lower bound, so fewer thresholds below.
+        let boost = (self.first == (b >> FIRST_SHIFT) & 0x3F) & (s >= (1.1 * Self::SLACK) * q);
+        let mut picked = by_count[0];
+        for t in 0..N.min(Self::MAX) {
+            let k = if boost {
+                self.boosted[t]
+            } else {
+                self.plain[t]
+            };
+            // Below a looser threshold is below the stricter ones too: the last wins.
+            if s < k * q {
+                picked = by_count[t + 1];
+            }
+        }
+        picked
+    }
+}
+
 /// A lower bound on [`osa_distance`] from the keys' [`shape`]s: the length difference, and
 /// one edit at least for each character one key has and the other lacks.
 pub fn osa_lower_bound(a: u64, b: u64) -> usize {
@@ -431,6 +531,26 @@ mod tests {
                 }
             }
             prop_assert!(osa_lower_bound(sa, sb) <= osa_distance(a, b));
+        }
+
+        #[test]
+        fn batch_counts_never_pass_the_exact_bound(
+            a in "[a-f0-3 é]{0,14}",
+            b in "[a-f0-3 é]{0,14}",
+            loose in 0.34f64..0.95,
+            step in 0.0f64..0.1,
+        ) {
+            let (sa, sb) = (shape(a.as_bytes()), shape(b.as_bytes()));
+            let thresholds = [loose + 2.0 * step, loose + step, loose];
+            let count = JaroBelow::new(sa, &thresholds).count(sb) as usize;
+            let exact = thresholds.iter().take_while(|th| jaro_winkler_below(sa, sb, **th)).count();
+            prop_assert!(count <= exact, "{count} > {exact}");
+            // Short of the exact count only near a threshold (or for an empty key, which it
+            // leaves to the exact bound).
+            if count < exact && !a.is_empty() && !b.is_empty() {
+                let bound = jaro_winkler_upper_bound(sa, sb);
+                prop_assert!((bound - thresholds[count]).abs() < 1e-3, "{bound} {thresholds:?}");
+            }
         }
 
         #[test]

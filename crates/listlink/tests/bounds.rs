@@ -9,8 +9,9 @@ use listlink_core::settings::Settings;
 use listlink_core::{Input, LinkType, RunOptions};
 use std::path::Path;
 
-#[test]
-fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
+/// A model trained on a generated FEBRL-like list of 3,000 records, with the scale benchmark's
+/// settings.
+fn febrl_run() -> listlink_core::Run {
     let config = listlink_synth::febrl::FebrlConfig {
         seed: 9,
         records: 3_000,
@@ -30,7 +31,7 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
     )
     .unwrap()
     .table;
-    let run = listlink_core::run(
+    listlink_core::run(
         vec![Input { table, side: 0 }],
         settings,
         &RunOptions {
@@ -41,7 +42,12 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
             variants: None,
         },
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
+    let run = febrl_run();
     let (f, comparator, scorer) = (&run.features, &run.comparator, &run.scorer);
     let rules = run
         .settings
@@ -131,5 +137,64 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
     assert!(
         below > pairs.len() / 2 && screened_out * 2 > below,
         "{screened_out} of {below} pairs below the floor screened out"
+    );
+}
+
+/// The screen in columns (one row against the rows after it, as in large blocks) clears only
+/// pairs that the screen pair by pair rules out, and most of them.
+#[test]
+fn the_screen_in_columns_clears_only_pairs_the_screen_rules_out() {
+    let run = febrl_run();
+    let (f, comparator, scorer) = (&run.features, &run.comparator, &run.scorer);
+    let screen = comparator.screen(f);
+    assert!(screen.has_columns());
+    let packed = f.packed.as_ref().expect("the FEBRL fields pack");
+    let floor = listlink_core::score::weight_of(run.settings.thresholds.pairs_min_probability);
+    // Rows in runs of people of one name, as the first blocking rule groups them, so that the
+    // runs hold duplicates and namesakes as well as strangers.
+    let slot = packed.person.expect("simple names");
+    let mut rows: Vec<u32> = (0..f.source.len() as u32).collect();
+    rows.sort_by_key(|&r| {
+        let line = packed.row(r as usize);
+        (line[slot], line[slot + 1], r)
+    });
+    let mut columns = listlink_core::compare::Columns::default();
+    let (mut pairs, mut ruled_out, mut cleared) = (0, 0, 0);
+    for group in rows.chunks(150) {
+        screen.gather(packed, group, &mut columns);
+        assert_eq!(columns.len(), group.len());
+        for i in 0..group.len() {
+            let a = group[i] as usize;
+            let row = scorer.row_bound(f, a);
+            let limit = row.ceiling - (floor - 1e-6);
+            let mut keep = vec![true; group.len() - i - 1];
+            let drop = |c, glimpse| scorer.glimpse_drop(&row, c, glimpse);
+            screen.against(&mut columns, i, drop, limit, &mut keep);
+            for (&b, kept) in group[i + 1..].iter().zip(keep) {
+                let (lo, hi) = (a.min(b as usize), a.max(b as usize));
+                let mut bound = row.ceiling;
+                screen.look(
+                    (a, b as usize),
+                    (packed.row(a), packed.row(b as usize)),
+                    |c, g| {
+                        bound -= scorer.glimpse_drop(&row, c, g);
+                    },
+                );
+                let out = bound < floor - 1e-6;
+                assert!(
+                    kept || out,
+                    "pair ({lo}, {hi}) cleared in columns, bound {bound} at floor {floor}"
+                );
+                pairs += 1;
+                ruled_out += usize::from(out);
+                cleared += usize::from(!kept);
+            }
+        }
+    }
+    assert!(pairs > 100_000, "{pairs} pairs");
+    assert!(ruled_out * 2 > pairs, "{ruled_out} of {pairs} ruled out");
+    assert!(
+        cleared * 100 >= ruled_out * 95,
+        "{cleared} of {ruled_out} ruled out pairs cleared in columns"
     );
 }

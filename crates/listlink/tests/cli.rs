@@ -635,6 +635,29 @@ fn bad_usage_exits_1() {
 /// write the same pairs, on FEBRL-like data with the benchmark's settings.
 #[test]
 fn early_rejection_keeps_exactly_the_pairs_full_scoring_keeps() {
+    let settings = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/scale-settings.toml");
+    streaming_keeps_the_pairs_training_keeps(&settings, 1_000);
+}
+
+/// The same with a coarse first rule (all people of one state: groups of hundreds), so that
+/// most pairs are screened in columns before the pair-by-pair screen.
+#[test]
+fn screening_large_groups_in_columns_keeps_exactly_the_pairs_full_scoring_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/scale-settings.toml");
+    let toml = read(&bench);
+    let rules = "rules = [\n";
+    assert!(toml.contains(rules));
+    let coarse = toml.replace(rules, "rules = [\n    \"state\",\n");
+    let settings = dir.path().join("settings.toml");
+    std::fs::write(&settings, coarse).unwrap();
+    streaming_keeps_the_pairs_training_keeps(&settings, 1_000);
+}
+
+/// Dedupes 3,000 FEBRL-like records with `settings`, training a model (every pair's pattern
+/// kept), then again with that model given (pairs streamed and screened): both write at least
+/// `least` pairs, and the same pairs and clusters.
+fn streaming_keeps_the_pairs_training_keeps(settings: &Path, least: usize) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     cli!(
@@ -651,15 +674,14 @@ fn early_rejection_keeps_exactly_the_pairs_full_scoring_keeps() {
     .success()
     .stdout(predicates_contains("3000 rows"));
     let people = data.join("people.csv");
-    let settings = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/scale-settings.toml");
     let out = dir.path().join("out");
-    cli!("dedupe", &people, "--settings", &settings, "--out", &out).success();
+    cli!("dedupe", &people, "--settings", settings, "--out", &out).success();
     let out2 = dir.path().join("out2");
     cli!(
         "dedupe",
         &people,
         "--settings",
-        &settings,
+        settings,
         "--model",
         out.join("model.json"),
         "--out",
@@ -668,7 +690,7 @@ fn early_rejection_keeps_exactly_the_pairs_full_scoring_keeps() {
     .success();
     let pairs = read(&out.join("pairs.csv"));
     assert!(
-        pairs.lines().count() > 1_000,
+        pairs.lines().count() > least,
         "{} pairs",
         pairs.lines().count()
     );
