@@ -621,14 +621,21 @@ impl Screen {
     /// Fields whose shapes a row's [`Sketch`] holds.
     pub const WORDS: usize = 8;
 
-    /// While pair `i` of `pairs` is looked at: fetches the sketch of the second row of a pair
-    /// a few places ahead, as [`Comparator::prefetch_ahead`] does its packed rows.
+    /// While pair `i` of `pairs` is looked at: fetches the sketches of the rows of a pair a few
+    /// places ahead, as [`Comparator::prefetch_ahead`] does their packed rows. The first row's
+    /// only when it differs from the pair before's: in small groups (most pairs of rules past
+    /// the first) it changes every pair or two, and missing it stalled the screen.
     #[inline]
     pub fn prefetch_ahead(&self, pairs: &[(u32, u32)], i: usize) {
-        if let Some(line) = pairs
-            .get(i + PREFETCH_AHEAD)
-            .and_then(|&(_, b)| self.sketches.get(b as usize))
-        {
+        let ahead = i + PREFETCH_AHEAD;
+        let Some(&(a, b)) = pairs.get(ahead) else {
+            return;
+        };
+        if let Some(line) = self.sketches.get(b as usize) {
+            prefetch(line);
+        }
+        let new_first = ahead == 0 || pairs[ahead - 1].0 != a;
+        if let Some(line) = self.sketches.get(a as usize).filter(|_| new_first) {
             prefetch(line);
         }
     }
