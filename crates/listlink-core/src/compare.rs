@@ -792,162 +792,6 @@ impl Screen {
     ) {
         against_columns(self, columns, i, drop, limit, keep);
     }
-
-    /// [`Screen::against`]: one loop over the pairs per comparison, each without branches.
-    #[inline(always)]
-    fn against_in(
-        &self,
-        columns: &mut Columns,
-        i: usize,
-        drop: impl Fn(usize, Glimpse) -> f64,
-        limit: f64,
-        keep: &mut [bool],
-    ) {
-        let Columns {
-            rows,
-            slots,
-            shapes,
-            sums,
-        } = columns;
-        let from = i + 1;
-        assert_eq!(keep.len() + from, *rows, "a flag per row after row i");
-        sums.clear();
-        sums.resize(keep.len(), 0.0);
-        let sums = &mut sums[..];
-        // More than all drops can add up to, for the margin of the f32 sums.
-        let mut most = 0.0f64;
-        let mut drop32 = |c: usize, glimpse: Glimpse| {
-            let d = drop(c, glimpse);
-            most += d;
-            d as f32
-        };
-        let mut slots = slots.iter().map(Vec::as_slice);
-        let mut next = || slots.next().expect("a column per slot");
-        for (c, table) in &self.tables {
-            let xs = next();
-            let row = &table.levels[xs[i] as usize * table.side..][..table.side];
-            let mut by_code = [0.0f32; LevelTable::MAX_CODES];
-            for (d, &level) in by_code.iter_mut().zip(row) {
-                *d = drop32(*c, Glimpse::Level(level));
-            }
-            for (sum, &y) in sums.iter_mut().zip(&xs[from..]) {
-                *sum += by_code[y as usize % LevelTable::MAX_CODES];
-            }
-        }
-        for &(c, _) in &self.exact {
-            let xs = next();
-            let x = xs[i];
-            let [null, exact, other] = [0, 1, 2].map(|level| drop32(c, Glimpse::Level(level)));
-            if x == 0 {
-                sums.iter_mut().for_each(|sum| *sum += null);
-                continue;
-            }
-            for (sum, &y) in sums.iter_mut().zip(&xs[from..]) {
-                let d = if y == x { exact } else { other };
-                *sum += if y == 0 { null } else { d };
-            }
-        }
-        for &(c, _) in &self.dates {
-            let xs = next();
-            let x = xs[i];
-            if x == 0 {
-                // No date of row i's: no level read from the words.
-                continue;
-            }
-            let [exact, five, far] =
-                [DATE_EXACT, DATE_5Y, DATE_ELSE].map(|level| drop32(c, Glimpse::Level(level)));
-            // A full date equal to row i's agrees exactly.
-            let exact = if (x >> 4) & 0x1F != 0 && (x >> 9) & 0xF != 0 {
-                exact
-            } else {
-                0.0
-            };
-            let year_x = x >> 14;
-            for (sum, &y) in sums.iter_mut().zip(&xs[from..]) {
-                // `far_dates_level` without branches (`&`, not `&&`); any other pair of dates
-                // drops nothing here.
-                let year_y = y >> 14;
-                let apart = year_x.abs_diff(year_y);
-                let is_far = (y != 0)
-                    & ((x | y) & 2 == 0)
-                    & (year_x < 10_000)
-                    & (year_y < 10_000)
-                    & (apart >= 2)
-                    & ((x ^ y) & (0x1F << 9) != 0)
-                    & ((x ^ y) & (0x1F << 4) != 0);
-                let within_five = (year_x != 0) & (year_y != 0) & (apart <= 5);
-                let d = if within_five { five } else { far };
-                let d = if is_far { d } else { 0.0 };
-                *sum += if y == x { exact } else { d };
-            }
-        }
-        let mut shapes = shapes.iter().map(Vec::as_slice);
-        let mut shaped = || (next(), shapes.next().expect("a column per field"));
-        for e in &self.edits {
-            let (xs, ss) = shaped();
-            let (x, sx) = (xs[i], ss[i]);
-            let Some((null, exact, by_count)) = e.row_drops(x, sums, &mut drop32) else {
-                continue;
-            };
-            // The most edits each level allows, while in ascending order (as levels are);
-            // past that, any number.
-            let mut most = [u32::MAX; JaroBelow::MAX];
-            let ordered = e.thresholds.iter().enumerate();
-            let ordered = ordered.take_while(|&(t, th)| t == 0 || *th >= e.thresholds[t - 1]);
-            for (t, &limit) in ordered {
-                most[t] = limit.min(u32::MAX as usize) as u32;
-            }
-            for (sum, (&y, &sy)) in sums.iter_mut().zip(xs[from..].iter().zip(&ss[from..])) {
-                let least = similarity::count_lower_bound(sx, sy) as u32;
-                // Ruling out a larger distance rules out the smaller ones: the last wins.
-                let mut d = by_count[0];
-                for t in 0..JaroBelow::MAX {
-                    if least > most[t] {
-                        d = by_count[t + 1];
-                    }
-                }
-                let d = if y == x { exact } else { d };
-                *sum += if y == 0 { null } else { d };
-            }
-        }
-        for e in &self.jaro {
-            let (xs, ss) = shaped();
-            let (x, sx) = (xs[i], ss[i]);
-            let Some(drops) = e.row_drops(x, sums, &mut drop32) else {
-                continue;
-            };
-            let below = JaroBelow::new(sx, &e.thresholds);
-            let pairs = (x, drops, &xs[from..], &ss[from..]);
-            // One loop per number of thresholds, each looking at no more than it has.
-            match e.thresholds.len() {
-                0 => add_jaro::<0>(sums, &below, pairs),
-                1 => add_jaro::<1>(sums, &below, pairs),
-                2 => add_jaro::<2>(sums, &below, pairs),
-                3 => add_jaro::<3>(sums, &below, pairs),
-                _ => add_jaro::<{ JaroBelow::MAX }>(sums, &below, pairs),
-            }
-        }
-        for &(c, _) in &self.names {
-            let (gs, fs) = (next(), next());
-            let d = drop32(c, Glimpse::NotExact);
-            let (ga, fa) = (gs[i], fs[i]);
-            if ga == Packed::COMPLEX {
-                continue;
-            }
-            for (sum, (&gb, &fb)) in sums.iter_mut().zip(gs[from..].iter().zip(&fs[from..])) {
-                *sum += if names_unequal((ga, fa), (gb, fb)) {
-                    d
-                } else {
-                    0.0
-                };
-            }
-        }
-        // Rounding: each f32 drop is within a relative 2^-24 of its f64, and so is each sum.
-        let limit = (limit + 1e-3 + 1e-5 * (limit.abs() + most)) as f32;
-        for (k, &sum) in keep.iter_mut().zip(sums.iter()) {
-            *k = sum <= limit;
-        }
-    }
 }
 
 /// [`Screen::against`], compiled also for AVX-512 (with its population count of 64-bit lanes)
@@ -965,7 +809,151 @@ fn against_columns(
     limit: f64,
     keep: &mut [bool],
 ) {
-    screen.against_in(columns, i, drop, limit, keep);
+    // One loop over the pairs per comparison, each without branches.
+    let Columns {
+        rows,
+        slots,
+        shapes,
+        sums,
+    } = columns;
+    let from = i + 1;
+    assert_eq!(keep.len() + from, *rows, "a flag per row after row i");
+    sums.clear();
+    sums.resize(keep.len(), 0.0);
+    let sums = &mut sums[..];
+    // More than all drops can add up to, for the margin of the f32 sums.
+    let mut most = 0.0f64;
+    let mut drop32 = |c: usize, glimpse: Glimpse| {
+        let d = drop(c, glimpse);
+        most += d;
+        d as f32
+    };
+    let mut slots = slots.iter().map(Vec::as_slice);
+    let mut next = || slots.next().expect("a column per slot");
+    for (c, table) in &screen.tables {
+        let xs = next();
+        let row = &table.levels[xs[i] as usize * table.side..][..table.side];
+        let mut by_code = [0.0f32; LevelTable::MAX_CODES];
+        for (d, &level) in by_code.iter_mut().zip(row) {
+            *d = drop32(*c, Glimpse::Level(level));
+        }
+        for (sum, &y) in sums.iter_mut().zip(&xs[from..]) {
+            *sum += by_code[y as usize % LevelTable::MAX_CODES];
+        }
+    }
+    for &(c, _) in &screen.exact {
+        let xs = next();
+        let x = xs[i];
+        let [null, exact, other] = [0, 1, 2].map(|level| drop32(c, Glimpse::Level(level)));
+        if x == 0 {
+            sums.iter_mut().for_each(|sum| *sum += null);
+            continue;
+        }
+        for (sum, &y) in sums.iter_mut().zip(&xs[from..]) {
+            let d = if y == x { exact } else { other };
+            *sum += if y == 0 { null } else { d };
+        }
+    }
+    for &(c, _) in &screen.dates {
+        let xs = next();
+        let x = xs[i];
+        if x == 0 {
+            // No date of row i's: no level read from the words.
+            continue;
+        }
+        let [exact, five, far] =
+            [DATE_EXACT, DATE_5Y, DATE_ELSE].map(|level| drop32(c, Glimpse::Level(level)));
+        // A full date equal to row i's agrees exactly.
+        let exact = if (x >> 4) & 0x1F != 0 && (x >> 9) & 0xF != 0 {
+            exact
+        } else {
+            0.0
+        };
+        let year_x = x >> 14;
+        for (sum, &y) in sums.iter_mut().zip(&xs[from..]) {
+            // `far_dates_level` without branches (`&`, not `&&`); any other pair of dates
+            // drops nothing here.
+            let year_y = y >> 14;
+            let apart = year_x.abs_diff(year_y);
+            let is_far = (y != 0)
+                & ((x | y) & 2 == 0)
+                & (year_x < 10_000)
+                & (year_y < 10_000)
+                & (apart >= 2)
+                & ((x ^ y) & (0x1F << 9) != 0)
+                & ((x ^ y) & (0x1F << 4) != 0);
+            let within_five = (year_x != 0) & (year_y != 0) & (apart <= 5);
+            let d = if within_five { five } else { far };
+            let d = if is_far { d } else { 0.0 };
+            *sum += if y == x { exact } else { d };
+        }
+    }
+    let mut shapes = shapes.iter().map(Vec::as_slice);
+    let mut shaped = || (next(), shapes.next().expect("a column per field"));
+    for e in &screen.edits {
+        let (xs, ss) = shaped();
+        let (x, sx) = (xs[i], ss[i]);
+        let Some((null, exact, by_count)) = e.row_drops(x, sums, &mut drop32) else {
+            continue;
+        };
+        // The most edits each level allows, while in ascending order (as levels are);
+        // past that, any number.
+        let mut most = [u32::MAX; JaroBelow::MAX];
+        let ordered = e.thresholds.iter().enumerate();
+        let ordered = ordered.take_while(|&(t, th)| t == 0 || *th >= e.thresholds[t - 1]);
+        for (t, &limit) in ordered {
+            most[t] = limit.min(u32::MAX as usize) as u32;
+        }
+        for (sum, (&y, &sy)) in sums.iter_mut().zip(xs[from..].iter().zip(&ss[from..])) {
+            let least = similarity::count_lower_bound(sx, sy) as u32;
+            // Ruling out a larger distance rules out the smaller ones: the last wins.
+            let mut d = by_count[0];
+            for t in 0..JaroBelow::MAX {
+                if least > most[t] {
+                    d = by_count[t + 1];
+                }
+            }
+            let d = if y == x { exact } else { d };
+            *sum += if y == 0 { null } else { d };
+        }
+    }
+    for e in &screen.jaro {
+        let (xs, ss) = shaped();
+        let (x, sx) = (xs[i], ss[i]);
+        let Some(drops) = e.row_drops(x, sums, &mut drop32) else {
+            continue;
+        };
+        let below = JaroBelow::new(sx, &e.thresholds);
+        let pairs = (x, drops, &xs[from..], &ss[from..]);
+        // One loop per number of thresholds, each looking at no more than it has.
+        match e.thresholds.len() {
+            0 => add_jaro::<0>(sums, &below, pairs),
+            1 => add_jaro::<1>(sums, &below, pairs),
+            2 => add_jaro::<2>(sums, &below, pairs),
+            3 => add_jaro::<3>(sums, &below, pairs),
+            _ => add_jaro::<{ JaroBelow::MAX }>(sums, &below, pairs),
+        }
+    }
+    for &(c, _) in &screen.names {
+        let (gs, fs) = (next(), next());
+        let d = drop32(c, Glimpse::NotExact);
+        let (ga, fa) = (gs[i], fs[i]);
+        if ga == Packed::COMPLEX {
+            continue;
+        }
+        for (sum, (&gb, &fb)) in sums.iter_mut().zip(gs[from..].iter().zip(&fs[from..])) {
+            *sum += if names_unequal((ga, fa), (gb, fb)) {
+                d
+            } else {
+                0.0
+            };
+        }
+    }
+    // Rounding: each f32 drop is within a relative 2^-24 of its f64, and so is each sum.
+    let limit = (limit + 1e-3 + 1e-5 * (limit.abs() + most)) as f32;
+    for (k, &sum) in keep.iter_mut().zip(sums.iter()) {
+        *k = sum <= limit;
+    }
 }
 
 /// Adds to each sum what the Jaro–Winkler glimpse of row x against the next row drops:
