@@ -753,6 +753,13 @@ impl PairSink for ScoreSink<'_> {
         for (i, &(a, b)) in pairs.iter().enumerate() {
             comparator.prefetch_ahead(f, pairs, i);
             screen.prefetch_ahead(pairs, i);
+            // The first row of a pair a few places ahead, when it changes: its term-frequency
+            // entries, read once its packed line (fetched further ahead) is in.
+            if let Some(&[(before, _), (next, _)]) = pairs.get(i + 3..i + 5)
+                && next != before
+            {
+                scorer.prefetch_row(f, next as usize);
+            }
             let (a, b) = (a as usize, b as usize);
             let row = match &row {
                 Some((cached, bound)) if *cached == a => bound,

@@ -344,6 +344,33 @@ impl Scorer {
         }
     }
 
+    /// Fetches the term-frequency entries of row a's values (from its packed line, which
+    /// should be in cache already) ahead of [`Scorer::row_bound`], which otherwise waits on them:
+    /// one table per comparison, read at random. Complex names, read from their readings, are
+    /// left to `row_bound`.
+    #[inline]
+    pub fn prefetch_row(&self, f: &Features, a: usize) {
+        let Some(packed) = &f.packed else { return };
+        let row = packed.row(a);
+        for t in self.tf.iter().flatten() {
+            let value = match (t.source, packed.person) {
+                (TfSource::Text(field), _) => Some(row[field]),
+                (TfSource::Person(part), Some(slot)) if row[slot] != Packed::COMPLEX => {
+                    let token = match part {
+                        NamePart::Given => row[slot],
+                        NamePart::Family => row[slot + 1],
+                        _ => Packed::NO_TOKEN,
+                    };
+                    (token != Packed::NO_TOKEN).then_some(token)
+                }
+                _ => None,
+            };
+            if let Some(entry) = value.and_then(|v| t.values.get(v as usize)) {
+                crate::prepare::prefetch(entry);
+            }
+        }
+    }
+
     /// The adjustment at `level` for a row with term-frequency value `value`.
     #[inline]
     fn tf_adjustment_of(tf: &Tf, level: u8, value: Option<u32>) -> f64 {
