@@ -820,7 +820,7 @@ impl Blocker {
                         for i in start..item.3 as usize {
                             keep.clear();
                             keep.resize(group.len() - i - 1, true);
-                            sink.screen_row(&mut state, i - start, &mut keep);
+                            sink.screen_row(&mut state, (i - start, group[i]), &mut keep);
                             emitted += self.row_pairs(
                                 f,
                                 item,
@@ -912,10 +912,10 @@ pub trait PairSink: Sync {
     /// Before a screened work item's rows: the rows of its group from the item's first on, in
     /// order (the rows its pairs are among).
     fn enter_group(&self, _state: &mut Self::State, _rows: &[u32]) {}
-    /// For row `i` of the rows entered last against each row after it: clears `keep[j]` (all
-    /// set on entry) when the sink surely drops the pair with row `i + 1 + j`. Pairs not kept
-    /// are never passed to [`PairSink::pairs`].
-    fn screen_row(&self, _state: &mut Self::State, _i: usize, _keep: &mut [bool]) {}
+    /// For row `i` (record `row`) of the rows entered last against each row after it: clears
+    /// `keep[j]` (all set on entry) when the sink surely drops the pair with row `i + 1 + j`.
+    /// Pairs not kept are never passed to [`PairSink::pairs`].
+    fn screen_row(&self, _state: &mut Self::State, _row: (usize, u32), _keep: &mut [bool]) {}
     /// How many candidate pairs of a screened work item the sink's screen left out (the item's
     /// new pairs less those passed on).
     fn screened(&self, _state: &mut Self::State, _pairs: u64) {}

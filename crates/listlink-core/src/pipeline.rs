@@ -701,14 +701,13 @@ impl ScoreSink<'_> {
     }
 }
 
-/// A scoring task's pairs kept, and the rows it screens in columns.
+/// A scoring task's pairs kept, and the values of the rows it screens in columns.
 #[derive(Default)]
 struct ScoreState {
     kept: Vec<ScoredPair>,
     /// The pairs other tasks kept, merged in: moved, not copied, until [`ScoreState::into_pairs`].
     merged: Vec<Vec<ScoredPair>>,
-    /// The rows entered last ([`PairSink::enter_group`]), and their values in columns.
-    rows: Vec<u32>,
+    /// The values of the rows entered last ([`PairSink::enter_group`]), in columns.
     columns: Columns,
     /// Of the pairs among these rows screened in columns so far, how many it kept.
     screened: (u64, u64),
@@ -822,18 +821,16 @@ impl PairSink for ScoreSink<'_> {
     }
     fn enter_group(&self, state: &mut Self::State, rows: &[u32]) {
         if let Some(packed) = &self.features.packed {
-            state.rows.clear();
-            state.rows.extend_from_slice(rows);
             state.screened = (0, 0);
             self.screen.gather(packed, rows, &mut state.columns);
         }
     }
-    fn screen_row(&self, state: &mut Self::State, i: usize, keep: &mut [bool]) {
+    fn screen_row(&self, state: &mut Self::State, (i, a): (usize, u32), keep: &mut [bool]) {
         if !state.columns_pay() {
             return;
         }
         let (f, scorer) = (self.features, self.scorer);
-        let row = scorer.row_bound(f, state.rows[i] as usize);
+        let row = scorer.row_bound(f, a as usize);
         // The pair is dropped when its bound, the ceiling less the drops, falls below the floor.
         let limit = row.ceiling - self.floor();
         let drop = |c, glimpse| scorer.glimpse_drop(&row, c, glimpse);

@@ -319,28 +319,36 @@ impl Scorer {
     /// any.
     #[inline]
     fn tf_value(f: &Features, tf: &Tf, a: usize) -> Option<u32> {
+        if let Some(value) = f
+            .packed
+            .as_ref()
+            .and_then(|p| Self::packed_tf_value(tf, p, a))
+        {
+            return value;
+        }
         match tf.source {
-            TfSource::Text(field) => Some(match &f.packed {
-                Some(p) => p.row(a)[field],
-                None => f.text(field).codes[a],
-            }),
-            TfSource::Person(part) => {
-                // The row's first token of this part: from its packed line when the name is
-                // simple.
-                let packed = f.packed.as_ref().and_then(|p| Some((p.row(a), p.person?)));
-                match (packed, part) {
-                    (Some((row, slot)), NamePart::Given | NamePart::Family)
-                        if row[slot] != Packed::COMPLEX =>
-                    {
-                        let t = row[slot + usize::from(part == NamePart::Family)];
-                        (t != Packed::NO_TOKEN).then_some(t)
-                    }
-                    _ => f.person.as_ref()?.readings[a]
-                        .first()
-                        .and_then(|r| r.part(part).first())
-                        .copied(),
-                }
+            TfSource::Text(field) => Some(f.text(field).codes[a]),
+            // The row's first token of this part, from its readings.
+            TfSource::Person(part) => f.person.as_ref()?.readings[a]
+                .first()
+                .and_then(|r| r.part(part).first())
+                .copied(),
+        }
+    }
+
+    /// [`Scorer::tf_value`] as row a's packed line tells it: always for text fields, for the
+    /// given and family names of a simple name; `None` when the line cannot tell.
+    #[inline]
+    fn packed_tf_value(tf: &Tf, packed: &Packed, a: usize) -> Option<Option<u32>> {
+        let row = packed.row(a);
+        match tf.source {
+            TfSource::Text(field) => Some(Some(row[field])),
+            TfSource::Person(part @ (NamePart::Given | NamePart::Family)) => {
+                let slot = packed.person.filter(|&slot| row[slot] != Packed::COMPLEX)?;
+                let t = row[slot + usize::from(part == NamePart::Family)];
+                Some((t != Packed::NO_TOKEN).then_some(t))
             }
+            TfSource::Person(_) => None,
         }
     }
 
@@ -351,20 +359,8 @@ impl Scorer {
     #[inline]
     pub fn prefetch_row(&self, f: &Features, a: usize) {
         let Some(packed) = &f.packed else { return };
-        let row = packed.row(a);
         for t in self.tf.iter().flatten() {
-            let value = match (t.source, packed.person) {
-                (TfSource::Text(field), _) => Some(row[field]),
-                (TfSource::Person(part), Some(slot)) if row[slot] != Packed::COMPLEX => {
-                    let token = match part {
-                        NamePart::Given => row[slot],
-                        NamePart::Family => row[slot + 1],
-                        _ => Packed::NO_TOKEN,
-                    };
-                    (token != Packed::NO_TOKEN).then_some(token)
-                }
-                _ => None,
-            };
+            let value = Self::packed_tf_value(t, packed, a).flatten();
             if let Some(entry) = value.and_then(|v| t.values.get(v as usize)) {
                 crate::prepare::prefetch(entry);
             }
