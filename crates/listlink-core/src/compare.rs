@@ -6,7 +6,7 @@ use crate::prepare::PersonFeature;
 use crate::prepare::{Date, Features, FieldFeature, Packed, prefetch, unpack_date};
 use crate::settings::{Comparison, FieldKind, Method, NamePart, Settings};
 use listlink_names::TokenLevel;
-use listlink_names::forms::Settled;
+use listlink_names::forms::{Settled, TokenSigs};
 use listlink_names::similarity::{self, JaroBelow};
 use multiversion::multiversion;
 use rayon::prelude::*;
@@ -286,6 +286,28 @@ impl Comparator {
         }
     }
 
+    /// Asks for the token summaries of row b's simple name, and of row a's when `with_a`, to
+    /// be brought into cache: comparing names reads them at random ([`TokenSigs::settle`]).
+    /// Reads the rows' packed lines, so call it once those are fetched.
+    ///
+    /// [`TokenSigs::settle`]: listlink_names::forms::TokenSigs::settle
+    #[inline]
+    pub fn prefetch_names(&self, f: &Features, (a, b): (u32, u32), with_a: bool) {
+        let (Some(packed), Some(person)) = (&f.packed, &f.person) else {
+            return;
+        };
+        let Some(slot) = packed.person else { return };
+        let rows = [Some(b), with_a.then_some(a)];
+        for row in rows.into_iter().flatten() {
+            let row = packed.row(row as usize);
+            for token in [row[slot], row[slot + 1]] {
+                if let Some(sig) = person.sigs.sig(token) {
+                    prefetch(sig);
+                }
+            }
+        }
+    }
+
     /// The level of comparison `c` for the pair, sharing `aligned` among a pair's comparisons
     /// (start it at `None` for each pair). The same level [`Comparator::pattern`] gives.
     #[inline]
@@ -403,10 +425,10 @@ impl Comparator {
                     })
                 }
                 Kind::PersonName {
-                    part: NamePart::Given | NamePart::Family,
+                    part: part @ (NamePart::Given | NamePart::Family),
                 } => {
                     if let Some(slot) = packed.person {
-                        screen.names.push((c, slot));
+                        screen.names.push((c, slot, *part));
                     }
                 }
                 _ => {}
@@ -612,8 +634,8 @@ pub struct Screen {
     dates: Vec<(usize, usize)>,
     jaro: Vec<Shaped<f64>>,
     edits: Vec<Shaped<usize>>,
-    /// (comparison, slot): simple names' tokens.
-    names: Vec<(usize, usize)>,
+    /// (comparison, slot, part): simple names' tokens.
+    names: Vec<(usize, usize, NamePart)>,
     sketches: Vec<Sketch>,
 }
 
@@ -682,7 +704,7 @@ impl Screen {
             });
             each(e.c, glimpse);
         }
-        for &(c, slot) in &self.names {
+        for &(c, slot, _) in &self.names {
             if Unequal::Names(slot).rules_out_exact(ra, rb) {
                 each(c, Glimpse::NotExact);
             }
@@ -743,7 +765,7 @@ impl Screen {
             .chain(self.dates.iter().map(slot))
             .chain(self.edits.iter().map(|e| e.field))
             .chain(self.jaro.iter().map(|e| e.field))
-            .chain(self.names.iter().flat_map(|&(_, slot)| [slot, slot + 1]))
+            .chain(self.names.iter().flat_map(|&(_, slot, _)| [slot, slot + 1]))
     }
 
     /// Gathers the packed values and shapes of `rows` into `columns`, for [`Screen::against`].
@@ -780,17 +802,22 @@ impl Screen {
     /// `drop(c, glimpse)` being what a glimpse of comparison `c` drops for row i. The glimpses
     /// are those `look` gives, or weaker ones (a date level it does not read from the two words,
     /// a shape bound within a relative 1e-4 of a threshold), and the sums are in `f32` with a
-    /// margin: a pair cleared here is one `look` rules out too, so this screen changes which
-    /// pairs are looked at pair by pair, never which pairs are kept.
+    /// margin. With the names' token summaries (`sigs`), it also reads what `look` does not:
+    /// simple names whose tokens the summaries settle as unlike are else, as comparing them
+    /// would find ([`Unlike`]). A pair cleared here falls below the floor when compared in full,
+    /// so this screen changes which pairs are looked at pair by pair, never which are kept.
+    ///
+    /// [`Unlike`]: listlink_names::forms::Unlike
     pub fn against(
         &self,
+        sigs: Option<&TokenSigs>,
         columns: &mut Columns,
         i: usize,
         drop: impl Fn(usize, Glimpse) -> f64,
         limit: f64,
         keep: &mut [bool],
     ) {
-        against_columns(self, columns, i, drop, limit, keep);
+        against_columns(self, sigs, columns, i, drop, limit, keep);
     }
 }
 
@@ -803,6 +830,7 @@ impl Screen {
 ))]
 fn against_columns(
     screen: &Screen,
+    sigs: Option<&TokenSigs>,
     columns: &mut Columns,
     i: usize,
     drop: impl Fn(usize, Glimpse) -> f64,
@@ -934,9 +962,15 @@ fn against_columns(
             _ => add_jaro::<{ JaroBelow::MAX }>(sums, &below, pairs),
         }
     }
-    for &(c, _) in &screen.names {
+    // Per part (given, family): what else drops beyond not exact, and the tokens.
+    let mut unlike = [0.0f32; 2];
+    let mut tokens = None;
+    for &(c, _, part) in &screen.names {
         let (gs, fs) = (next(), next());
+        tokens = Some((gs, fs));
         let d = drop32(c, Glimpse::NotExact);
+        let different = token_level_index(TokenLevel::Different);
+        unlike[usize::from(part == NamePart::Family)] = drop32(c, Glimpse::Level(different)) - d;
         let (ga, fa) = (gs[i], fs[i]);
         if ga == Packed::COMPLEX {
             continue;
@@ -951,8 +985,53 @@ fn against_columns(
     }
     // Rounding: each f32 drop is within a relative 2^-24 of its f64, and so is each sum.
     let limit = (limit + 1e-3 + 1e-5 * (limit.abs() + most)) as f32;
+    if let (Some(sigs), Some(tokens)) = (sigs, tokens) {
+        add_unlike_names(sigs, tokens, (i, from), unlike, limit, sums);
+    }
     for (k, &sum) in keep.iter_mut().zip(sums.iter()) {
         *k = sum <= limit;
+    }
+}
+
+/// Adds to the sums of the pairs not yet over `limit` what their names drop past not exact
+/// (`unlike`, given and family) when the tokens' summaries settle them as else
+/// ([`TokenSigs::settle`], the first step of every token comparison): pairs of neighbours,
+/// whom only their names tell apart. Simple names only (one token a part, both parts), read
+/// in either order: given is else when row i's given token is unlike both of the other's;
+/// family when both of row i's are unlike the other's family token and row i's family token
+/// unlike the other's given one. Pair by pair, and only for pairs still kept: most pairs in
+/// the large groups of a name are namesakes, settled at once by their shared token.
+fn add_unlike_names(
+    sigs: &TokenSigs,
+    (gs, fs): (&[u32], &[u32]),
+    (i, from): (usize, usize),
+    [given, family]: [f32; 2],
+    limit: f32,
+    sums: &mut [f32],
+) {
+    let simple = |t: u32| t < Packed::COMPLEX;
+    let (ga, fa) = (gs[i], fs[i]);
+    if !(simple(ga) && simple(fa)) || (given <= 0.0 && family <= 0.0) {
+        return;
+    }
+    let (Some(ga), Some(fa)) = (sigs.unlike_from(ga), sigs.unlike_from(fa)) else {
+        return;
+    };
+    let others = gs[from..].iter().zip(&fs[from..]);
+    for (sum, (&gb, &fb)) in sums.iter_mut().zip(others) {
+        // Cleared already, or not even with both names else.
+        if *sum > limit || *sum + given + family <= limit {
+            continue;
+        }
+        if !(simple(gb) && simple(fb) && ga.unlike(fb)) {
+            continue;
+        }
+        if ga.unlike(gb) {
+            *sum += given;
+        }
+        if *sum + family > limit && fa.unlike(fb) && fa.unlike(gb) {
+            *sum += family;
+        }
     }
 }
 

@@ -714,6 +714,22 @@ struct ScoreState {
 }
 
 impl ScoreState {
+    /// The vector to keep up to `n` more pairs in. It never grows: a full one is set aside
+    /// and a fresh one started, twice as large up to a limit, rather than copied into a
+    /// larger one (some ten million pairs are kept at ten million records).
+    fn room_for(&mut self, n: usize) -> &mut Vec<ScoredPair> {
+        const KEPT_CHUNK: usize = 1 << 16;
+        if self.kept.capacity() - self.kept.len() < n {
+            let size = (2 * self.kept.capacity()).clamp(4096, KEPT_CHUNK).max(n);
+            let fresh = Vec::with_capacity(size);
+            let full = std::mem::replace(&mut self.kept, fresh);
+            if !full.is_empty() {
+                self.merged.push(full);
+            }
+        }
+        &mut self.kept
+    }
+
     /// All the pairs kept, in one vector: copied once.
     fn into_pairs(mut self) -> Vec<ScoredPair> {
         self.merged.push(self.kept);
@@ -725,8 +741,8 @@ impl ScoreState {
     }
 
     /// Whether screening in columns still pays among the rows entered last: not once it has
-    /// kept most of a few hundred pairs (neighbours whose names alone tell them apart, which
-    /// the screen cannot see), as each pair kept is screened again pair by pair.
+    /// kept most of a few hundred pairs (people of one family name and birth date, whose given
+    /// names are alike or missing), as each pair kept is screened again pair by pair.
     fn columns_pay(&self) -> bool {
         let (screened, kept) = self.screened;
         screened < 256 || 2 * kept < screened
@@ -743,7 +759,8 @@ impl PairSink for ScoreSink<'_> {
     /// cheap comparisons first, stopping as soon as the weight cannot reach the minimum whatever
     /// the rest say. A pair compared to the end is scored in full, so the pairs kept and their
     /// weights are those of comparing everything.
-    fn pairs(&self, ScoreState { kept, .. }: &mut Self::State, pairs: &[(u32, u32)]) {
+    fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
+        let kept = state.room_for(pairs.len());
         let (f, comparator, scorer, screen) =
             (self.features, self.comparator, self.scorer, &self.screen);
         let floor = self.floor();
@@ -754,10 +771,12 @@ impl PairSink for ScoreSink<'_> {
             screen.prefetch_ahead(pairs, i);
             // The first row of a pair a few places ahead, when it changes: its term-frequency
             // entries, read once its packed line (fetched further ahead) is in.
-            if let Some(&[(before, _), (next, _)]) = pairs.get(i + 3..i + 5)
-                && next != before
-            {
-                scorer.prefetch_row(f, next as usize);
+            if let Some(&[(before, _), (next, b_next)]) = pairs.get(i + 3..i + 5) {
+                let new_first = next != before;
+                if new_first {
+                    scorer.prefetch_row(f, next as usize);
+                }
+                comparator.prefetch_names(f, (next, b_next), new_first);
             }
             let (a, b) = (a as usize, b as usize);
             let row = match &row {
@@ -811,18 +830,24 @@ impl PairSink for ScoreSink<'_> {
         a.merged.extend(b.merged);
         a
     }
-    /// Large groups (many people of one name) hold most candidate pairs. There a row is
-    /// screened against all the rows after it in columns ([`Screen::against`]), and only the
-    /// pairs that may still reach the minimum come to [`PairSink::pairs`], which screens them
-    /// again exactly.
+    /// Large groups hold most candidate pairs: many people of one name, many neighbours at one
+    /// address. There a row is screened against all the rows after it in columns
+    /// ([`Screen::against`], which also tells neighbours apart by their names' token
+    /// summaries), and only the pairs that may still reach the minimum come to
+    /// [`PairSink::pairs`], which screens them again pair by pair. From 16 rows: at 10M records
+    /// it screened faster than from 8 or 64 (rules past the first have groups of a dozen).
     fn screens_groups_from(&self) -> Option<usize> {
-        const GROUP_SCREEN_ROWS: usize = 64;
+        const GROUP_SCREEN_ROWS: usize = 16;
         (self.features.packed.is_some() && self.screen.has_columns()).then_some(GROUP_SCREEN_ROWS)
     }
     fn enter_group(&self, state: &mut Self::State, rows: &[u32]) {
         if let Some(packed) = &self.features.packed {
             state.screened = (0, 0);
             self.screen.gather(packed, rows, &mut state.columns);
+            // Their names' token summaries, which screening them reads at random.
+            for &r in rows {
+                self.comparator.prefetch_names(self.features, (r, r), false);
+            }
         }
     }
     fn screen_row(&self, state: &mut Self::State, (i, a): (usize, u32), keep: &mut [bool]) {
@@ -834,8 +859,9 @@ impl PairSink for ScoreSink<'_> {
         // The pair is dropped when its bound, the ceiling less the drops, falls below the floor.
         let limit = row.ceiling - self.floor();
         let drop = |c, glimpse| scorer.glimpse_drop(&row, c, glimpse);
+        let sigs = f.person.as_ref().map(|p| &p.sigs);
         self.screen
-            .against(&mut state.columns, i, drop, limit, keep);
+            .against(sigs, &mut state.columns, i, drop, limit, keep);
         let kept = keep.iter().filter(|&&k| k).count();
         state.screened.0 += keep.len() as u64;
         state.screened.1 += kept as u64;

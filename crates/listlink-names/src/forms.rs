@@ -350,6 +350,11 @@ impl TokenSigs {
         TokenSigs { sigs, keys }
     }
 
+    /// A token's summary, one cache line (for fetching it ahead of [`TokenSigs::settle`]).
+    pub fn sig(&self, token: u32) -> Option<&TokenSig> {
+        self.sigs.get(token as usize)
+    }
+
     /// A token's renderings as (shape, key).
     fn renderings<'s>(
         &'s self,
@@ -365,6 +370,23 @@ impl TokenSigs {
                 .map(|&l| usize::from(l))
                 .sum::<usize>();
         &self.keys[start..start + usize::from(sig.key_lens[i])]
+    }
+
+    /// Token `i`, ready to be told from many others as [`TokenSigs::settle`] tells
+    /// [`TokenLevel::Different`] ([`Unlike`]); `None` when its summary cannot tell.
+    pub fn unlike_from(&self, i: u32) -> Option<Unlike<'_>> {
+        let x = self.sigs.get(i as usize).filter(|x| !x.unsure)?;
+        let n = usize::from(x.rendering_count);
+        let mut below = [None; 3];
+        for (b, &shape) in below.iter_mut().zip(&x.shapes[..n]) {
+            *b = Some(crate::similarity::JaroBelow::new(shape, &[CLOSE]));
+        }
+        Some(Unlike {
+            sigs: self,
+            token: i,
+            x,
+            below,
+        })
     }
 
     /// The level [`compare`] gives tokens `i` and `j`, which are not written alike, when their
@@ -430,6 +452,49 @@ impl TokenSigs {
     }
 }
 
+/// One token against many others: whether their summaries settle them as
+/// [`TokenLevel::Different`] ([`TokenSigs::unlike_from`]). The shapes are bounded as
+/// [`crate::similarity::JaroBelow`] bounds them, made once for this token: never unlike where
+/// [`TokenSigs::settle`] would not tell `Different`, and rarely short of it (within a relative
+/// 1e-4 of the threshold).
+#[derive(Debug, Clone, Copy)]
+pub struct Unlike<'s> {
+    sigs: &'s TokenSigs,
+    token: u32,
+    x: &'s TokenSig,
+    below: [Option<crate::similarity::JaroBelow>; 3],
+}
+
+impl Unlike<'_> {
+    /// Whether token `j` is surely [`TokenLevel::Different`] from this one.
+    #[inline]
+    pub fn unlike(&self, j: u32) -> bool {
+        let Some(y) = self.sigs.sigs.get(j as usize) else {
+            return false;
+        };
+        if j == self.token || y.unsure {
+            return false;
+        }
+        let x = self.x;
+        let ry = &y.renderings[..usize::from(y.rendering_count)];
+        let sy = &y.skeletons[..usize::from(y.skeleton_count)];
+        let shared_rendering = x.renderings[..usize::from(x.rendering_count)]
+            .iter()
+            .any(|h| ry.contains(h));
+        let shared_skeleton = x.skeletons[..usize::from(x.skeleton_count)]
+            .iter()
+            .any(|h| sy.contains(h));
+        if shared_rendering || shared_skeleton {
+            return false;
+        }
+        let shapes = &y.shapes[..ry.len()];
+        self.below
+            .iter()
+            .flatten()
+            .all(|b| shapes.iter().all(|&q| b.count(q) >= 1))
+    }
+}
+
 /// What two tokens' summaries tell ([`TokenSigs::settle`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settled {
@@ -468,6 +533,21 @@ mod sig_tests {
             }
         }
 
+        /// A token is unlike another only where the summaries settle the two as different,
+        /// and in both directions alike but for bounds at the threshold's edge.
+        #[test]
+        fn unlike_tokens_are_those_settled_different(a in TOKENS, b in TOKENS) {
+            let variants = crate::variants::bundled();
+            let (fa, fb) = (analyse(&a, variants), analyse(&b, variants));
+            let sigs = summaries(&fa, &fb);
+            let unlike = sigs.unlike_from(0).is_some_and(|u| u.unlike(1));
+            if unlike {
+                prop_assert_eq!(sigs.settle(0, 1), Settled::Level(TokenLevel::Different));
+                prop_assert_eq!(compare(&fa, &fb, Some(variants), false).0, TokenLevel::Different);
+            }
+            prop_assert!(!sigs.unlike_from(0).is_some_and(|u| u.unlike(0)));
+        }
+
         /// A token one letter off another, both Latin, is settled by the summaries alike.
         #[test]
         fn edited_latin_tokens_agree_with_compare(a in "[a-z]{4,14}", at in 0usize..14, c in "[a-z]") {
@@ -490,6 +570,12 @@ mod sig_tests {
         let level =
             |a: &str, b: &str| summaries(&analyse(a, variants), &analyse(b, variants)).level(0, 1);
         assert_eq!(level("wittfily", "hoswott"), Some(TokenLevel::Different));
+        let unlike = |a: &str, b: &str| {
+            let sigs = summaries(&analyse(a, variants), &analyse(b, variants));
+            sigs.unlike_from(0).is_some_and(|u| u.unlike(1))
+        };
+        assert!(unlike("wittfily", "hoswott"));
+        assert!(!unlike("cundlaindby", "cundlaimdby"));
         assert_eq!(
             level("cundlaindby", "cundlaimdby"),
             Some(TokenLevel::Similar)
