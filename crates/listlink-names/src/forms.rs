@@ -488,10 +488,14 @@ impl Unlike<'_> {
             return false;
         }
         let shapes = &y.shapes[..ry.len()];
+        // Below the one threshold, CLOSE.
+        let below = |b: &crate::similarity::JaroBelow, q| {
+            b.pick::<1, bool>(q, &[false, true, true, true, true])
+        };
         self.below
             .iter()
             .flatten()
-            .all(|b| shapes.iter().all(|&q| b.count(q) >= 1))
+            .all(|b| shapes.iter().all(|&q| below(b, q)))
     }
 }
 
