@@ -723,19 +723,28 @@ impl Blocker {
         wants: impl Fn(u32, u32) -> bool,
         mut emit: impl FnMut(u32, u32),
     ) {
-        self.prefetch_next_group(item);
         for i in item.2 as usize..item.3 as usize {
             self.row_pairs(f, item, i, None, &wants, &mut emit);
         }
     }
 
-    /// Fetches the group lines of the rows of the groups after the item's group, when the item
-    /// ends its group and they are read for every pair (rules past the first).
+    /// Fetches the group lines of the rows of the group after the item's group, when the item
+    /// ends its group and they are read for every pair (rules past the first), unless the next
+    /// group has `unchecked_from` rows or more (its pairs are screened before they are checked).
     #[inline]
-    fn prefetch_next_group(&self, (ri, g, _, end): (u32, u32, u32, u32)) {
+    fn prefetch_next_group(
+        &self,
+        (ri, g, _, end): (u32, u32, u32, u32),
+        unchecked_from: Option<usize>,
+    ) {
         let r = &self.rules[ri as usize];
         let len = r.group_starts[g as usize + 1] - r.group_starts[g as usize];
-        if ri > 0 && end == len {
+        let next_len = r
+            .group_starts
+            .get(g as usize + 2)
+            .map_or(0, |&after| after - r.group_starts[g as usize + 1]);
+        let checked = unchecked_from.is_none_or(|min| (next_len as usize) < min);
+        if ri > 0 && end == len && checked {
             let next = r.group_starts[g as usize + 1] as usize;
             for &row in r.rows[next..].iter().take(8) {
                 if let Some(line) = self.groups.ids.get(row as usize * self.groups.stride) {
@@ -797,6 +806,13 @@ impl Blocker {
         // A screened item's pairs the sink does not keep are counted, not checked, for its
         // progress: that needs the items' counts.
         let counted = self.counted.get().filter(|_| screens_from.is_some());
+        // Fetching a group's lines ahead pays where its pairs are all checked: not for a sink
+        // that samples pairs, nor for a group screened first.
+        let prefetch = |item| {
+            if !sink.samples() {
+                self.prefetch_next_group(item, screens_from.filter(|_| counted.is_some()));
+            }
+        };
         self.work()
             .into_par_iter()
             .enumerate()
@@ -812,8 +828,8 @@ impl Blocker {
                     };
                     let (_, group, _) = self.item_group(item);
                     let new = counted.map_or(u32::MAX, |counted| counted[n]);
+                    prefetch(item);
                     if screens_from.is_some_and(|min| group.len() >= min) && new != u32::MAX {
-                        self.prefetch_next_group(item);
                         let start = item.2 as usize;
                         sink.enter_group(&mut state, &group[start..]);
                         let mut emitted = 0;
@@ -859,6 +875,7 @@ impl Blocker {
             .par_iter()
             .map(|&item| {
                 let mut new = 0u64;
+                self.prefetch_next_group(item, None);
                 self.item_pairs(f, item, |_, _| true, |_, _| new += 1);
                 new
             })
@@ -899,6 +916,11 @@ pub trait PairSink: Sync {
     #[inline]
     fn wants(&self, _a: u32, _b: u32) -> bool {
         true
+    }
+    /// Whether [`PairSink::wants`] drops most pairs (a sample): the blocker then spares the
+    /// work that pays only when every pair is checked.
+    fn samples(&self) -> bool {
+        false
     }
     fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]);
     fn merge(&self, a: Self::State, b: Self::State) -> Self::State;

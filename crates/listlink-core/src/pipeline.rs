@@ -634,6 +634,9 @@ impl PairSink for PatternCounter<'_> {
     fn wants(&self, a: u32, b: u32) -> bool {
         self.keeps(a, b)
     }
+    fn samples(&self) -> bool {
+        self.keep_every > 1
+    }
     fn pairs(&self, (counts, kept): &mut Self::State, pairs: &[(u32, u32)]) {
         // Each sampled pair stands for `keep_every` candidates (for the progress bar).
         let all = pairs.len() as u64 * self.keep_every;
