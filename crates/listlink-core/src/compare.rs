@@ -286,24 +286,19 @@ impl Comparator {
         }
     }
 
-    /// Asks for the token summaries of row b's simple name, and of row a's when `with_a`, to
-    /// be brought into cache: comparing names reads them at random ([`TokenSigs::settle`]).
-    /// Reads the rows' packed lines, so call it once those are fetched.
-    ///
-    /// [`TokenSigs::settle`]: listlink_names::forms::TokenSigs::settle
+    /// Asks for the token summaries of a row's simple name to be brought into cache: comparing
+    /// names reads them at random ([`TokenSigs::settle`]). Reads the row's packed line, so call
+    /// it once that is fetched.
     #[inline]
-    pub fn prefetch_names(&self, f: &Features, (a, b): (u32, u32), with_a: bool) {
+    pub fn prefetch_names(&self, f: &Features, row: u32) {
         let (Some(packed), Some(person)) = (&f.packed, &f.person) else {
             return;
         };
         let Some(slot) = packed.person else { return };
-        let rows = [Some(b), with_a.then_some(a)];
-        for row in rows.into_iter().flatten() {
-            let row = packed.row(row as usize);
-            for token in [row[slot], row[slot + 1]] {
-                if let Some(sig) = person.sigs.sig(token) {
-                    prefetch(sig);
-                }
+        let line = packed.row(row as usize);
+        for token in [line[slot], line[slot + 1]] {
+            if let Some(sig) = person.sigs.sig(token) {
+                prefetch(sig);
             }
         }
     }
@@ -963,14 +958,15 @@ fn against_columns(
         }
     }
     // Per part (given, family): what else drops beyond not exact, and the tokens.
-    let mut unlike = [0.0f32; 2];
+    let mut else_drops = [0.0f32; 2];
     let mut tokens = None;
     for &(c, _, part) in &screen.names {
         let (gs, fs) = (next(), next());
         tokens = Some((gs, fs));
         let d = drop32(c, Glimpse::NotExact);
         let different = token_level_index(TokenLevel::Different);
-        unlike[usize::from(part == NamePart::Family)] = drop32(c, Glimpse::Level(different)) - d;
+        else_drops[usize::from(part == NamePart::Family)] =
+            drop32(c, Glimpse::Level(different)) - d;
         let (ga, fa) = (gs[i], fs[i]);
         if ga == Packed::COMPLEX {
             continue;
@@ -986,7 +982,7 @@ fn against_columns(
     // Rounding: each f32 drop is within a relative 2^-24 of its f64, and so is each sum.
     let limit = (limit + 1e-3 + 1e-5 * (limit.abs() + most)) as f32;
     if let (Some(sigs), Some(tokens)) = (sigs, tokens) {
-        add_unlike_names(sigs, tokens, (i, from), unlike, limit, sums);
+        add_unlike_names(sigs, tokens, (i, from), else_drops, limit, sums);
     }
     for (k, &sum) in keep.iter_mut().zip(sums.iter()) {
         *k = sum <= limit;
@@ -994,7 +990,7 @@ fn against_columns(
 }
 
 /// Adds to the sums of the pairs not yet over `limit` what their names drop past not exact
-/// (`unlike`, given and family) when the tokens' summaries settle them as else
+/// (`else_drops`, given and family) when the tokens' summaries settle them as else
 /// ([`TokenSigs::settle`], the first step of every token comparison): pairs of neighbours,
 /// whom only their names tell apart. Simple names only (one token a part, both parts), read
 /// in either order: given is else when row i's given token is unlike both of the other's;

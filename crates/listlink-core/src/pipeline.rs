@@ -772,14 +772,15 @@ impl PairSink for ScoreSink<'_> {
         for (i, &(a, b)) in pairs.iter().enumerate() {
             comparator.prefetch_ahead(f, pairs, i);
             screen.prefetch_ahead(pairs, i);
-            // The first row of a pair a few places ahead, when it changes: its term-frequency
-            // entries, read once its packed line (fetched further ahead) is in.
+            // A pair a few places ahead, once its packed lines (fetched further ahead) are in:
+            // its names' token summaries, and its first row's term-frequency entries and names
+            // when that row changes.
             if let Some(&[(before, _), (next, b_next)]) = pairs.get(i + 3..i + 5) {
-                let new_first = next != before;
-                if new_first {
+                comparator.prefetch_names(f, b_next);
+                if next != before {
                     scorer.prefetch_row(f, next as usize);
+                    comparator.prefetch_names(f, next);
                 }
-                comparator.prefetch_names(f, (next, b_next), new_first);
             }
             let (a, b) = (a as usize, b as usize);
             let row = match &row {
@@ -849,7 +850,7 @@ impl PairSink for ScoreSink<'_> {
             self.screen.gather(packed, rows, &mut state.columns);
             // Their names' token summaries, which screening them reads at random.
             for &r in rows {
-                self.comparator.prefetch_names(self.features, (r, r), false);
+                self.comparator.prefetch_names(self.features, r);
             }
         }
     }

@@ -282,6 +282,26 @@ fn hash32(s: &str) -> u32 {
 }
 
 impl TokenSig {
+    /// Whether the two share a rendering or a skeleton (by hash: maybe falsely).
+    #[inline]
+    fn shares_a_key(&self, other: &TokenSig) -> bool {
+        let (rx, ry) = (
+            &self.renderings[..usize::from(self.rendering_count)],
+            &other.renderings[..usize::from(other.rendering_count)],
+        );
+        let (sx, sy) = (
+            &self.skeletons[..usize::from(self.skeleton_count)],
+            &other.skeletons[..usize::from(other.skeleton_count)],
+        );
+        rx.iter().any(|h| ry.contains(h)) || sx.iter().any(|h| sy.contains(h))
+    }
+
+    /// The shapes of its renderings.
+    #[inline]
+    fn shapes(&self) -> &[u64] {
+        &self.shapes[..usize::from(self.rendering_count)]
+    }
+
     /// The summary of `f`, whose rendering keys start at `key_start`.
     fn of(f: &NameForms, key_start: u32) -> TokenSig {
         let skeletons: Vec<&String> = f
@@ -376,9 +396,8 @@ impl TokenSigs {
     /// [`TokenLevel::Different`] ([`Unlike`]); `None` when its summary cannot tell.
     pub fn unlike_from(&self, i: u32) -> Option<Unlike<'_>> {
         let x = self.sigs.get(i as usize).filter(|x| !x.unsure)?;
-        let n = usize::from(x.rendering_count);
         let mut below = [None; 3];
-        for (b, &shape) in below.iter_mut().zip(&x.shapes[..n]) {
+        for (b, &shape) in below.iter_mut().zip(x.shapes()) {
             *b = Some(crate::similarity::JaroBelow::new(shape, &[CLOSE]));
         }
         Some(Unlike {
@@ -412,22 +431,11 @@ impl TokenSigs {
         if x.unsure || y.unsure {
             return Settled::Forms;
         }
-        let (rx, ry) = (
-            &x.renderings[..usize::from(x.rendering_count)],
-            &y.renderings[..usize::from(y.rendering_count)],
-        );
-        if rx.iter().any(|h| ry.contains(h)) {
+        if x.shares_a_key(y) {
             return Settled::Forms;
         }
-        let (sx, sy) = (
-            &x.skeletons[..usize::from(x.skeleton_count)],
-            &y.skeletons[..usize::from(y.skeleton_count)],
-        );
-        if sx.iter().any(|h| sy.contains(h)) {
-            return Settled::Forms;
-        }
-        let hopeless = x.shapes[..rx.len()].iter().all(|p| {
-            y.shapes[..ry.len()]
+        let hopeless = x.shapes().iter().all(|p| {
+            y.shapes()
                 .iter()
                 .all(|q| crate::similarity::jaro_winkler_below(*p, *q, CLOSE))
         });
@@ -475,19 +483,10 @@ impl Unlike<'_> {
         if j == self.token || y.unsure {
             return false;
         }
-        let x = self.x;
-        let ry = &y.renderings[..usize::from(y.rendering_count)];
-        let sy = &y.skeletons[..usize::from(y.skeleton_count)];
-        let shared_rendering = x.renderings[..usize::from(x.rendering_count)]
-            .iter()
-            .any(|h| ry.contains(h));
-        let shared_skeleton = x.skeletons[..usize::from(x.skeleton_count)]
-            .iter()
-            .any(|h| sy.contains(h));
-        if shared_rendering || shared_skeleton {
+        if self.x.shares_a_key(y) {
             return false;
         }
-        let shapes = &y.shapes[..ry.len()];
+        let shapes = y.shapes();
         // Below the one threshold, CLOSE.
         let below = |b: &crate::similarity::JaroBelow, q| {
             b.pick::<1, bool>(q, &[false, true, true, true, true])
