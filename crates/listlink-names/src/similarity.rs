@@ -300,13 +300,11 @@ impl JaroBelow {
         let boost = (self.first == (b >> FIRST_SHIFT) & 0x3F) & (s >= (1.1 * Self::SLACK) * q);
         let mut picked = by_count[0];
         for t in 0..N.min(Self::MAX) {
-            let k = if boost {
-                self.boosted[t]
-            } else {
-                self.plain[t]
-            };
+            // Both products, then one of the two answers: choosing the factor instead makes a
+            // vectorized loop gather it from memory, lane by lane.
+            let below = (s < self.boosted[t] * q, s < self.plain[t] * q);
             // Below a looser threshold is below the stricter ones too: the last wins.
-            if s < k * q {
+            if (boost & below.0) | (!boost & below.1) {
                 picked = by_count[t + 1];
             }
         }
