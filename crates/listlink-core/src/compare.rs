@@ -6,7 +6,7 @@ use crate::prepare::PersonFeature;
 use crate::prepare::{Date, Features, FieldFeature, Packed, prefetch, unpack_date};
 use crate::settings::{Comparison, FieldKind, Method, NamePart, Settings};
 use listlink_names::TokenLevel;
-use listlink_names::forms::{Settled, TokenSigs};
+use listlink_names::forms::{Settled, TokenColumns, TokenSigs};
 use listlink_names::similarity::{self, JaroBelow};
 use multiversion::multiversion;
 use rayon::prelude::*;
@@ -720,6 +720,21 @@ pub struct Columns {
     shapes: Vec<Vec<u64>>,
     /// Per pair of [`Screen::against`], what its glimpses drop.
     sums: Vec<f32>,
+    /// The rows' simple names' tokens, gathered when a row's names are first read.
+    names: NameColumns,
+}
+
+/// The simple names of the pairs [`add_unlike_names`] reads, in columns.
+#[derive(Debug, Clone, Default)]
+struct NameColumns {
+    /// Which pairs, by their place after row i.
+    pairs: Vec<u32>,
+    /// Their other rows' given and family tokens.
+    given: TokenColumns,
+    family: TokenColumns,
+    /// Per pair, whether row i's given token is unlike the other's given and family tokens, and
+    /// row i's family token unlike them.
+    unlike: [Vec<bool>; 4],
 }
 
 impl Columns {
@@ -838,6 +853,7 @@ fn against_columns(
         slots,
         shapes,
         sums,
+        names,
     } = columns;
     let from = i + 1;
     assert_eq!(keep.len() + from, *rows, "a flag per row after row i");
@@ -982,50 +998,78 @@ fn against_columns(
     // Rounding: each f32 drop is within a relative 2^-24 of its f64, and so is each sum.
     let limit = (limit + 1e-3 + 1e-5 * (limit.abs() + most)) as f32;
     if let (Some(sigs), Some(tokens)) = (sigs, tokens) {
-        add_unlike_names(sigs, tokens, (i, from), else_drops, limit, sums);
+        add_unlike_names(sigs, names, tokens, (i, from), else_drops, limit, sums);
     }
     for (k, &sum) in keep.iter_mut().zip(sums.iter()) {
         *k = sum <= limit;
     }
 }
 
-/// Adds to the sums of the pairs not yet over `limit` what their names drop past not exact
+/// Adds to the sums of the pairs (i, j) for j from `from` what their names drop past not exact
 /// (`else_drops`, given and family) when the tokens' summaries settle them as else
 /// ([`TokenSigs::settle`], the first step of every token comparison): pairs of neighbours,
 /// whom only their names tell apart. Simple names only (one token a part, both parts), read
 /// in either order: given is else when row i's given token is unlike both of the other's;
 /// family when both of row i's are unlike the other's family token and row i's family token
-/// unlike the other's given one. Pair by pair, and only for pairs still kept: most pairs in
-/// the large groups of a name are namesakes, settled at once by their shared token.
+/// unlike the other's given one. Only for the pairs the names can still clear (not cleared
+/// yet, cleared with both names else), gathered in columns and told without branches
+/// ([`Unlike::unlike_all`]): in the large groups of one name there are none, as namesakes share
+/// their tokens.
+///
+/// [`Unlike::unlike_all`]: listlink_names::forms::Unlike::unlike_all
+#[inline(always)]
 fn add_unlike_names(
     sigs: &TokenSigs,
+    names: &mut NameColumns,
     (gs, fs): (&[u32], &[u32]),
     (i, from): (usize, usize),
     [given, family]: [f32; 2],
     limit: f32,
     sums: &mut [f32],
 ) {
-    let simple = |t: u32| t < Packed::COMPLEX;
-    let (ga, fa) = (gs[i], fs[i]);
-    if !(simple(ga) && simple(fa)) || (given <= 0.0 && family <= 0.0) {
+    let simple = |t: u32| (t < Packed::COMPLEX).then_some(t);
+    let (Some(ga), Some(fa)) = (simple(gs[i]), simple(fs[i])) else {
+        return;
+    };
+    if given <= 0.0 && family <= 0.0 {
         return;
     }
     let (Some(ga), Some(fa)) = (sigs.unlike_from(ga), sigs.unlike_from(fa)) else {
         return;
     };
-    let others = gs[from..].iter().zip(&fs[from..]);
-    for (sum, (&gb, &fb)) in sums.iter_mut().zip(others) {
-        // Cleared already, or not even with both names else.
-        if *sum > limit || *sum + given + family <= limit {
-            continue;
-        }
-        if !(simple(gb) && simple(fb) && ga.unlike(fb)) {
-            continue;
-        }
-        if ga.unlike(gb) {
+    let NameColumns {
+        pairs,
+        given: gb,
+        family: fb,
+        unlike,
+    } = names;
+    // The pairs not cleared yet that both names else would clear.
+    pairs.clear();
+    let open = sums
+        .iter()
+        .map(|&sum| sum <= limit && sum + given + family > limit);
+    pairs.extend((0..).zip(open).filter(|&(_, open)| open).map(|(k, _)| k));
+    if pairs.is_empty() {
+        return;
+    }
+    let (gs, fs) = (&gs[from..], &fs[from..]);
+    gb.gather(sigs, pairs.iter().map(|&k| simple(gs[k as usize])));
+    fb.gather(sigs, pairs.iter().map(|&k| simple(fs[k as usize])));
+    for flags in unlike.iter_mut() {
+        flags.resize(pairs.len(), false);
+    }
+    let [gg, gf, ff, fg] = unlike;
+    ga.unlike_all(gb, gg);
+    ga.unlike_all(fb, gf);
+    fa.unlike_all(fb, ff);
+    fa.unlike_all(gb, fg);
+    let flags = gg.iter().zip(gf.iter()).zip(ff.iter().zip(fg.iter()));
+    for (&k, ((&gg, &gf), (&ff, &fg))) in pairs.iter().zip(flags) {
+        let sum = &mut sums[k as usize];
+        if gg & gf {
             *sum += given;
         }
-        if *sum + family > limit && fa.unlike(fb) && fa.unlike(gb) {
+        if gf & ff & fg {
             *sum += family;
         }
     }

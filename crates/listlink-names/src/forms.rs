@@ -498,6 +498,121 @@ impl Unlike<'_> {
     }
 }
 
+impl Unlike<'_> {
+    /// [`Unlike::unlike`] of every token gathered in `columns`, into `out` (a flag each): one
+    /// loop without branches per hash or shape of this token and of the most any row has,
+    /// rather than one call and its branches per token. The same answer but for a token without
+    /// renderings, never unlike here (it is in [`Unlike::unlike`]).
+    #[inline(always)]
+    pub fn unlike_all(&self, columns: &TokenColumns, out: &mut [bool]) {
+        let n = columns.len();
+        let out = &mut out[..n];
+        let (renderings, skeletons) = columns.most;
+        let tokens = columns.tokens.iter().zip(&columns.usable);
+        for (o, (&t, &usable)) in out.iter_mut().zip(tokens) {
+            *o = usable & (t != self.token);
+        }
+        let x = self.x;
+        for &h in &x.renderings[..usize::from(x.rendering_count)] {
+            for column in &columns.renderings[..renderings] {
+                for (o, &y) in out.iter_mut().zip(&column[..n]) {
+                    *o &= y != h;
+                }
+            }
+        }
+        for &h in &x.skeletons[..usize::from(x.skeleton_count)] {
+            for column in &columns.skeletons[..skeletons] {
+                let ys = column[..n].iter().zip(&columns.skeletal[..n]);
+                for (o, (&y, &skeletal)) in out.iter_mut().zip(ys) {
+                    *o &= (y != h) | !skeletal;
+                }
+            }
+        }
+        for b in self.below.iter().flatten() {
+            for column in &columns.shapes[..renderings] {
+                for (o, &q) in out.iter_mut().zip(&column[..n]) {
+                    *o &= b.pick::<1, bool>(q, &[false, true, true, true, true]);
+                }
+            }
+        }
+    }
+}
+
+/// Tokens gathered one a row (the given or family names of a block's rows), so that one token
+/// can be told unlike all of them at once ([`Unlike::unlike_all`]): their summaries' hashes and
+/// shapes in columns, a summary's fewer than three repeated to fill its row (which changes no
+/// "any" or "all" over them).
+#[derive(Debug, Clone, Default)]
+pub struct TokenColumns {
+    tokens: Vec<u32>,
+    renderings: [Vec<u32>; 3],
+    skeletons: [Vec<u32>; 3],
+    shapes: [Vec<u64>; 3],
+    /// Whether the row has a token whose summary can tell (not unsure, with renderings).
+    usable: Vec<bool>,
+    /// Whether its token has skeletons.
+    skeletal: Vec<bool>,
+    /// The most renderings and skeletons of any usable row's token: no column past them is read.
+    most: (usize, usize),
+}
+
+impl TokenColumns {
+    /// Rows gathered.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    /// Gathers these rows' tokens (`None`: no single token, unlike nothing), in place of those
+    /// gathered before. Each column is sized first and written by place, not pushed to: a push
+    /// a column would keep its length in memory from one to the next.
+    pub fn gather(&mut self, sigs: &TokenSigs, tokens: impl ExactSizeIterator<Item = Option<u32>>) {
+        let n = tokens.len();
+        let columns = self.renderings.iter_mut().chain(&mut self.skeletons);
+        columns
+            .chain([&mut self.tokens])
+            .for_each(|c| c.resize(n, 0));
+        self.shapes.iter_mut().for_each(|c| c.resize(n, 0));
+        self.usable.resize(n, false);
+        self.skeletal.resize(n, false);
+        self.most = (0, 0);
+        let [r0, r1, r2] = &mut self.renderings;
+        let [k0, k1, k2] = &mut self.skeletons;
+        let [s0, s1, s2] = &mut self.shapes;
+        for (i, token) in tokens.enumerate().take(n) {
+            let sig = token
+                .and_then(|t| sigs.sig(t))
+                .filter(|s| !s.unsure && s.rendering_count > 0);
+            let s = sig.copied().unwrap_or_default();
+            let (r, k) = (
+                usize::from(s.rendering_count),
+                usize::from(s.skeleton_count),
+            );
+            // A summary's fewer than three repeated.
+            let (r, k) = (r.max(1) - 1, k.max(1) - 1);
+            (r0[i], r1[i], r2[i]) = (
+                s.renderings[0],
+                s.renderings[1.min(r)],
+                s.renderings[r.min(2)],
+            );
+            (s0[i], s1[i], s2[i]) = (s.shapes[0], s.shapes[1.min(r)], s.shapes[r.min(2)]);
+            (k0[i], k1[i], k2[i]) = (s.skeletons[0], s.skeletons[1.min(k)], s.skeletons[k.min(2)]);
+            self.tokens[i] = token.unwrap_or(u32::MAX);
+            self.usable[i] = sig.is_some();
+            self.skeletal[i] = s.skeleton_count > 0;
+            if sig.is_some() {
+                self.most = (
+                    self.most.0.max(usize::from(s.rendering_count)),
+                    self.most.1.max(usize::from(s.skeleton_count)),
+                );
+            }
+        }
+    }
+}
+
 /// What two tokens' summaries tell ([`TokenSigs::settle`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settled {
@@ -549,6 +664,39 @@ mod sig_tests {
                 prop_assert_eq!(compare(&fa, &fb, Some(variants), false).0, TokenLevel::Different);
             }
             prop_assert!(!sigs.unlike_from(0).is_some_and(|u| u.unlike(0)));
+        }
+
+        /// Told in columns, each gathered token is unlike where it is told alone (all of these
+        /// have renderings), and a row without a token is unlike nothing.
+        #[test]
+        fn unlike_in_columns_is_unlike_one_at_a_time(
+            words in proptest::collection::vec(TOKENS, 2..12),
+            order in proptest::collection::vec(0usize..16, 0..16),
+        ) {
+            let variants = crate::variants::bundled();
+            let forms: Vec<NameForms> = words.iter().map(|w| analyse(w, variants)).collect();
+            let sigs = TokenSigs::new(&forms);
+            // Any tokens in any order, repeated or not, and rows without one.
+            let rows: Vec<Option<u32>> = order
+                .iter()
+                .map(|&k| (k < forms.len()).then_some(k as u32))
+                .collect();
+            let mut columns = TokenColumns::default();
+            // Gathered over others, as when reused.
+            columns.gather(&sigs, (0..7).map(|t| Some(t % forms.len() as u32)));
+            columns.gather(&sigs, rows.iter().copied());
+            prop_assert_eq!(columns.len(), rows.len());
+            for x in 0..forms.len() as u32 {
+                let Some(unlike) = sigs.unlike_from(x) else { continue };
+                let mut out = vec![true; rows.len() + 1];
+                unlike.unlike_all(&columns, &mut out);
+                let one_at_a_time: Vec<bool> = rows
+                    .iter()
+                    .map(|t| t.is_some_and(|t| unlike.unlike(t)))
+                    .chain([true])
+                    .collect();
+                prop_assert_eq!(&out, &one_at_a_time);
+            }
         }
 
         /// A token one letter off another, both Latin, is settled by the summaries alike.
