@@ -196,7 +196,12 @@ pub struct Blocker {
     /// new pairs (`u32::MAX`: too many to keep), so that a sink screening a group row by row
     /// ([`PairSink::screen_row`]) has only the pairs it keeps checked for being new.
     counted: std::sync::OnceLock<Vec<u32>>,
+    /// The work items ([`Blocker::work`]), listed once: millions at ten million records.
+    items: std::sync::OnceLock<Vec<WorkItem>>,
 }
+
+/// A work item: (rule, group, first outer index, end outer index).
+type WorkItem = (u32, u32, u32, u32);
 
 /// Per row (row-major, `stride` words a row), for each rule but the last, the indexes of up to
 /// `per_rule` kept groups of two or more rows the row is in, ascending, [`GroupLines::EMPTY`]
@@ -665,6 +670,7 @@ impl Blocker {
             rules,
             groups,
             counted: Default::default(),
+            items: Default::default(),
         }
     }
 
@@ -687,10 +693,19 @@ impl Blocker {
     }
 
     /// Work items: (rule, group, first outer index, end outer index). Large groups are split by
-    /// their outer loop so that threads share them.
-    fn work(&self) -> Vec<(u32, u32, u32, u32)> {
+    /// their outer loop so that threads share them. Listed the first time, for the counting
+    /// pass and each pass over the pairs.
+    fn work(&self) -> &[WorkItem] {
+        self.items.get_or_init(|| self.list_work())
+    }
+
+    fn list_work(&self) -> Vec<WorkItem> {
         const OUTER_SLICE: u32 = 256;
-        let mut items = Vec::new();
+        let items = self
+            .rules
+            .iter()
+            .map(|r| r.group_starts.len().saturating_sub(1));
+        let mut items = Vec::with_capacity(items.sum());
         for (ri, r) in self.rules.iter().enumerate() {
             for g in 0..r.group_starts.len().saturating_sub(1) {
                 let len = r.group_starts[g + 1] - r.group_starts[g];
@@ -707,7 +722,7 @@ impl Blocker {
 
     /// A work item's rule, group rows, and their first-group flags.
     #[inline]
-    fn item_group(&self, (ri, g, _, _): (u32, u32, u32, u32)) -> (&RuleIndex, &[u32], &[bool]) {
+    fn item_group(&self, (ri, g, _, _): WorkItem) -> (&RuleIndex, &[u32], &[bool]) {
         let r = &self.rules[ri as usize];
         let span = r.group_starts[g as usize] as usize..r.group_starts[g as usize + 1] as usize;
         (r, &r.rows[span.clone()], &r.first[span])
@@ -719,8 +734,8 @@ impl Blocker {
     fn item_pairs(
         &self,
         f: &Features,
-        item: (u32, u32, u32, u32),
-        wants: impl Fn(u32, u32) -> bool,
+        item: WorkItem,
+        wants: impl Fn(u32) -> bool,
         mut emit: impl FnMut(u32, u32),
     ) {
         for i in item.2 as usize..item.3 as usize {
@@ -732,11 +747,7 @@ impl Blocker {
     /// ends its group and they are read for every pair (rules past the first), unless the next
     /// group has `unchecked_from` rows or more (its pairs are screened before they are checked).
     #[inline]
-    fn prefetch_next_group(
-        &self,
-        (ri, g, _, end): (u32, u32, u32, u32),
-        unchecked_from: Option<usize>,
-    ) {
+    fn prefetch_next_group(&self, (ri, g, _, end): WorkItem, unchecked_from: Option<usize>) {
         let r = &self.rules[ri as usize];
         let len = r.group_starts[g as usize + 1] - r.group_starts[g as usize];
         let next_len = r
@@ -763,20 +774,23 @@ impl Blocker {
     fn row_pairs(
         &self,
         f: &Features,
-        item: (u32, u32, u32, u32),
+        item: WorkItem,
         i: usize,
         keep: Option<&[bool]>,
-        wants: impl Fn(u32, u32) -> bool,
+        wants: impl Fn(u32) -> bool,
         mut emit: impl FnMut(u32, u32),
     ) -> u64 {
         let (r, group, first) = self.item_group(item);
         let (ri, key) = (item.0 as usize, r.group_keys[item.1 as usize]);
         let a = group[i] as usize;
+        // Groups hold their rows in ascending order: `a` is each pair's first row.
+        if !wants(a as u32) {
+            return 0;
+        }
         let mut emitted = 0;
         let mut pair = |b: usize, b_first: bool| {
             // In either row's first group, the key is the smallest the two share.
             if f.allowed(a, b)
-                && wants(a as u32, b as u32)
                 && (first[i] || b_first || r.first_shared(a, b) == Some(key))
                 && (ri == 0 || !self.seen_before(ri, a, b))
             {
@@ -814,7 +828,8 @@ impl Blocker {
             }
         };
         self.work()
-            .into_par_iter()
+            .par_iter()
+            .copied()
             .enumerate()
             .fold(
                 || (sink.start(), Vec::with_capacity(CHUNK), Vec::new()),
@@ -842,18 +857,13 @@ impl Blocker {
                                 item,
                                 i,
                                 Some(&keep),
-                                |a, b| sink.wants(a, b),
+                                |a| sink.wants(a),
                                 |a, b| emit(&mut state, a, b),
                             );
                         }
                         sink.screened(&mut state, u64::from(new) - emitted);
                     } else {
-                        self.item_pairs(
-                            f,
-                            item,
-                            |a, b| sink.wants(a, b),
-                            |a, b| emit(&mut state, a, b),
-                        );
+                        self.item_pairs(f, item, |a| sink.wants(a), |a, b| emit(&mut state, a, b));
                     }
                     (state, buf, keep)
                 },
@@ -876,7 +886,7 @@ impl Blocker {
             .map(|&item| {
                 let mut new = 0u64;
                 self.prefetch_next_group(item, None);
-                self.item_pairs(f, item, |_, _| true, |_, _| new += 1);
+                self.item_pairs(f, item, |_| true, |_, _| new += 1);
                 new
             })
             .collect();
@@ -911,10 +921,11 @@ impl PairSink for CollectPairs {
 pub trait PairSink: Sync {
     type State: Send;
     fn start(&self) -> Self::State;
-    /// Whether the sink takes the pair at all, asked before the pair is checked against the
-    /// rules: a sink that samples pairs spares the checks for the pairs it would drop.
+    /// Whether the sink takes the pairs whose first (smaller) row is `a` at all, asked before
+    /// they are walked: a sink that samples pairs by their first row spares the walk and the
+    /// checks of the pairs it would drop.
     #[inline]
-    fn wants(&self, _a: u32, _b: u32) -> bool {
+    fn wants(&self, _a: u32) -> bool {
         true
     }
     /// Whether [`PairSink::wants`] drops most pairs (a sample): the blocker then spares the
@@ -1153,12 +1164,12 @@ mod tests {
             prop_assert_eq!(counted as usize, pairs.len());
             // A sink that wants some pairs only gets exactly those of the candidates.
             let sampled: BTreeSet<_> = pool.install(|| b.for_each_pair(&f, &EveryThird)).into_iter().collect();
-            let expected: BTreeSet<_> = set.into_iter().filter(|&(a, b)| EveryThird.wants(a, b)).collect();
+            let expected: BTreeSet<_> = set.into_iter().filter(|&(a, _)| EveryThird.wants(a)).collect();
             prop_assert_eq!(sampled, expected);
         }
     }
 
-    /// Wants the pairs whose rows sum to a multiple of three.
+    /// Wants the pairs whose first row is a multiple of three.
     struct EveryThird;
 
     impl PairSink for EveryThird {
@@ -1166,11 +1177,11 @@ mod tests {
         fn start(&self) -> Self::State {
             Vec::new()
         }
-        fn wants(&self, a: u32, b: u32) -> bool {
-            (a + b).is_multiple_of(3)
+        fn wants(&self, a: u32) -> bool {
+            a.is_multiple_of(3)
         }
         fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
-            assert!(pairs.iter().all(|&(a, b)| self.wants(a, b)));
+            assert!(pairs.iter().all(|&(a, b)| a < b && self.wants(a)));
             state.extend_from_slice(pairs);
         }
         fn merge(&self, mut a: Self::State, b: Self::State) -> Self::State {

@@ -72,6 +72,8 @@ pub struct RuleReport {
 pub struct Timings {
     pub prepare: f64,
     pub blocking: f64,
+    /// Making the screen's per-row sketches ([`Comparator::screen`]), beside blocking.
+    pub screen: f64,
     pub estimate_u: f64,
     pub count_patterns: f64,
     pub em: f64,
@@ -219,21 +221,32 @@ pub fn run_with_progress(
         "blocking"
     });
     let comparator = Comparator::new(&settings);
-    let (blocked, u_estimate) = rayon::join(
+    let (blocked, (u_estimate, (screen, screen_seconds))) = rayon::join(
         || block_candidates(&settings, &features, options),
         || {
-            options.model.is_none().then(|| {
-                let clock = Instant::now();
-                let (u_counts, sampled) = model::sample_u_counts(
-                    &features,
-                    &comparator,
-                    settings.training.u_sample_pairs,
-                    settings.seed,
-                );
-                (u_counts, sampled, clock.elapsed().as_secs_f64())
-            })
+            rayon::join(
+                || {
+                    options.model.is_none().then(|| {
+                        let clock = Instant::now();
+                        let (u_counts, sampled) = model::sample_u_counts(
+                            &features,
+                            &comparator,
+                            settings.training.u_sample_pairs,
+                            settings.seed,
+                        );
+                        (u_counts, sampled, clock.elapsed().as_secs_f64())
+                    })
+                },
+                // What scoring looks at first, a row's shapes among them: per-record features,
+                // made while blocking.
+                || {
+                    let clock = Instant::now();
+                    (comparator.screen(&features), clock.elapsed().as_secs_f64())
+                },
+            )
         },
     );
+    timings.screen = screen_seconds;
     let (blocker, rules, new_pairs, blocking_seconds) = blocked?;
     timings.blocking = blocking_seconds;
     // Keep the settings true to what ran: the rules used, in order.
@@ -257,7 +270,8 @@ pub fn run_with_progress(
             });
             // Over EM_PAIRS candidate pairs, EM learns from an even sample of them, each
             // counted for the pairs it stands for: the same patterns' shares, at a fraction
-            // of the comparing. The sample depends on the pairs only, not on the threads.
+            // of the comparing. The sample is the pairs of a sample of first rows, so that the
+            // others are not even walked; it depends on the rows only, not on the threads.
             let keep_every = candidate_pairs.div_ceil(EM_PAIRS).max(1);
             // When every pair is compared here and they fit, their patterns are kept for
             // scoring, which then compares nothing again.
@@ -393,7 +407,7 @@ pub fn run_with_progress(
         features: &features,
         min_weight,
         order: scorer.rejecting_first(&comparator, &features),
-        screen: comparator.screen(&features),
+        screen,
         progress: on_progress,
     };
     let mut pairs = match patterns {
@@ -610,13 +624,13 @@ struct PatternCounter<'a> {
 }
 
 impl PatternCounter<'_> {
-    /// Whether the pair is in the sample: a hash of the unordered pair and the seed.
-    fn keeps(&self, a: u32, b: u32) -> bool {
+    /// Whether the pairs whose first row is `a` are in the sample: a hash of the row and the
+    /// seed. Each pair is in it with the same chance, and the blocker walks no others.
+    fn keeps(&self, a: u32) -> bool {
         if self.keep_every <= 1 {
             return true;
         }
-        let key = (u64::from(a.min(b)) << 32 | u64::from(a.max(b))) ^ self.seed;
-        let mut z = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = (u64::from(a) ^ self.seed).wrapping_add(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         (z ^ (z >> 31)).is_multiple_of(self.keep_every)
@@ -629,10 +643,11 @@ impl PairSink for PatternCounter<'_> {
     fn start(&self) -> Self::State {
         Default::default()
     }
-    /// Only the sample: pairs outside it are never checked against the rules or compared.
+    /// Only the sample: pairs outside it are never walked, checked against the rules or
+    /// compared.
     #[inline]
-    fn wants(&self, a: u32, b: u32) -> bool {
-        self.keeps(a, b)
+    fn wants(&self, a: u32) -> bool {
+        self.keeps(a)
     }
     fn samples(&self) -> bool {
         self.keep_every > 1
