@@ -780,30 +780,34 @@ impl Screen {
 
     /// Gathers the packed values and shapes of `rows` into `columns`, for [`Screen::against`].
     pub fn gather(&self, packed: &Packed, rows: &[u32], columns: &mut Columns) {
-        let slots: Vec<usize> = self.column_slots().collect();
         columns.rows = rows.len();
-        columns.slots.resize_with(slots.len(), Vec::new);
+        columns
+            .slots
+            .resize_with(self.column_slots().count(), Vec::new);
         columns
             .shapes
             .resize_with(self.edits.len() + self.jaro.len(), Vec::new);
-        columns.slots.iter_mut().for_each(Vec::clear);
-        columns.shapes.iter_mut().for_each(Vec::clear);
-        for &r in rows {
-            let line = packed.row(r as usize);
-            for (column, &slot) in columns.slots.iter_mut().zip(&slots) {
-                column.push(line[slot]);
-            }
-            let sketch = self
-                .sketches
+        // A column at a time, each extended from an iterator of known length: pushing to each
+        // column in turn, a row at a time, keeps every column's length in memory between pushes.
+        for (column, slot) in columns.slots.iter_mut().zip(self.column_slots()) {
+            column.clear();
+            column.extend(rows.iter().map(|&r| packed.row(r as usize)[slot]));
+        }
+        let sketch = |r: u32| {
+            self.sketches
                 .get(r as usize)
-                .map_or(&[0; Screen::WORDS], |s| &s.0);
-            let (edits, jaro) = columns.shapes.split_at_mut(self.edits.len());
-            for (column, e) in edits.iter_mut().zip(&self.edits) {
-                column.push(e.row_shape(line, sketch));
-            }
-            for (column, e) in jaro.iter_mut().zip(&self.jaro) {
-                column.push(e.row_shape(line, sketch));
-            }
+                .map_or(&[0; Screen::WORDS], |s| &s.0)
+        };
+        let shape = |column: &mut Vec<u64>, row_shape: &dyn Fn(u32) -> u64| {
+            column.clear();
+            column.extend(rows.iter().map(|&r| row_shape(r)));
+        };
+        let (edits, jaro) = columns.shapes.split_at_mut(self.edits.len());
+        for (column, e) in edits.iter_mut().zip(&self.edits) {
+            shape(column, &|r| e.row_shape(packed.row(r as usize), sketch(r)));
+        }
+        for (column, e) in jaro.iter_mut().zip(&self.jaro) {
+            shape(column, &|r| e.row_shape(packed.row(r as usize), sketch(r)));
         }
     }
 
