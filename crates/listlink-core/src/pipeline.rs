@@ -727,6 +727,8 @@ struct ScoreState {
     merged: Vec<Vec<ScoredPair>>,
     /// The values of the rows entered last ([`PairSink::enter_group`]), in columns.
     columns: Columns,
+    /// Those rows.
+    rows: Vec<u32>,
     /// Of the pairs among these rows screened in columns so far, how many it kept.
     screened: (u64, u64),
 }
@@ -863,6 +865,11 @@ impl PairSink for ScoreSink<'_> {
         if let Some(packed) = &self.features.packed {
             state.screened = (0, 0);
             self.screen.gather(packed, rows, &mut state.columns);
+            state.rows.clear();
+            state.rows.extend_from_slice(rows);
+            if let Some(&first) = rows.first() {
+                self.scorer.prefetch_row(self.features, first as usize);
+            }
             // Their names' token summaries, which screening them reads at random.
             for &r in rows {
                 self.comparator.prefetch_names(self.features, r);
@@ -874,6 +881,11 @@ impl PairSink for ScoreSink<'_> {
             return;
         }
         let (f, scorer) = (self.features, self.scorer);
+        // The next row's term-frequency entries, which its bound reads at random, while this
+        // row is screened.
+        if let Some(&next) = state.rows.get(i + 1) {
+            scorer.prefetch_row(f, next as usize);
+        }
         let row = scorer.row_bound(f, a as usize);
         // The pair is dropped when its bound, the ceiling less the drops, falls below the floor.
         let limit = row.ceiling - self.floor();
