@@ -720,7 +720,7 @@ pub struct Columns {
     shapes: Vec<Vec<u64>>,
     /// Per pair of [`Screen::against`], what its glimpses drop.
     sums: Vec<f32>,
-    /// The rows' simple names' tokens, gathered when a row's names are first read.
+    /// For the row screened last, the simple names of the pairs its names pass read.
     names: NameColumns,
 }
 
@@ -798,16 +798,20 @@ impl Screen {
                 .get(r as usize)
                 .map_or(&[0; Screen::WORDS], |s| &s.0)
         };
-        let shape = |column: &mut Vec<u64>, row_shape: &dyn Fn(u32) -> u64| {
-            column.clear();
-            column.extend(rows.iter().map(|&r| row_shape(r)));
-        };
         let (edits, jaro) = columns.shapes.split_at_mut(self.edits.len());
         for (column, e) in edits.iter_mut().zip(&self.edits) {
-            shape(column, &|r| e.row_shape(packed.row(r as usize), sketch(r)));
+            column.clear();
+            column.extend(
+                rows.iter()
+                    .map(|&r| e.row_shape(packed.row(r as usize), sketch(r))),
+            );
         }
         for (column, e) in jaro.iter_mut().zip(&self.jaro) {
-            shape(column, &|r| e.row_shape(packed.row(r as usize), sketch(r)));
+            column.clear();
+            column.extend(
+                rows.iter()
+                    .map(|&r| e.row_shape(packed.row(r as usize), sketch(r))),
+            );
         }
     }
 

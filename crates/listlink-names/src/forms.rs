@@ -496,9 +496,7 @@ impl Unlike<'_> {
             .flatten()
             .all(|b| shapes.iter().all(|&q| below(b, q)))
     }
-}
 
-impl Unlike<'_> {
     /// [`Unlike::unlike`] of every token gathered in `columns`, into `out` (a flag each): one
     /// loop without branches per hash or shape of this token and of the most any row has,
     /// rather than one call and its branches per token. The same answer but for a token without
@@ -567,8 +565,8 @@ impl TokenColumns {
     }
 
     /// Gathers these rows' tokens (`None`: no single token, unlike nothing), in place of those
-    /// gathered before. Each column is sized first and written by place, not pushed to: a push
-    /// a column would keep its length in memory from one to the next.
+    /// gathered before. Each column is sized first and written by place: pushing to twelve
+    /// columns in turn keeps each one's length in memory from one push to the next.
     pub fn gather(&mut self, sigs: &TokenSigs, tokens: impl ExactSizeIterator<Item = Option<u32>>) {
         let n = tokens.len();
         let columns = self.renderings.iter_mut().chain(&mut self.skeletons);
