@@ -816,6 +816,7 @@ impl Blocker {
     /// row against the rows after it, and only the pairs it keeps are checked and passed on.
     pub fn for_each_pair<S: PairSink>(&self, f: &Features, sink: &S) -> S::State {
         const CHUNK: usize = 4096;
+        const LEAVES_PER_THREAD: usize = 256;
         let screens_from = sink.screens_groups_from();
         // A screened item's pairs the sink does not keep are counted, not checked, for its
         // progress: that needs the items' counts.
@@ -827,10 +828,17 @@ impl Blocker {
                 self.prefetch_next_group(item, screens_from.filter(|_| counted.is_some()));
             }
         };
-        self.work()
+        let items = self.work();
+        // Rayon runs a stretch of items on one thread once it starts it, and items differ
+        // widely in their pairs: unbounded, the last stretch left one core working alone for
+        // a second of the score stage at ten million records. Some hundreds of stretches per
+        // thread keep the cores busy to the end, at a sink state each.
+        let stretch = items.len() / (rayon::current_num_threads() * LEAVES_PER_THREAD);
+        items
             .par_iter()
             .copied()
             .enumerate()
+            .with_max_len(stretch.max(1))
             .fold(
                 || (sink.start(), Vec::with_capacity(CHUNK), Vec::new()),
                 |(mut state, mut buf, mut keep), (n, item)| {

@@ -558,6 +558,8 @@ pub struct PersonFeature {
     /// Per part (given, patronymic, family): the share of rows whose first reading's first token
     /// is each token id (index = token id), for term-frequency adjustments.
     pub frequency: [Vec<f64>; 3],
+    /// Per part, how many rows' first readings have it: the rows `frequency` shares are of.
+    pub present: [usize; 3],
 }
 
 impl PersonFeature {
@@ -568,6 +570,11 @@ impl PersonFeature {
             .get(token as usize)
             .copied()
             .unwrap_or(0.0)
+    }
+
+    /// How many rows' first readings have a name in this part.
+    pub fn present(&self, part: NamePart) -> usize {
+        self.present[part_index(part)]
     }
 }
 
@@ -724,6 +731,7 @@ fn person_feature(
         forms,
         readings,
         frequency,
+        present,
     })
 }
 

@@ -6,6 +6,7 @@ use crate::compare::{Comparator, Glimpse, MAX_COMPARISONS, MAX_LEVELS, Pattern, 
 use crate::model::Model;
 use crate::prepare::{Features, FieldFeature, Packed};
 use crate::settings::NamePart;
+use rayon::prelude::*;
 
 /// Weight ↔ probability.
 pub fn probability(weight: f64) -> f64 {
@@ -148,17 +149,10 @@ impl Scorer {
                 let level = c.tf_level?;
                 // A value's share is at least one record's worth.
                 let (source, present) = match (c.person_part, &f.fields[c.field], &f.person) {
-                    (Some(part), _, Some(person)) => {
-                        let present = person
-                            .readings
-                            .iter()
-                            .filter(|r| r.first().is_some_and(|r| !r.part(part).is_empty()))
-                            .count();
-                        (TfSource::Person(part), present)
-                    }
+                    (Some(part), _, Some(person)) => (TfSource::Person(part), person.present(part)),
                     (None, FieldFeature::Text(t), _) => (
                         TfSource::Text(c.field),
-                        t.codes.iter().filter(|code| **code != 0).count(),
+                        t.codes.par_iter().filter(|code| **code != 0).count(),
                     ),
                     _ => return None,
                 };
@@ -182,36 +176,35 @@ impl Scorer {
             None => weight_of(model.prior),
         };
         // log2 of each value's share (floored at one record's worth) and of each level's u,
-        // computed once rather than per pair.
+        // computed once rather than per pair: on all threads, as there are millions of name
+        // tokens at ten million records.
         let tf: Vec<Option<Tf>> = raw
             .into_iter()
             .map(|t| {
                 let (source, levels, floor) = t?;
-                let log_share: Vec<f64> = match source {
+                let value = |log_share| ValueTf {
+                    log_share,
+                    max: f64::NAN,
+                };
+                let values: Vec<ValueTf> = match source {
                     TfSource::Text(field) => f
                         .text(field)
                         .frequency
-                        .iter()
-                        .map(|s| s.max(floor).log2())
+                        .par_iter()
+                        .map(|s| value(s.max(floor).log2()))
                         .collect(),
                     TfSource::Person(part) => f
                         .person
                         .as_ref()
                         .map(|p| {
                             (0..p.forms.len() as u32)
-                                .map(|token| p.share(part, token).max(floor).log2())
+                                .into_par_iter()
+                                .map(|token| value(p.share(part, token).max(floor).log2()))
                                 .collect()
                         })
                         .unwrap_or_default(),
                 };
                 let log_u = levels.iter().map(|(l, u)| (*l, u.log2())).collect();
-                let values = log_share
-                    .into_iter()
-                    .map(|log_share| ValueTf {
-                        log_share,
-                        max: f64::NAN,
-                    })
-                    .collect();
                 Some(Tf {
                     source,
                     log_u,
@@ -239,10 +232,9 @@ impl Scorer {
                     })
                     .fold(f64::NEG_INFINITY, f64::max)
             };
-            let maxes: Vec<f64> = t.values.iter().map(|v| best(v.log_share)).collect();
-            for (v, max) in t.values.iter_mut().zip(maxes) {
-                v.max = max;
-            }
+            t.values
+                .par_iter_mut()
+                .for_each(|v| v.max = best(v.log_share));
             t.unknown_max = best(0.0);
         }
         let max_part = level_weights
