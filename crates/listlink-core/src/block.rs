@@ -7,6 +7,7 @@ use crate::settings::{FieldKind, NamePart, PERSON_FIELDS, Settings};
 use listlink_names::{phonetic, tokens};
 use rayon::prelude::*;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What a rule's key part computes from a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -814,9 +815,15 @@ impl Blocker {
     /// depend on the order chunks arrive in as long as the sink's merge is order-independent.
     /// In groups of at least [`PairSink::screens_groups_from`] rows the sink first screens each
     /// row against the rows after it, and only the pairs it keeps are checked and passed on.
+    ///
+    /// Each thread holds one sink state and takes the next stretch of work items as it is
+    /// done with its last, so that the threads finish together whatever the items hold: items
+    /// differ widely in their pairs, and when rayon split the items once between the threads,
+    /// the last stretch left one core working alone for a second of the score stage at ten
+    /// million records (splitting them into many rayon tasks instead made a state each).
     pub fn for_each_pair<S: PairSink>(&self, f: &Features, sink: &S) -> S::State {
         const CHUNK: usize = 4096;
-        const LEAVES_PER_THREAD: usize = 256;
+        const STRETCHES_PER_THREAD: usize = 256;
         let screens_from = sink.screens_groups_from();
         // A screened item's pairs the sink does not keep are counted, not checked, for its
         // progress: that needs the items' counts.
@@ -829,26 +836,24 @@ impl Blocker {
             }
         };
         let items = self.work();
-        // Rayon runs a stretch of items on one thread once it starts it, and items differ
-        // widely in their pairs: unbounded, the last stretch left one core working alone for
-        // a second of the score stage at ten million records. Some hundreds of stretches per
-        // thread keep the cores busy to the end, at a sink state each.
-        let stretch = items.len() / (rayon::current_num_threads() * LEAVES_PER_THREAD);
-        items
-            .par_iter()
-            .copied()
-            .enumerate()
-            .with_max_len(stretch.max(1))
-            .fold(
-                || (sink.start(), Vec::with_capacity(CHUNK), Vec::new()),
-                |(mut state, mut buf, mut keep), (n, item)| {
-                    let mut emit = |state: &mut S::State, a, b| {
-                        buf.push((a, b));
-                        if buf.len() == CHUNK {
-                            sink.pairs(state, &buf);
-                            buf.clear();
-                        }
-                    };
+        let threads = rayon::current_num_threads();
+        let stretch = (items.len() / (threads * STRETCHES_PER_THREAD)).max(1);
+        let next = AtomicUsize::new(0);
+        let walk = |_| {
+            let (mut state, mut buf, mut keep) = (sink.start(), Vec::with_capacity(CHUNK), vec![]);
+            let mut emit = |state: &mut S::State, a, b| {
+                buf.push((a, b));
+                if buf.len() == CHUNK {
+                    sink.pairs(state, &buf);
+                    buf.clear();
+                }
+            };
+            loop {
+                let from = next.fetch_add(stretch, Ordering::Relaxed);
+                let Some(stretch) = items.get(from..(from + stretch).min(items.len())) else {
+                    break;
+                };
+                for (n, &item) in (from..).zip(stretch) {
                     let (_, group, _) = self.item_group(item);
                     let new = counted.map_or(u32::MAX, |counted| counted[n]);
                     prefetch(item);
@@ -873,15 +878,16 @@ impl Blocker {
                     } else {
                         self.item_pairs(f, item, |a| sink.wants(a), |a, b| emit(&mut state, a, b));
                     }
-                    (state, buf, keep)
-                },
-            )
-            .map(|(mut state, buf, _)| {
-                if !buf.is_empty() {
-                    sink.pairs(&mut state, &buf);
                 }
-                state
-            })
+            }
+            if !buf.is_empty() {
+                sink.pairs(&mut state, &buf);
+            }
+            state
+        };
+        (0..threads)
+            .into_par_iter()
+            .map(walk)
             .reduce(|| sink.start(), |a, b| sink.merge(a, b))
     }
 
