@@ -704,7 +704,8 @@ impl ScoreSink<'_> {
         self.min_weight - 1e-6
     }
 
-    /// Scores pairs with their patterns; keeps those at or above the minimum weight.
+    /// Scores pairs with their patterns (counted and kept before scoring); keeps those at or
+    /// above the minimum weight.
     fn scored(&self, out: &mut Vec<ScoredPair>, pairs: impl Iterator<Item = (u32, u32, Pattern)>) {
         for (a, b, pattern) in pairs {
             let weight = self.scorer.weight(self.features, a as usize, pattern);
@@ -857,7 +858,15 @@ impl PairSink for ScoreSink<'_> {
                 }
             }
             if !rejected {
-                self.scored(kept, std::iter::once((a as u32, b as u32, pattern)));
+                let weight = scorer.weight_in_row(row, pattern);
+                if weight >= self.min_weight {
+                    kept.push(ScoredPair {
+                        a: RowId(a as u32),
+                        b: RowId(b as u32),
+                        pattern,
+                        weight,
+                    });
+                }
             }
         }
         (self.progress)(Progress::Advance(pairs.len() as u64));

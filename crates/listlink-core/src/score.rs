@@ -405,6 +405,25 @@ impl Scorer {
         w
     }
 
+    /// [`Scorer::weight`] of a pair (a, ·) from row a's bound ([`Scorer::row_bound`]), which
+    /// holds the value shares the adjustments read: the same sums in the same order, so the
+    /// same weight to the bit, without looking a's values up again.
+    #[inline]
+    pub fn weight_in_row(&self, row: &RowBound, pattern: Pattern) -> f64 {
+        let mut w = self.prior_weight + self.related_correction(pattern);
+        for (c, weights) in self.level_weights.iter().enumerate() {
+            let l = level_of(pattern, c);
+            w += weights[l as usize];
+            if self.tf[c].is_some() {
+                w += match (self.tf_log_u[c][l as usize], row.log_share[c]) {
+                    (Some(log_u), Some(log_share)) => log_u - log_share,
+                    _ => 0.0,
+                };
+            }
+        }
+        w
+    }
+
     /// An upper bound on any pair's weight before its comparisons are known: the prior and each
     /// comparison's largest part (the related-class correction is never positive).
     pub fn weight_ceiling(&self) -> f64 {

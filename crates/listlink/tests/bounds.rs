@@ -81,6 +81,9 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
         let pattern = comparator.pattern(f, a, b);
         let weight = scorer.weight(f, a, pattern);
         let row = scorer.row_bound(f, a);
+        // Weighed from the row's bound, as scoring does, to the bit.
+        let from_row = scorer.weight_in_row(&row, pattern);
+        assert_eq!(from_row.to_bits(), weight.to_bits(), "pair ({a}, {b})");
         let mut bound = row.ceiling;
         assert!(bound <= ceiling + 1e-9, "row {a}: {bound} over {ceiling}");
         if bound < ceiling - 1.0 {
