@@ -267,6 +267,43 @@ impl Comparator {
         }
     }
 
+    /// [`Comparator::patterns`], taking first the levels the screen shows of each pair
+    /// ([`Screen::look`]): the same patterns, without comparing the values whose codes or
+    /// shapes already settle their level (most texts of pairs that are not the same person).
+    pub fn patterns_screened(
+        &self,
+        f: &Features,
+        screen: &Screen,
+        pairs: &[(u32, u32)],
+        out: &mut Vec<Pattern>,
+    ) {
+        let Some(packed) = &f.packed else {
+            return self.patterns(f, pairs, out);
+        };
+        out.reserve(pairs.len());
+        for (i, &(a, b)) in pairs.iter().enumerate() {
+            self.prefetch_ahead(f, pairs, i);
+            screen.prefetch_ahead(pairs, i);
+            let (a, b) = (a as usize, b as usize);
+            let rows = (packed.row(a), packed.row(b));
+            let (mut pattern, mut known) = (0u64, 0u32);
+            screen.look((a, b), rows, |c, glimpse| {
+                if let Glimpse::Level(level) = glimpse {
+                    known |= 1 << c;
+                    pattern |= u64::from(level) << (4 * c);
+                }
+            });
+            let mut aligned = None;
+            for (c, comparison) in self.comparisons.iter().enumerate() {
+                if known & (1 << c) == 0 {
+                    let level = comparison.level_packed(f, a, b, rows, self, &mut aligned);
+                    pattern |= u64::from(level) << (4 * c);
+                }
+            }
+            out.push(pattern);
+        }
+    }
+
     /// Asks for the packed rows of a pair to be brought into cache (a hint).
     #[inline]
     pub fn prefetch_pair(&self, f: &Features, a: u32, b: u32) {
@@ -2352,6 +2389,15 @@ mod tests {
             }
             // Every pair shows the postcode and the street at least.
             prop_assert!(seen >= 2 * generated * rows.len());
+            // Patterns taken from the screen first are the patterns.
+            let pairs: Vec<(u32, u32)> = (0..generated as u32)
+                .flat_map(|a| (0..rows.len() as u32).map(move |b| (a, b)))
+                .collect();
+            let mut screened = Vec::new();
+            c.patterns_screened(&f, &screen, &pairs, &mut screened);
+            for (&(a, b), &p) in pairs.iter().zip(&screened) {
+                prop_assert_eq!(p, c.pattern(&f, a as usize, b as usize), "rows {} and {}", a, b);
+            }
         }
     }
 }

@@ -280,6 +280,7 @@ pub fn run_with_progress(
                 &features,
                 &PatternCounter {
                     comparator: &comparator,
+                    screen: &screen,
                     features: &features,
                     keep_every,
                     seed: settings.seed,
@@ -615,6 +616,8 @@ const KEPT_PATTERNS: u64 = EM_PAIRS;
 
 struct PatternCounter<'a> {
     comparator: &'a Comparator,
+    /// What the pairs' rows show of their levels ([`Comparator::patterns_screened`]).
+    screen: &'a Screen,
     features: &'a Features,
     /// Count one pair in this many (1: all).
     keep_every: u64,
@@ -658,7 +661,7 @@ impl PairSink for PatternCounter<'_> {
         let all = pairs.len() as u64 * self.keep_every;
         let mut patterns = Vec::new();
         self.comparator
-            .patterns(self.features, pairs, &mut patterns);
+            .patterns_screened(self.features, self.screen, pairs, &mut patterns);
         for &pattern in &patterns {
             *counts.entry(pattern).or_default() += 1;
         }
