@@ -412,18 +412,17 @@ pub fn run_with_progress(
         progress: on_progress,
     };
     let mut pairs = match patterns {
-        Some(kept) => {
-            kept.par_iter()
-                .fold(Vec::new, |mut out, chunk| {
-                    sink.scored(&mut out, chunk.iter().copied());
-                    on_progress(Progress::Advance(chunk.len() as u64));
-                    out
-                })
-                .reduce(Vec::new, |mut a, b| {
-                    a.extend(b);
-                    a
-                })
-        }
+        Some(kept) => kept
+            .par_iter()
+            .fold(Vec::new, |mut out, chunk| {
+                sink.scored(&mut out, chunk.iter().copied());
+                on_progress(Progress::Advance(chunk.len() as u64));
+                out
+            })
+            .reduce(Vec::new, |mut a, b| {
+                a.extend(b);
+                a
+            }),
         None => blocker.for_each_pair(&features, &sink).into_pairs(),
     };
     if options.link_type == LinkType::Find {
