@@ -7,7 +7,7 @@ import argparse, csv, json, os, subprocess, sys, time
 from collections import defaultdict
 
 def read(path):
-    with open(path, newline='', encoding='utf-8') as f:
+    with open(path, newline='', encoding='utf-8-sig') as f:
         return list(csv.DictReader(f))
 
 def main():

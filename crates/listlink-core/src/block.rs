@@ -122,6 +122,38 @@ pub fn parse_rule(text: &str, settings: &Settings) -> Result<Rule, String> {
         if func == KeyFunc::Skeleton && !matches!(sources[0], Source::Person(_)) {
             return Err(format!("`{raw}`: skeleton applies to name fields"));
         }
+        let kind_of = |s: &Source| match s {
+            Source::Person(_) => Some(FieldKind::Name),
+            Source::Field(i) => Some(settings.fields[*i].kind),
+        };
+        let kinds: Vec<Option<FieldKind>> = sources.iter().map(kind_of).collect();
+        let dated = |k: &Option<FieldKind>| *k == Some(FieldKind::Date);
+        match func {
+            KeyFunc::Year if !dated(&kinds[0]) => {
+                return Err(format!("`{raw}`: year applies to date fields"));
+            }
+            KeyFunc::BirthYear
+                if kinds.len() != 2 || !dated(&kinds[0]) || kinds[1] != Some(FieldKind::Age) =>
+            {
+                return Err(format!(
+                    "`{raw}`: birth_year takes a date field and an age field"
+                ));
+            }
+            KeyFunc::Soundex
+            | KeyFunc::Metaphone
+            | KeyFunc::Initial
+            | KeyFunc::Prefix3
+            | KeyFunc::SortedNames
+                if kinds
+                    .iter()
+                    .any(|k| matches!(k, Some(FieldKind::Date | FieldKind::Age))) =>
+            {
+                return Err(format!(
+                    "`{raw}`: this function applies to names and text, not dates or ages"
+                ));
+            }
+            _ => {}
+        }
         parts.push(KeyPart { func, sources });
     }
     Ok(Rule {

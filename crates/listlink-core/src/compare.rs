@@ -528,6 +528,19 @@ impl Comparator {
                 (Kind::PersonName { part }, Some(al), Some(person)) => {
                     describe_part(person, a, b, al, *part)
                 }
+                (Kind::Date { field, .. }, _, _) => {
+                    let FieldFeature::Date(d) = &f.fields[*field] else {
+                        unreachable!("date field")
+                    };
+                    let ambiguous = [a, b]
+                        .iter()
+                        .any(|&r| d.dates[r].is_some_and(|x| x.ambiguous));
+                    // A slash date such as 04/03/1987 is 4 March or 3 April: the level took
+                    // the reading that agrees best, which a reader should know.
+                    ambiguous.then(|| {
+                        "ambiguous: a date written with slashes reads day-first or month-first; the reading that agrees best was taken".to_string()
+                    })
+                }
                 _ => None,
             })
             .collect()

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 /// What stopped a run. Every variant says where: the file, and the line, field or key when known.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
+    /// The cause is part of the message and not a `source`, so that a report of the error
+    /// chain does not print it twice.
+    #[error("{path}: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{path}{}: {message}", at_line(*.line))]
     Input {

@@ -24,9 +24,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// [`write_atomic`] of a file given in parts, written one after the other (a big output
 /// formatted in parallel chunks is never copied into one buffer).
 pub fn write_atomic_parts<B: AsRef<[u8]>>(path: &Path, parts: &[B]) -> Result<()> {
-    let io = |source| Error::Io {
+    let io = |cause| Error::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     };
     let dir = path
         .parent()
@@ -57,10 +57,15 @@ pub fn safe_cell(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The UTF-8 byte-order mark each output CSV starts with: without it spreadsheets open Cyrillic,
+/// Hebrew and Arabic as mojibake. Readers of these files skip it (listlink's own do).
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A writer for the start of an output CSV: the byte-order mark, then the header.
 fn csv_writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new())
+        .from_writer(BOM.to_vec())
 }
 
 fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
@@ -83,7 +88,15 @@ fn fmt_w(w: f64) -> String {
 pub fn display_name(run: &Run, row: usize) -> String {
     let (table, r) = run.locate(row);
     let mut parts = Vec::new();
-    for name in ["full_name", "given_name", "patronymic", "family_name"] {
+    // A full name already holds the parts a list may also have in columns of their own.
+    if let Some((_, field)) = run.settings.field("full_name")
+        && field.kind == FieldKind::Name
+        && let Some(col) = field.columns.iter().find_map(|c| table.column(c))
+        && !col.get(r).is_empty()
+    {
+        return col.get(r).to_string();
+    }
+    for name in ["given_name", "patronymic", "family_name"] {
         if let Some((_, field)) = run.settings.field(name)
             && field.kind == FieldKind::Name
             && let Some(col) = field.columns.iter().find_map(|c| table.column(c))
@@ -266,18 +279,46 @@ pub fn clusters_csv_parts(run: &Run) -> Vec<Vec<u8>> {
     parts
 }
 
+/// The date of birth as written, else the age (`age 34`), else nothing.
+pub fn birth_of(run: &Run, row: usize) -> String {
+    let (table, r) = run.locate(row);
+    let value = |kind: FieldKind| {
+        run.settings
+            .fields
+            .iter()
+            .filter(|f| f.kind == kind)
+            .find_map(|f| {
+                f.columns
+                    .iter()
+                    .find_map(|c| table.column(c))
+                    .map(|col| col.get(r))
+                    .filter(|v| !v.is_empty())
+            })
+    };
+    match (value(FieldKind::Date), value(FieldKind::Age)) {
+        (Some(d), _) => d.to_string(),
+        (None, Some(a)) => format!("age {a}"),
+        (None, None) => String::new(),
+    }
+}
+
 /// `found.csv`: every query record, found or not, with its best candidates (one row each).
+/// `status` is the person's (from the best candidate) on every row, so a filter counts people
+/// right; `candidate_band` is each candidate's own.
 pub fn found_csv(run: &Run) -> Vec<u8> {
     let mut w = csv_writer();
     w.write_record([
         "query_source",
         "query_id",
         "query_name",
+        "query_birth",
         "status",
         "rank",
         "candidate_source",
         "candidate_id",
         "candidate_name",
+        "candidate_birth",
+        "candidate_band",
         "match_probability",
         "match_weight",
         "explanation",
@@ -287,45 +328,41 @@ pub fn found_csv(run: &Run) -> Vec<u8> {
         let q = f.query.index();
         let (qs, qi) = run.key(q);
         let qn = display_name(run, q);
-        if f.candidates.is_empty() {
-            w.write_record([
-                &*safe_cell(qs),
-                &*safe_cell(qi),
-                &*safe_cell(&qn),
-                f.status.as_str(),
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-            ])
-            .expect("in memory");
+        let qb = birth_of(run, q);
+        let query = [
+            safe_cell(qs).into_owned(),
+            safe_cell(qi).into_owned(),
+            safe_cell(&qn).into_owned(),
+            safe_cell(&qb).into_owned(),
+            f.status.as_str().to_string(),
+        ];
+        // The candidates, or the nearest pair under the minimum, or nothing at all.
+        let shown: Vec<&ScoredPair> = if f.candidates.is_empty() {
+            f.nearest.iter().collect()
+        } else {
+            f.candidates.iter().map(|&i| &run.pairs[i]).collect()
+        };
+        if shown.is_empty() {
+            let mut row = query.to_vec();
+            row.resize(14, String::new());
+            w.write_record(&row).expect("in memory");
         }
-        for (rank, &i) in f.candidates.iter().enumerate() {
-            let p = &run.pairs[i];
-            let (cs, ci) = run.key(p.b.index());
-            let cn = display_name(run, p.b.index());
-            let status = if rank == 0 {
-                f.status
-            } else {
-                status_of(run, p)
-            };
-            w.write_record([
-                &*safe_cell(qs),
-                &*safe_cell(qi),
-                &*safe_cell(&qn),
-                status.as_str(),
-                &(rank + 1).to_string(),
-                &*safe_cell(cs),
-                &*safe_cell(ci),
-                &*safe_cell(&cn),
-                &fmt_p(p.probability()),
-                &fmt_w(p.weight),
-                &*safe_cell(&explanation(run, p)),
-            ])
-            .expect("in memory");
+        for (rank, p) in shown.into_iter().enumerate() {
+            let c = p.b.index();
+            let (cs, ci) = run.key(c);
+            let mut row = query.to_vec();
+            row.extend([
+                (rank + 1).to_string(),
+                safe_cell(cs).into_owned(),
+                safe_cell(ci).into_owned(),
+                safe_cell(&display_name(run, c)).into_owned(),
+                safe_cell(&birth_of(run, c)).into_owned(),
+                status_of(run, p).as_str().to_string(),
+                fmt_p(p.probability()),
+                fmt_w(p.weight),
+                safe_cell(&explanation(run, p)).into_owned(),
+            ]);
+            w.write_record(&row).expect("in memory");
         }
     }
     finish(w)

@@ -17,6 +17,9 @@ pub struct ReadOptions {
     pub source_columns: Vec<String>,
     /// An encoding label that overrides detection (`--encoding`).
     pub encoding: Option<String>,
+    /// The source of rows without a source column (default: the file's stem). Callers reading
+    /// several files give each its own.
+    pub source_name: Option<String>,
 }
 
 /// Per input file: what was read, for `report.json`. Always `rows_read = rows_accepted + rows_rejected`.
@@ -76,9 +79,9 @@ impl Format {
 
 /// The header names of a file, for inferring settings before the rows are read.
 pub fn read_headers(path: &Path, encoding: Option<&str>) -> Result<Vec<String>> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+    let bytes = std::fs::read(path).map_err(|cause| Error::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     read_headers_from_bytes(&bytes, path, encoding)
 }
@@ -92,9 +95,8 @@ pub fn read_headers_from_bytes(
     let (text, _) = decode(bytes, path, encoding)?;
     match Format::of(path)? {
         Format::Csv => {
-            let mut reader = csv_reader(&text);
-            let headers = reader.headers().map_err(|e| csv_error(path, e))?;
-            check_headers(headers.iter().map(str::to_string).collect(), path)
+            let mut splitter = crate::delimited::Splitter::new(&text, delimiter(&text));
+            check_headers(csv_headers(&mut splitter, path)?, path)
         }
         Format::JsonLines => Ok(json_lines(&text, path)?.0),
     }
@@ -102,9 +104,9 @@ pub fn read_headers_from_bytes(
 
 /// Reads a whole file.
 pub fn read_file(path: &Path, options: &ReadOptions) -> Result<ReadResult> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+    let bytes = std::fs::read(path).map_err(|cause| Error::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     read_bytes(&bytes, path, options)
 }
@@ -119,12 +121,15 @@ pub fn read_bytes(bytes: &[u8], path: &Path, options: &ReadOptions) -> Result<Re
             let (headers, rows) = json_lines(&text, path)?;
             let mut b = TableBuilder::new(path, headers, options)?;
             let n = rows.len() as u64;
-            for (line, fields) in rows {
-                b.row(
-                    line,
-                    &fields.iter().map(String::as_str).collect::<Vec<_>>(),
-                    || fields.join(","),
-                );
+            for (line, row) in rows {
+                match row {
+                    JsonRow::Fields(fields) => b.row(
+                        line,
+                        &fields.iter().map(String::as_str).collect::<Vec<_>>(),
+                        || serde_json::to_string(&fields).unwrap_or_default(),
+                    ),
+                    JsonRow::Bad { reason, raw } => b.reject_row(line, reason, raw),
+                }
             }
             let (t, r) = b.finish();
             (t, r, n)
@@ -227,12 +232,32 @@ pub fn decode<'a>(
         }
         return Ok((text, encoding.name()));
     }
+    if let Some(order) = utf16_without_bom(bytes) {
+        return Err(err(
+            None,
+            format!(
+                "the file looks like UTF-16 ({order}) without a byte-order mark (every other byte is NUL); pass --encoding UTF-16{order}"
+            ),
+        ));
+    }
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Ok((std::borrow::Cow::Borrowed(text), "UTF-8"));
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
     let guess = detector.guess(None, chardetng::Utf8Detection::Deny);
+    // Every legacy reading that gives well-formed words, with its main script.
+    let readings: Vec<(
+        &'static encoding_rs::Encoding,
+        Option<listlink_names::Script>,
+    )> = LEGACY_ENCODINGS
+        .iter()
+        .filter_map(|name| encoding_rs::Encoding::for_label(name.as_bytes()))
+        .filter_map(|e| {
+            let (t, bad) = e.decode_without_bom_handling(bytes);
+            (!bad && reads_as_words(&t) && capitalised(&t)).then(|| (e, main_script(&t)))
+        })
+        .collect();
     let (text, had_errors) = guess.decode_without_bom_handling(bytes);
     // Kept only when the guess is an encoding lists of people are written in and its text reads
     // as words; anything else is a guess this tool will not make for the user.
@@ -240,8 +265,27 @@ pub fn decode<'a>(
         .iter()
         .chain(&["IBM866", "KOI8-U", "ISO-8859-8-I"])
         .any(|n| guess.name() == *n);
-    if expected && !had_errors && reads_as_words(&text) {
+    let guessed_script = main_script(&text);
+    // A few words can read well in two scripts (a line of Cyrillic in windows-1251 is also
+    // lower-case Hebrew letters in windows-1255): with too small a sample, name both and stop.
+    let other_scripts: Vec<&str> = readings
+        .iter()
+        .filter(|(_, script)| *script != guessed_script)
+        .map(|(e, _)| e.name())
+        .collect();
+    let small = non_ascii_words(bytes) < SURE_WORDS;
+    if expected && !had_errors && reads_as_words(&text) && (!small || other_scripts.is_empty()) {
         return Ok((text, guess.name()));
+    }
+    if small && !readings.is_empty() {
+        let names: Vec<&str> = readings.iter().map(|(e, _)| e.name()).collect();
+        return Err(err(
+            None,
+            format!(
+                "the file is not UTF-8, and too little of it is in another script to tell its encoding (it reads as words in {}); pass --encoding NAME",
+                names.join(", ")
+            ),
+        ));
     }
     // Not sure: name the candidates whose text reads best, and stop.
     let mut candidates: Vec<(&str, f64)> = LEGACY_ENCODINGS
@@ -261,6 +305,53 @@ pub fn decode<'a>(
             likely.join(", ")
         ),
     ))
+}
+
+/// Words with bytes outside ASCII needed before a legacy encoding's guess is trusted over
+/// another reading in a different script.
+const SURE_WORDS: usize = 5;
+
+/// Words (runs between ASCII spaces and punctuation) holding a byte outside ASCII.
+fn non_ascii_words(bytes: &[u8]) -> usize {
+    bytes
+        .split(|b| b.is_ascii_whitespace() || b.is_ascii_punctuation())
+        .filter(|w| w.iter().any(|b| !b.is_ascii()))
+        .count()
+}
+
+/// The script most non-ASCII letters of the text are in.
+fn main_script(text: &str) -> Option<listlink_names::Script> {
+    let mut counts: Vec<(listlink_names::Script, usize)> = Vec::new();
+    for s in text
+        .chars()
+        .filter(|c| !c.is_ascii())
+        .filter_map(listlink_names::Script::of)
+    {
+        match counts.iter_mut().find(|(t, _)| *t == s) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((s, 1)),
+        }
+    }
+    counts.into_iter().max_by_key(|(_, n)| *n).map(|(s, _)| s)
+}
+
+/// `LE` or `BE` when the bytes look like UTF-16 text without a byte-order mark: NUL in most
+/// odd (little-endian ASCII) or even (big-endian) positions.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static str> {
+    let sample = &bytes[..bytes.len().min(4096) & !1];
+    if sample.len() < 4 {
+        return None;
+    }
+    let pairs = sample.len() / 2;
+    let odd = sample.chunks(2).filter(|p| p[1] == 0 && p[0] != 0).count();
+    let even = sample.chunks(2).filter(|p| p[0] == 0 && p[1] != 0).count();
+    if odd * 10 >= pairs * 7 {
+        Some("LE")
+    } else if even * 10 >= pairs * 7 {
+        Some("BE")
+    } else {
+        None
+    }
 }
 
 /// Whether Hebrew words in the text look reversed (visual order, as old systems stored them):
@@ -322,49 +413,89 @@ fn word_share(text: &str) -> f64 {
 }
 
 /// Whether decoded text reads as words: most non-ASCII characters letters of one script, and
-/// letters in words mostly not mixing case oddly (KOI8-R read as windows-1251 swaps case).
+/// words well formed in it: letters of one script each (ASCII letters count as Latin), no
+/// capital after a small letter (KOI8-R read as windows-1251 swaps case), Latin words mostly
+/// ASCII (Cyrillic bytes read as windows-1252 give words of accented letters only), Hebrew
+/// words without vowel points and with final letters only at their end.
 fn reads_as_words(text: &str) -> bool {
+    use listlink_names::Script;
     if word_share(text) < 0.9 {
         return false;
     }
-    // Within words, a capital after a small letter is rare in names; a wrong single-byte
-    // Cyrillic table makes it common.
-    let (mut pairs, mut odd) = (0usize, 0usize);
-    for w in text.split(|c: char| !c.is_alphabetic()) {
-        let chars: Vec<char> = w.chars().filter(|c| !c.is_ascii()).collect();
-        for p in chars.windows(2) {
-            pairs += 1;
-            if p[0].is_lowercase() && p[1].is_uppercase() {
-                odd += 1;
-            }
+    let (mut words, mut odd) = (0usize, 0usize);
+    for w in text.split(|c: char| !(c.is_alphabetic() || is_hebrew_point(c))) {
+        if w.is_ascii() {
+            continue;
+        }
+        words += 1;
+        let chars: Vec<char> = w.chars().collect();
+        let scripts: Vec<Option<Script>> = chars.iter().map(|&c| Script::of(c)).collect();
+        let mixed = scripts.windows(2).any(|p| p[0] != p[1]);
+        let case_flip = chars
+            .windows(2)
+            .any(|p| p[0].is_lowercase() && p[1].is_uppercase());
+        let latin_accented = scripts[0] == Some(Script::Latin)
+            && chars.iter().filter(|c| !c.is_ascii()).count() * 2 > chars.len();
+        let hebrew_bad = scripts[0] == Some(Script::Hebrew)
+            && (chars.iter().any(|&c| is_hebrew_point(c))
+                || chars[..chars.len() - 1]
+                    .iter()
+                    .any(|c| "ךםןףץ".contains(*c)));
+        if mixed || case_flip || latin_accented || hebrew_bad {
+            odd += 1;
         }
     }
-    pairs == 0 || (odd as f64) / (pairs as f64) < 0.1
+    words == 0 || (odd as f64) / (words as f64) < 0.1
+}
+
+/// Whether a text in a script with capitals has some: names are written capitalised or in
+/// capitals (Hebrew read as windows-1251 gives small Cyrillic letters only).
+fn capitalised(text: &str) -> bool {
+    let mut bicameral = false;
+    for w in text
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_ascii())
+    {
+        if w.chars().next().is_some_and(char::is_uppercase) || w.chars().all(char::is_uppercase) {
+            return true;
+        }
+        bicameral |= w.chars().any(char::is_lowercase);
+    }
+    !bicameral
+}
+
+/// Hebrew vowel points and cantillation marks, which lists of names do not carry.
+fn is_hebrew_point(c: char) -> bool {
+    ('\u{0591}'..='\u{05C7}').contains(&c)
 }
 
 /// The delimiter of a CSV text: the most frequent of `,`, `;`, tab in its first line.
 fn delimiter(text: &str) -> u8 {
-    let first = text.lines().next().unwrap_or("");
+    let first = text.split(['\n', '\r']).next().unwrap_or("");
     [b',', b';', b'\t']
         .into_iter()
         .max_by_key(|d| (first.bytes().filter(|b| b == d).count(), *d == b','))
         .unwrap_or(b',')
 }
 
-fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .delimiter(delimiter(text))
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(text.as_bytes())
-}
-
-fn csv_error(path: &Path, e: csv::Error) -> Error {
-    let line = e.position().map(|p| p.line());
-    Error::Input {
-        path: path.to_path_buf(),
-        line,
-        message: e.to_string(),
+/// The header of a delimited text: its first record, which must not be a runaway quote.
+fn csv_headers<'a>(
+    splitter: &mut crate::delimited::Splitter<'a>,
+    path: &Path,
+) -> Result<Vec<String>> {
+    use crate::delimited::Item;
+    match splitter.next() {
+        Some(Item::Record(r)) => Ok(r.fields.iter().map(|f| f.to_string()).collect()),
+        Some(Item::Runaway(r)) => Err(Error::Input {
+            path: path.to_path_buf(),
+            line: Some(r.line),
+            message: format!("the header: {}", r.reason()),
+        }),
+        None => Err(Error::Input {
+            path: path.to_path_buf(),
+            line: Some(1),
+            message: "the file is empty".into(),
+        }),
     }
 }
 
@@ -373,19 +504,16 @@ fn read_csv(
     path: &Path,
     options: &ReadOptions,
 ) -> Result<(RecordTable, Vec<Reject>, u64)> {
-    let mut reader = csv_reader(text);
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| csv_error(path, e))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    use crate::delimited::{Item, Splitter};
+    let delimiter = delimiter(text);
+    let mut splitter = Splitter::new(text, delimiter);
+    let headers = csv_headers(&mut splitter, path)?;
     let mut b = TableBuilder::new(path, headers, options)?;
     let mut rows_read = 0;
     // Without quotes or carriage returns a record is a line and a field what lies between
-    // delimiters: split the text directly, without copying (the csv reader does the rest).
+    // delimiters: split the text directly, without copying.
     if !text.bytes().any(|c| c == b'"' || c == b'\r') && !text.starts_with('\n') {
-        let delimiter = delimiter(text) as char;
+        let delimiter = delimiter as char;
         b.expect_rows(text.bytes().filter(|&c| c == b'\n').count());
         let mut fields: Vec<&str> = Vec::new();
         for (i, line) in text.split('\n').enumerate().skip(1) {
@@ -400,29 +528,31 @@ fn read_csv(
         let (t, r) = b.finish();
         return Ok((t, r, rows_read));
     }
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                rows_read += 1;
-                let line = record.position().map_or(0, |p| p.line());
-                b.row(line, &record.iter().collect::<Vec<_>>(), || {
-                    record.iter().collect::<Vec<_>>().join(",")
-                });
+    splitter.width = b.table.headers.len();
+    for item in splitter {
+        rows_read += 1;
+        match item {
+            Item::Record(r) => {
+                let fields: Vec<&str> = r.fields.iter().map(|f| f.as_ref()).collect();
+                b.row(r.line, &fields, || r.raw.to_string());
             }
-            Err(e) => return Err(csv_error(path, e)),
+            Item::Runaway(r) => b.reject_row(r.line, r.reason(), r.raw.to_string()),
         }
     }
     let (t, r) = b.finish();
     Ok((t, r, rows_read))
 }
 
+/// One line of a JSON Lines file: its fields in header order, or why it is not a record.
+enum JsonRow {
+    Fields(Vec<String>),
+    Bad { reason: String, raw: String },
+}
+
 /// JSON Lines: one object per line; the header is every key in order of first appearance.
-/// Values may be strings, numbers, booleans or null; a line that is not an object is rejected
-/// by the builder as ragged (it yields no fields).
-#[allow(clippy::type_complexity)]
-fn json_lines(text: &str, path: &Path) -> Result<(Vec<String>, Vec<(u64, Vec<String>)>)> {
+/// Values may be strings, numbers, booleans or null; a line that is not a JSON object becomes
+/// a reject, and the lines after it are read.
+fn json_lines(text: &str, path: &Path) -> Result<(Vec<String>, Vec<(u64, JsonRow)>)> {
     let mut headers: Vec<String> = Vec::new();
     let mut index: FxHashMap<String, usize> = FxHashMap::default();
     let mut objects = Vec::new();
@@ -431,40 +561,55 @@ fn json_lines(text: &str, path: &Path) -> Result<(Vec<String>, Vec<(u64, Vec<Str
             continue;
         }
         let line_no = i as u64 + 1;
-        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| Error::Input {
-            path: path.to_path_buf(),
-            line: Some(line_no),
-            message: format!("not a JSON object: {e}"),
-        })?;
-        let serde_json::Value::Object(map) = value else {
-            return Err(Error::Input {
-                path: path.to_path_buf(),
-                line: Some(line_no),
-                message: "not a JSON object".into(),
-            });
+        let bad = |reason: String| {
+            Err(JsonRow::Bad {
+                reason,
+                raw: line.to_string(),
+            })
         };
-        for k in map.keys() {
-            if !index.contains_key(k) {
-                index.insert(k.clone(), headers.len());
-                headers.push(k.clone());
+        // serde_json's messages name a line and column, never the text itself.
+        let parsed = match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(serde_json::Value::Object(map)) => Ok(map),
+            Ok(_) => bad("the line is JSON but not an object".into()),
+            Err(e) => bad(format!("the line is not a JSON object: {e}")),
+        };
+        if let Ok(map) = &parsed {
+            for k in map.keys() {
+                if !index.contains_key(k) {
+                    index.insert(k.clone(), headers.len());
+                    headers.push(k.clone());
+                }
             }
         }
-        objects.push((line_no, map));
+        objects.push((line_no, parsed));
     }
     let rows = objects
         .into_iter()
-        .map(|(line, map)| {
-            let mut fields = vec![String::new(); headers.len()];
-            for (k, v) in map {
-                fields[index[&k]] = match v {
-                    serde_json::Value::String(s) => s,
-                    serde_json::Value::Null => String::new(),
-                    other => other.to_string(),
-                };
-            }
-            (line, fields)
+        .map(|(line, parsed)| {
+            let row = match parsed {
+                Err(bad) => bad,
+                Ok(map) => {
+                    let mut fields = vec![String::new(); headers.len()];
+                    for (k, v) in map {
+                        fields[index[&k]] = match v {
+                            serde_json::Value::String(s) => s,
+                            serde_json::Value::Null => String::new(),
+                            other => other.to_string(),
+                        };
+                    }
+                    JsonRow::Fields(fields)
+                }
+            };
+            (line, row)
         })
         .collect();
+    if headers.is_empty() {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            line: None,
+            message: "no line of the file is a JSON object with keys".into(),
+        });
+    }
     // JSON Lines has no header row; line numbers are the object's own line.
     Ok((check_headers(headers, path)?, rows))
 }
@@ -513,6 +658,22 @@ pub struct TableBuilder {
     expected: usize,
 }
 
+/// Values longer than this are cut (with a warning): no name, date or place is so long, and
+/// comparing one costs time in its length for every pair it is in.
+pub const MAX_VALUE_BYTES: usize = 1024;
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// Rows read before the columns' storage is sized for the rest.
 const SIZING_ROWS: u64 = 1024;
 
@@ -536,11 +697,14 @@ impl TableBuilder {
         };
         let id_col = find(&options.id_columns);
         let source_col = find(&options.source_columns);
-        let stem = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("input")
-            .to_string();
+        let stem = match &options.source_name {
+            Some(name) => name.clone(),
+            None => path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("input")
+                .to_string(),
+        };
         let table = RecordTable {
             path: path.display().to_string(),
             columns: vec![StrColumn::default(); headers.len()],
@@ -568,6 +732,13 @@ impl TableBuilder {
             reason,
             raw,
         });
+    }
+
+    /// Rejects a whole row that could not even be split into fields (it still counts as a row,
+    /// so that ids by row number stay the rows' numbers).
+    pub fn reject_row(&mut self, line: u64, reason: String, raw: String) {
+        self.rows += 1;
+        self.reject(line, None, reason, raw);
     }
 
     /// Expect about this many rows: row storage is reserved now, and text storage once the
@@ -622,6 +793,12 @@ impl TableBuilder {
                     self.reject(line, Some(&name), "the record has no id".into(), raw());
                     return;
                 }
+                if id.chars().any(char::is_control) {
+                    let name = self.table.headers[c].clone();
+                    let reason = "the id holds control characters (such as NUL bytes), which no one can type to find it again".into();
+                    self.reject(line, Some(&name), reason, raw());
+                    return;
+                }
                 id
             }
             None => {
@@ -651,8 +828,24 @@ impl TableBuilder {
         self.table.sources.push(source);
         self.table.ids.push(id);
         self.table.lines.push(line);
-        for (c, v) in self.table.columns.iter_mut().zip(fields) {
-            c.push(v.trim());
+        for (i, v) in fields.iter().enumerate() {
+            let v = v.trim();
+            let kept = cut(v, MAX_VALUE_BYTES);
+            if kept.len() < v.len() {
+                self.rejects.push(Reject {
+                    file: self.table.path.clone(),
+                    line,
+                    field: Some(self.table.headers[i].clone()),
+                    severity: Severity::Warning,
+                    reason: format!(
+                        "the value is {} bytes long; only its first {} are kept and compared",
+                        v.len(),
+                        kept.len()
+                    ),
+                    raw: cut(v, 200).to_string(),
+                });
+            }
+            self.table.columns[i].push(kept);
         }
     }
 

@@ -8,6 +8,7 @@
 pub mod block;
 pub mod cluster;
 pub mod compare;
+mod delimited;
 pub mod error;
 pub mod evaluate;
 pub mod export;

@@ -89,8 +89,85 @@ impl Model {
                 "model version {version} is not supported by this build (it reads versions 1 to {MODEL_VERSION}); retrain with this version"
             )));
         }
-        serde_json::from_value(value)
-            .map_err(|e| err(format!("model version {version} is malformed: {e}")))
+        let model: Model = serde_json::from_value(value)
+            .map_err(|e| err(format!("model version {version} is malformed: {e}")))?;
+        let problems = model.problems();
+        if problems.is_empty() {
+            Ok(model)
+        } else {
+            Err(err(format!(
+                "{} invalid value(s): {}",
+                problems.len(),
+                problems.join("; ")
+            )))
+        }
+    }
+
+    /// Every probability that is not one, named by its key (`comparisons[2].levels[1].u`):
+    /// priors strictly between 0 and 1 and summing to under 1; m and r in [0, 1], u in (0, 1]
+    /// (a level no random pair shows would weigh infinitely), each summing to 1 over a
+    /// comparison's levels.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let in_open = |x: f64| x.is_finite() && x > 0.0 && x < 1.0;
+        if !in_open(self.prior) {
+            out.push(format!(
+                "prior = {} is not a probability strictly between 0 and 1",
+                self.prior
+            ));
+        }
+        if let Some(r) = self.related_prior {
+            if !in_open(r) {
+                out.push(format!(
+                    "related_prior = {r} is not a probability strictly between 0 and 1"
+                ));
+            } else if in_open(self.prior) && self.prior + r >= 1.0 {
+                out.push(format!(
+                    "prior + related_prior = {} is not below 1",
+                    self.prior + r
+                ));
+            }
+        }
+        for (c, comparison) in self.comparisons.iter().enumerate() {
+            if comparison.levels.len() < 2 {
+                out.push(format!("comparisons[{c}].levels: a comparison needs its null level and at least one more"));
+                continue;
+            }
+            let mut sums = [0.0f64; 3];
+            for (l, level) in comparison.levels.iter().enumerate().skip(1) {
+                let key = |name: &str| format!("comparisons[{c}].levels[{l}].{name}");
+                let mut check = |name: &str, x: f64, zero_ok: bool, sum: &mut f64| {
+                    let ok = x.is_finite() && x <= 1.0 && (x > 0.0 || (zero_ok && x == 0.0));
+                    if !ok {
+                        out.push(format!(
+                            "{} = {x} is not a probability in {}",
+                            key(name),
+                            if zero_ok { "[0, 1]" } else { "(0, 1]" }
+                        ));
+                    }
+                    *sum += x;
+                };
+                let [sm, su, sr] = &mut sums;
+                check("m", level.m, true, sm);
+                check("u", level.u, false, su);
+                if let Some(r) = level.r {
+                    check("r", r, true, sr);
+                }
+            }
+            let has_r = comparison.levels.iter().skip(1).any(|l| l.r.is_some());
+            for (name, sum, present) in [
+                ("m", sums[0], true),
+                ("u", sums[1], true),
+                ("r", sums[2], has_r),
+            ] {
+                if present && sum.is_finite() && (sum - 1.0).abs() > 1e-3 {
+                    out.push(format!(
+                        "comparisons[{c}].levels[*].{name} add up to {sum}, not 1"
+                    ));
+                }
+            }
+        }
+        out
     }
 
     /// Checks that this model fits the comparisons of a run: same names and level labels.
@@ -585,6 +662,12 @@ mod tests {
                         label: "exact".into(),
                         m: 0.9,
                         u: 0.01,
+                        r: None,
+                    },
+                    LevelModel {
+                        label: "else".into(),
+                        m: 0.1,
+                        u: 0.99,
                         r: None,
                     },
                 ],

@@ -106,6 +106,9 @@ pub struct FindResult {
     pub query: RowId,
     pub status: FindStatus,
     pub candidates: Vec<usize>,
+    /// For a query with no candidate at or above `pairs_min_probability`: its best-scoring
+    /// blocked pair all the same, so that "not found" shows how near the nearest came.
+    pub nearest: Option<ScoredPair>,
 }
 
 /// Counts for the report.
@@ -340,7 +343,6 @@ pub fn run_with_progress(
                 // Two starts: from the two-class fit, and from one where non-name comparisons
                 // rarely disagree outright among matches (namesakes then go to the related
                 // class). EM finds the nearest optimum; the likelier one is kept.
-                let two = fit.iterations;
                 let mut strict = fit.m.clone();
                 for (c, levels) in strict.iter_mut().enumerate() {
                     if !names[c] && levels.len() > 2 {
@@ -374,8 +376,9 @@ pub fn run_with_progress(
                         ll(a).total_cmp(&ll(b))
                     })
                     .expect("two starts");
+                // The iterations reported are the kept fit's own, each run at most the
+                // settings' maximum.
                 fit = best;
-                fit.iterations += two;
             }
             timings.em = clock.elapsed().as_secs_f64();
             let info = TrainingInfo {
@@ -467,7 +470,25 @@ pub fn run_with_progress(
         (s.to_string(), i.to_string())
     });
     if options.link_type == LinkType::Find {
-        run.find = Some(find_results(&run, options.top_k.max(1), match_p, review_p));
+        let mut find = find_results(&run, options.top_k.max(1), match_p, review_p);
+        let alone: FxHashMap<u32, usize> = find
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.candidates.is_empty())
+            .map(|(i, f)| (f.query.0, i))
+            .collect();
+        if !alone.is_empty() {
+            let sink = NearestSink {
+                alone: &alone,
+                comparator: &run.comparator,
+                scorer: &run.scorer,
+                features: &run.features,
+            };
+            for pair in blocker.for_each_pair(&run.features, &sink).into_values() {
+                find[alone[&pair.a.0]].nearest = Some(pair);
+            }
+        }
+        run.find = Some(find);
     }
     run.timings.cluster = clock.elapsed().as_secs_f64();
 
@@ -505,14 +526,57 @@ pub fn run_with_progress(
     Ok(run)
 }
 
-/// Indexes every blocking rule, drops (inferred) or refuses (given) rules over the pair budget,
-/// and counts each kept rule's new pairs; with the seconds it took.
-fn block_candidates(
+/// What blocking will do with the rules: each rule's pairs and new pairs, which rules are over
+/// the pair budget, and the blocker of the kept ones. `listlink blocking` prints it; a run
+/// blocks with it.
+pub struct BlockingPlan {
+    pub blocker: Option<Blocker>,
+    /// Every rule: kept rules first, in order, then those over the budget.
+    pub rules: Vec<RuleReport>,
+    pub new_pairs: Vec<u64>,
+    /// The most pairs a rule may give.
+    pub budget: u64,
+    /// Whether the rules were inferred (over the budget they are dropped) or given (refused).
+    pub rules_inferred: bool,
+}
+
+impl BlockingPlan {
+    /// The blocker, or why there is none: a given rule over the budget, or every rule over it.
+    pub fn into_blocker(self) -> Result<(Blocker, Vec<RuleReport>, Vec<u64>)> {
+        let over: Vec<&RuleReport> = self.rules.iter().filter(|r| r.skipped.is_some()).collect();
+        if !self.rules_inferred
+            && let Some(r) = over.first()
+        {
+            return Err(Error::TooManyPairs {
+                rule: r.rule.clone(),
+                pairs: r.pairs,
+                limit: self.budget,
+            });
+        }
+        match self.blocker {
+            Some(b) => Ok((b, self.rules, self.new_pairs)),
+            None => {
+                let each: Vec<String> = over
+                    .iter()
+                    .map(|r| format!("`{}` {} pairs", r.rule, r.pairs))
+                    .collect();
+                Err(Error::Usage(format!(
+                    "every blocking rule was over its pair budget of {} ({}); give stricter rules in --settings, or raise blocking.max_pairs_per_rule",
+                    self.budget,
+                    each.join(", ")
+                )))
+            }
+        }
+    }
+}
+
+/// Indexes every blocking rule, marks the rules over the pair budget, and counts each kept
+/// rule's new pairs.
+pub fn plan_blocking(
     settings: &Settings,
     features: &Features,
-    options: &RunOptions,
-) -> Result<(Blocker, Vec<RuleReport>, Vec<u64>, f64)> {
-    let clock = Instant::now();
+    rules_inferred: bool,
+) -> Result<BlockingPlan> {
     let parsed: Vec<Rule> = settings
         .blocking
         .rules
@@ -524,27 +588,21 @@ fn block_candidates(
     let indexes = Blocker::index(parsed, features);
     let mut kept = Vec::new();
     let mut rules = Vec::new();
-    let budget = if options.rules_inferred {
+    let budget = if rules_inferred {
         inferred_budget(features.len(), settings.blocking.max_pairs_per_rule)
     } else {
         settings.blocking.max_pairs_per_rule
     };
     for index in indexes {
         if index.pairs > budget {
-            if !options.rules_inferred {
-                return Err(Error::TooManyPairs {
-                    rule: index.rule.text.clone(),
-                    pairs: index.pairs,
-                    limit: budget,
-                });
-            }
             rules.push(RuleReport {
                 rule: index.rule.text.clone(),
                 pairs: index.pairs,
                 new_pairs: 0,
                 skipped: Some(format!(
-                    "{} pairs is over the budget of {budget} for an inferred rule",
-                    index.pairs
+                    "{} pairs is over the budget of {budget} for {} rule",
+                    index.pairs,
+                    if rules_inferred { "an inferred" } else { "a" }
                 )),
             });
         } else {
@@ -552,22 +610,44 @@ fn block_candidates(
         }
     }
     if kept.is_empty() {
-        return Err(Error::Usage(
-            "every blocking rule was over its pair budget; give stricter rules in --settings"
-                .into(),
-        ));
+        return Ok(BlockingPlan {
+            blocker: None,
+            rules,
+            new_pairs: Vec::new(),
+            budget,
+            rules_inferred,
+        });
     }
     let blocker = Blocker::from_indexes(kept, features);
     let new_pairs = blocker.new_pairs_per_rule(features);
+    let mut kept_reports = Vec::new();
     for (index, new) in blocker.rules.iter().zip(&new_pairs) {
-        rules.push(RuleReport {
+        kept_reports.push(RuleReport {
             rule: index.rule.text.clone(),
             pairs: index.pairs,
             new_pairs: *new,
             skipped: None,
         });
     }
-    rules.sort_by_key(|r| r.skipped.is_some());
+    kept_reports.extend(rules);
+    Ok(BlockingPlan {
+        blocker: Some(blocker),
+        rules: kept_reports,
+        new_pairs,
+        budget,
+        rules_inferred,
+    })
+}
+
+/// [`plan_blocking`] for a run; with the seconds it took.
+fn block_candidates(
+    settings: &Settings,
+    features: &Features,
+    options: &RunOptions,
+) -> Result<(Blocker, Vec<RuleReport>, Vec<u64>, f64)> {
+    let clock = Instant::now();
+    let (blocker, rules, new_pairs) =
+        plan_blocking(settings, features, options.rules_inferred)?.into_blocker()?;
     Ok((blocker, rules, new_pairs, clock.elapsed().as_secs_f64()))
 }
 
@@ -603,9 +683,74 @@ fn find_results(run: &Run, top_k: usize, match_p: f64, review_p: f64) -> Vec<Fin
                 query: RowId(r as u32),
                 status,
                 candidates,
+                nearest: None,
             }
         })
         .collect()
+}
+
+/// The best-scoring blocked pair of each query row that has no candidate above the minimum,
+/// scored in full (queries come first in a find, so they are their pairs' first rows).
+struct NearestSink<'a> {
+    alone: &'a FxHashMap<u32, usize>,
+    comparator: &'a Comparator,
+    scorer: &'a Scorer,
+    features: &'a Features,
+}
+
+impl PairSink for NearestSink<'_> {
+    type State = FxHashMap<u32, ScoredPair>;
+    fn start(&self) -> Self::State {
+        FxHashMap::default()
+    }
+    fn wants(&self, a: u32) -> bool {
+        self.alone.contains_key(&a)
+    }
+    fn samples(&self) -> bool {
+        true
+    }
+    fn pairs(&self, state: &mut Self::State, pairs: &[(u32, u32)]) {
+        for &(a, b) in pairs {
+            if !self.alone.contains_key(&a) {
+                continue;
+            }
+            let pattern = self
+                .comparator
+                .pattern(self.features, a as usize, b as usize);
+            let weight = self.scorer.weight(self.features, a as usize, pattern);
+            let pair = ScoredPair {
+                a: RowId(a),
+                b: RowId(b),
+                pattern,
+                weight,
+            };
+            state
+                .entry(a)
+                .and_modify(|best| {
+                    if better(&pair, best) {
+                        *best = pair;
+                    }
+                })
+                .or_insert(pair);
+        }
+    }
+    fn merge(&self, mut a: Self::State, b: Self::State) -> Self::State {
+        for (row, pair) in b {
+            a.entry(row)
+                .and_modify(|best| {
+                    if better(&pair, best) {
+                        *best = pair;
+                    }
+                })
+                .or_insert(pair);
+        }
+        a
+    }
+}
+
+/// Higher weight first; ties by the second row, so that the answer does not depend on threads.
+fn better(x: &ScoredPair, y: &ScoredPair) -> bool {
+    x.weight > y.weight || (x.weight == y.weight && x.b < y.b)
 }
 
 /// Candidate pairs EM learns from at most (more are sampled evenly down to about this many).

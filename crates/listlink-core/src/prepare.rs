@@ -130,6 +130,10 @@ pub fn parse_iso_date(s: &str) -> Option<Date> {
 /// components are kept (they are typos to compare, not to discard); `None` means not a date at all.
 pub fn parse_date(s: &str) -> Option<Date> {
     let s = s.trim();
+    // A negative year, or a year of zeros (`0000-00-00`, a placeholder), is no date of birth.
+    if s.starts_with('-') || s.bytes().take_while(|&b| b != b'-').all(|b| b == b'0') {
+        return None;
+    }
     let parts: Vec<&str> = s
         .split(['-', '/', '.', ' '])
         .filter(|p| !p.is_empty())
@@ -194,6 +198,9 @@ pub fn parse_date(s: &str) -> Option<Date> {
     }
 }
 
+/// Years of birth before this are taken for placeholders or typos (and warned of).
+const EARLIEST_BIRTH_YEAR: u16 = 1850;
+
 /// Parses an age in whole years (0–120).
 pub fn parse_age(s: &str) -> Option<u8> {
     let n: u32 = s.trim().parse().ok()?;
@@ -208,6 +215,7 @@ pub fn field_warnings<'a>(
     settings: &Settings,
 ) -> Vec<crate::error::Reject> {
     use crate::error::{Reject, Severity};
+    let as_of = settings.as_of.as_deref().and_then(parse_iso_date);
     let mut out = Vec::new();
     for t in tables {
         let mut warn = |row: usize, column: &str, reason: String, raw: &str| {
@@ -240,6 +248,18 @@ pub fn field_warnings<'a>(
                         Some(d) if d.month != 0 && d.day != 0 && !d.is_valid() && !d.swapped().is_valid() => {
                             warn(row, column, "not a calendar date; compared digit by digit".into(), v)
                         }
+                        Some(d) if d.year < EARLIEST_BIRTH_YEAR => warn(
+                            row,
+                            column,
+                            format!("a year of birth before {EARLIEST_BIRTH_YEAR}: a placeholder or a typo; compared as written"),
+                            v,
+                        ),
+                        Some(d) if as_of.is_some_and(|a| d.digits() > a.digits() && d.month != 0) || as_of.is_some_and(|a| d.year > a.year) => warn(
+                            row,
+                            column,
+                            "a date of birth after the date ages are counted at (as_of): a typo or a wrong column; compared as written".into(),
+                            v,
+                        ),
                         _ => {}
                     },
                     FieldKind::Age if parse_age(v).is_none() => {
@@ -262,12 +282,20 @@ pub fn field_warnings<'a>(
             .collect();
         if !name_columns.is_empty() {
             for row in 0..t.len() {
-                if name_columns
-                    .iter()
-                    .all(|&c| t.columns[c].get(row).trim().is_empty())
-                {
+                // Punctuation, spaces and invisible characters alone are no name either.
+                let nameless =
+                    |c: &usize| !t.columns[*c].get(row).chars().any(char::is_alphanumeric);
+                if name_columns.iter().all(nameless) {
                     let column = t.headers[name_columns[0]].clone();
-                    warn(row, &column, "no name in any name column".into(), "");
+                    let written = name_columns
+                        .iter()
+                        .any(|&c| !t.columns[c].get(row).is_empty());
+                    let reason = if written {
+                        "no name in any name column (only punctuation, spaces or invisible characters)"
+                    } else {
+                        "no name in any name column"
+                    };
+                    warn(row, &column, reason.into(), "");
                 }
             }
         }

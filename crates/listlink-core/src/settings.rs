@@ -246,15 +246,83 @@ fn default_seed() -> u64 {
     42
 }
 
+/// The keys a settings file may have at its top level.
+const TOP_LEVEL_KEYS: [&str; 11] = [
+    "version",
+    "seed",
+    "id_columns",
+    "source_columns",
+    "variant_files",
+    "as_of",
+    "fields",
+    "comparisons",
+    "blocking",
+    "training",
+    "thresholds",
+];
+
 impl Settings {
     /// Parses and validates settings; `origin` names the file in messages.
     pub fn from_toml(text: &str, origin: &str) -> Result<Settings> {
-        let settings: Settings = toml::from_str(text).map_err(|e| Error::Settings {
+        let fail = |problems: Vec<SettingsProblem>| Error::Settings {
             path: origin.to_string(),
-            problems: vec![SettingsProblem {
+            problems,
+        };
+        // The TOML syntax first (the parser stops at its first error), then each section and
+        // each field and comparison on its own, so that every problem is reported at once.
+        let table: toml::Table = toml::from_str(text).map_err(|e| {
+            fail(vec![SettingsProblem {
                 key: toml_error_key(text, &e),
                 message: e.message().to_string(),
-            }],
+            }])
+        })?;
+        let mut problems = Vec::new();
+        for key in table.keys() {
+            if !TOP_LEVEL_KEYS.contains(&key.as_str()) {
+                problems.push(SettingsProblem {
+                    key: key.clone(),
+                    message: format!("unknown key; the keys are {}", TOP_LEVEL_KEYS.join(", ")),
+                });
+            }
+        }
+        fn check<T: serde::de::DeserializeOwned>(
+            value: &toml::Value,
+            key: String,
+            problems: &mut Vec<SettingsProblem>,
+        ) {
+            if let Err(e) = T::deserialize(value.clone()) {
+                problems.push(SettingsProblem {
+                    key,
+                    message: e.message().to_string(),
+                });
+            }
+        }
+        for (key, value) in &table {
+            match (key.as_str(), value) {
+                ("fields", toml::Value::Array(items)) => {
+                    for (i, v) in items.iter().enumerate() {
+                        check::<Field>(v, format!("fields[{i}]"), &mut problems);
+                    }
+                }
+                ("comparisons", toml::Value::Array(items)) => {
+                    for (i, v) in items.iter().enumerate() {
+                        check::<Comparison>(v, format!("comparisons[{i}]"), &mut problems);
+                    }
+                }
+                ("blocking", v) => check::<Blocking>(v, key.clone(), &mut problems),
+                ("training", v) => check::<Training>(v, key.clone(), &mut problems),
+                ("thresholds", v) => check::<Thresholds>(v, key.clone(), &mut problems),
+                _ => {}
+            }
+        }
+        if !problems.is_empty() {
+            return Err(fail(problems));
+        }
+        let settings = Settings::deserialize(toml::Value::Table(table)).map_err(|e| {
+            fail(vec![SettingsProblem {
+                key: "(document)".into(),
+                message: e.message().to_string(),
+            }])
         })?;
         settings.validate(origin)?;
         Ok(settings)
@@ -486,49 +554,354 @@ enum Role {
     Field(&'static str, FieldKind),
     /// Place-like text fields keep their own column name as field name.
     Place(FieldKind),
+    /// `Name`: the full name, or the given name in a file that also has a family-name column.
+    BareName,
 }
+
+/// A column name reduced for matching: lower case, without spaces, underscores, hyphens, dots
+/// or apostrophes (`Дата рождения`, `date_of_birth` and `Date of Birth` all reduce alike).
+fn reduce(column: &str) -> String {
+    column
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                ' ' | '_' | '-' | '.' | '\'' | '’' | 'ʼ' | '`' | '/' | '\u{a0}'
+            )
+        })
+        .collect()
+}
+
+/// Column names by role, in English, Russian, Ukrainian, Hebrew, Arabic, French, German and
+/// Spanish (compared after [`reduce`]).
+const ID_NAMES: &[&str] = &[
+    "id",
+    "rec_id",
+    "record_id",
+    "unique_id",
+    "recid",
+    "ид",
+    "№",
+    "номер",
+    "номерзаписи",
+    "מזהה",
+    "מספר",
+    "רשומה",
+    "رقم",
+    "المعرف",
+    "معرف",
+    "identifiant",
+    "numéro",
+    "kennung",
+    "nummer",
+    "número",
+    "identificador",
+];
+const SOURCE_NAMES: &[&str] = &[
+    "source",
+    "source_dataset",
+    "list",
+    "источник",
+    "список",
+    "джерело",
+    "מקור",
+    "المصدر",
+    "liste",
+    "quelle",
+    "fuente",
+    "lista",
+];
+const TRUTH_NAMES: &[&str] = &[
+    "truth",
+    "true_id",
+    "cluster",
+    "cluster_id",
+    "entity_id",
+    "match_id",
+];
+const GIVEN_NAMES: &[&str] = &[
+    "given_name",
+    "first_name",
+    "firstname",
+    "forename",
+    "given",
+    "givenname",
+    "имя",
+    "імя",
+    "שםפרטי",
+    "פרטי",
+    "الاسمالأول",
+    "الاسمالاول",
+    "prénom",
+    "prenom",
+    "prénoms",
+    "vorname",
+    "vornamen",
+    "nombrepropio",
+    "primernombre",
+];
+const FAMILY_NAMES: &[&str] = &[
+    "surname",
+    "family_name",
+    "last_name",
+    "lastname",
+    "familyname",
+    "фамилия",
+    "прізвище",
+    "שםמשפחה",
+    "משפחה",
+    "اسمالعائلة",
+    "العائلة",
+    "اللقب",
+    "الكنية",
+    "nom",
+    "nomdefamille",
+    "nachname",
+    "familienname",
+    "apellido",
+    "apellidos",
+    "primerapellido",
+];
+/// A bare "name": the full name, or the given name beside a family-name column (`Name` and
+/// `Surname`).
+const BARE_NAMES: &[&str] = &[
+    "name",
+    "имя",
+    "імя",
+    "שם",
+    "الاسم",
+    "اسم",
+    "nombre",
+    "nombres",
+];
+const FULL_NAMES: &[&str] = &[
+    "full_name",
+    "fullname",
+    "person_name",
+    "фио",
+    "полноеимя",
+    "піб",
+    "повнеімя",
+    "שםמלא",
+    "الاسمالكامل",
+    "الاسمالثلاثي",
+    "الاسمالرباعي",
+    "nomcomplet",
+    "nometprénom",
+    "nometprenom",
+    "vollständigername",
+    "vollername",
+    "nombrecompleto",
+    "nombreyapellidos",
+];
+const MAIDEN_NAMES: &[&str] = &[
+    "maiden_name",
+    "birth_name",
+    "birth_surname",
+    "maiden",
+    "former_surname",
+    "previous_surname",
+    "née",
+    "nee",
+    "девичьяфамилия",
+    "дівочепрізвище",
+    "שםנעורים",
+    "nomdejeunefille",
+    "geburtsname",
+    "apellidodesoltera",
+];
+const PATRONYMIC_NAMES: &[&str] = &[
+    "patronymic",
+    "middle_name",
+    "father_name",
+    "fathers_name",
+    "middlename",
+    "отчество",
+    "побатькові",
+    "שםהאב",
+    "اسمالأب",
+    "اسمالاب",
+    "deuxièmeprénom",
+    "zweitername",
+    "segundonombre",
+];
+const DOB_NAMES: &[&str] = &[
+    "date_of_birth",
+    "dob",
+    "birth_date",
+    "birthdate",
+    "born",
+    "датарождения",
+    "деньрождения",
+    "датанародження",
+    "תאריךלידה",
+    "תלידה",
+    "تاريخالميلاد",
+    "تاريخالولادة",
+    "datedenaissance",
+    "néle",
+    "geburtsdatum",
+    "geboren",
+    "fechadenacimiento",
+];
+const AGE_NAMES: &[&str] = &[
+    "age",
+    "возраст",
+    "вік",
+    "גיל",
+    "العمر",
+    "السن",
+    "âge",
+    "alter",
+    "edad",
+];
+const SEX_NAMES: &[&str] = &[
+    "sex",
+    "gender",
+    "пол",
+    "стать",
+    "מין",
+    "מגדר",
+    "الجنس",
+    "sexe",
+    "genre",
+    "geschlecht",
+    "sexo",
+    "género",
+    "genero",
+];
+const CITIZENSHIP_NAMES: &[&str] = &[
+    "citizenship",
+    "citizenships",
+    "nationality",
+    "nationalities",
+    "гражданство",
+    "громадянство",
+    "אזרחות",
+    "الجنسية",
+    "nationalité",
+    "citoyenneté",
+    "staatsangehörigkeit",
+    "nationalität",
+    "nacionalidad",
+    "ciudadanía",
+];
+const NATIONAL_ID_NAMES: &[&str] = &[
+    "soc_sec_id",
+    "national_id",
+    "passport",
+    "passport_number",
+    "passport_no",
+    "ssn",
+    "id_number",
+    "personal_number",
+    "national_id_number",
+    "паспорт",
+    "номерпаспорта",
+    "инн",
+    "снилс",
+    "תעודתזהות",
+    "תז",
+    "מספרדרכון",
+    "رقمالهوية",
+    "رقمجوازالسفر",
+    "numérodepasseport",
+    "reisepassnummer",
+    "pasaporte",
+    "dni",
+];
+const PLACE_NAMES: &[(&str, &[&str])] = &[
+    (
+        "place_of_birth",
+        &[
+            "place_of_birth",
+            "birth_place",
+            "месторождения",
+            "місценародження",
+            "מקוםלידה",
+            "مكانالميلاد",
+            "مكانالولادة",
+            "lieudenaissance",
+            "geburtsort",
+            "lugardenacimiento",
+        ],
+    ),
+    (
+        "city",
+        &[
+            "город",
+            "місто",
+            "עיר",
+            "מקוםמגורים",
+            "المدينة",
+            "مدينة",
+            "ville",
+            "stadt",
+            "ort",
+            "ciudad",
+        ],
+    ),
+    (
+        "address",
+        &[
+            "адрес",
+            "адреса",
+            "כתובת",
+            "العنوان",
+            "adresse",
+            "dirección",
+            "direccion",
+        ],
+    ),
+];
 
 fn role_of(column: &str) -> Option<Role> {
     let c = column.trim().to_lowercase().replace([' ', '-', '.'], "_");
-    let role = match c.as_str() {
-        "id" | "rec_id" | "record_id" | "unique_id" | "recid" => Role::Id,
-        "source" | "source_dataset" | "list" => Role::Source,
-        "truth" | "true_id" | "cluster" | "cluster_id" | "entity_id" | "match_id" => Role::Ignore,
-        "given_name" | "first_name" | "firstname" | "forename" | "given" | "givenname" => {
+    let r = reduce(column);
+    let is = |names: &[&str]| names.iter().any(|n| reduce(n) == r);
+    let role =
+        if is(ID_NAMES) {
+            Role::Id
+        } else if is(SOURCE_NAMES) {
+            Role::Source
+        } else if is(TRUTH_NAMES) || c.starts_with("truth") {
+            Role::Ignore
+        } else if is(GIVEN_NAMES) {
             Role::Field("given_name", FieldKind::Name)
-        }
-        "surname" | "family_name" | "last_name" | "lastname" | "familyname" => {
+        } else if is(FAMILY_NAMES) {
             Role::Field("family_name", FieldKind::Name)
-        }
-        "full_name" | "name" | "fullname" | "person_name" => {
+        } else if is(BARE_NAMES) {
+            Role::BareName
+        } else if is(FULL_NAMES) {
             Role::Field("full_name", FieldKind::Name)
-        }
-        "maiden_name" | "birth_name" | "birth_surname" | "maiden" | "former_surname"
-        | "previous_surname" | "née" | "nee" => Role::Field("maiden_name", FieldKind::Name),
-        "patronymic" | "middle_name" | "father_name" | "fathers_name" | "middlename" => {
+        } else if is(MAIDEN_NAMES) {
+            Role::Field("maiden_name", FieldKind::Name)
+        } else if is(PATRONYMIC_NAMES) {
             Role::Field("patronymic", FieldKind::Name)
-        }
-        "date_of_birth" | "dob" | "birth_date" | "birthdate" | "born" => {
+        } else if is(DOB_NAMES) {
             Role::Field("date_of_birth", FieldKind::Date)
-        }
-        "age" => Role::Field("age", FieldKind::Age),
-        "sex" | "gender" => Role::Field("sex", FieldKind::Sex),
-        "citizenship" | "citizenships" | "nationality" | "nationalities" => {
+        } else if is(AGE_NAMES) {
+            Role::Field("age", FieldKind::Age)
+        } else if is(SEX_NAMES) {
+            Role::Field("sex", FieldKind::Sex)
+        } else if is(CITIZENSHIP_NAMES) {
             Role::Field("citizenship", FieldKind::Set)
-        }
-        "soc_sec_id" | "national_id" | "passport" | "passport_number" | "passport_no" | "ssn"
-        | "id_number" | "personal_number" | "national_id_number" => {
+        } else if is(NATIONAL_ID_NAMES) {
             Role::Field("national_id", FieldKind::Identifier)
-        }
-        "street_number" | "postcode" | "zip" | "zipcode" | "postal_code" | "house_number" => {
-            Role::Place(FieldKind::Identifier)
-        }
-        "place" | "city" | "suburb" | "town" | "state" | "region" | "street" | "address"
-        | "place_of_birth" | "birth_place" => Role::Place(FieldKind::Text),
-        _ if c.starts_with("address_") => Role::Place(FieldKind::Text),
-        _ if c.starts_with("truth") => Role::Ignore,
-        _ => return None,
-    };
+        } else if let Some((name, _)) = PLACE_NAMES.iter().find(|(_, names)| is(names)) {
+            Role::Field(name, FieldKind::Text)
+        } else {
+            match c.as_str() {
+                "street_number" | "postcode" | "zip" | "zipcode" | "postal_code"
+                | "house_number" => Role::Place(FieldKind::Identifier),
+                "place" | "city" | "suburb" | "town" | "state" | "region" | "street"
+                | "address" => Role::Place(FieldKind::Text),
+                _ if c.starts_with("address_") => Role::Place(FieldKind::Text),
+                _ => return None,
+            }
+        };
     Some(role)
 }
 
@@ -543,13 +916,50 @@ pub struct InferredColumn {
 /// then comparisons and blocking rules for the fields found. The caller writes the result to
 /// `DIR/settings.toml` so the user can edit it.
 pub fn infer(headers: &[&[String]]) -> Result<(Settings, Vec<InferredColumn>)> {
+    let names: Vec<String> = (1..=headers.len()).map(|i| format!("list {i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    infer_roles(&names, headers, NameColumns::Optional)
+}
+
+/// [`infer`] for lists of people a user gives: every file must have a column read as a name
+/// (else the run stops, naming the file, its headers and the settings key that maps them), and
+/// each file is named by its path in messages.
+pub fn infer_for_files(
+    files: &[&str],
+    headers: &[&[String]],
+) -> Result<(Settings, Vec<InferredColumn>)> {
+    infer_roles(files, headers, NameColumns::Required)
+}
+
+/// Whether inference requires a name column in every file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameColumns {
+    Required,
+    Optional,
+}
+
+fn infer_roles(
+    files: &[&str],
+    headers: &[&[String]],
+    names: NameColumns,
+) -> Result<(Settings, Vec<InferredColumn>)> {
     let mut fields: Vec<Field> = Vec::new();
     let mut id_columns: Vec<String> = Vec::new();
     let mut source_columns: Vec<String> = Vec::new();
     let mut report = Vec::new();
-    for file_headers in headers {
+    let mut named_files = vec![false; headers.len()];
+    for (file, file_headers) in headers.iter().enumerate() {
+        let has_family = file_headers
+            .iter()
+            .any(|c| role_of(c) == Some(Role::Field("family_name", FieldKind::Name)));
         for column in file_headers.iter() {
-            let role = role_of(column);
+            let role = match role_of(column) {
+                Some(Role::BareName) if has_family => {
+                    Some(Role::Field("given_name", FieldKind::Name))
+                }
+                Some(Role::BareName) => Some(Role::Field("full_name", FieldKind::Name)),
+                role => role,
+            };
             let (field_name, kind) = match role {
                 None => {
                     report.push(InferredColumn {
@@ -585,7 +995,11 @@ pub fn infer(headers: &[&[String]]) -> Result<(Settings, Vec<InferredColumn>)> {
                     });
                     continue;
                 }
-                Some(Role::Field(name, kind)) => (name.to_string(), kind),
+                Some(Role::Field(name, kind)) => {
+                    named_files[file] |= PERSON_FIELDS.contains(&name);
+                    (name.to_string(), kind)
+                }
+                Some(Role::BareName) => unreachable!("resolved above"),
                 Some(Role::Place(kind)) => (
                     column.trim().to_lowercase().replace([' ', '-', '.'], "_"),
                     kind,
@@ -611,14 +1025,16 @@ pub fn infer(headers: &[&[String]]) -> Result<(Settings, Vec<InferredColumn>)> {
     }
     report.sort_by(|a, b| a.column.cmp(&b.column));
     report.dedup_by(|a, b| a.column == b.column);
-    if fields.is_empty() {
-        let all: Vec<&str> = headers
+    if fields.is_empty() || (names == NameColumns::Required && named_files.contains(&false)) {
+        let described: Vec<String> = headers
             .iter()
-            .flat_map(|h| h.iter().map(String::as_str))
+            .enumerate()
+            .filter(|(i, _)| !named_files[*i])
+            .map(|(i, h)| format!("{}: {}", files[i], crate::table::describe_headers(h)))
             .collect();
         return Err(Error::Usage(format!(
-            "no column could be given a role from its name (columns: {}); name columns like given_name, surname, full_name, date_of_birth, or pass --settings",
-            all.join(", ")
+            "no column could be read as a person's name (given name, family name or full name) from its header ({}); rename the columns (e.g. given_name, surname, full_name, date_of_birth, or Имя, Фамилия, שם פרטי, اسم العائلة, Prénom, Nachname, Apellido), or pass --settings with a field such as [[fields]] name = \"full_name\", kind = \"name\", columns = [\"YOUR COLUMN\"]",
+            described.join("; ")
         )));
     }
     let has = |name: &str| fields.iter().any(|f| f.name == name);

@@ -122,3 +122,26 @@ mod tests {
         assert_eq!(c.len(), 4);
     }
 }
+
+/// Whether a file's first line looks like a row of data rather than a header: one of its cells
+/// holds no letter (an id number, a date, an age). Messages then say so instead of quoting the
+/// line, which would put a person's data on the screen or in a log.
+pub fn header_looks_like_data(headers: &[String]) -> bool {
+    headers.iter().any(|h| {
+        let h = h.trim();
+        !h.is_empty() && !h.chars().any(char::is_alphabetic)
+    })
+}
+
+/// The headers of a file for a message: the names, or only their count when the first line
+/// looks like data.
+pub fn describe_headers(headers: &[String]) -> String {
+    if header_looks_like_data(headers) {
+        format!(
+            "the first line does not look like a header ({} fields); the file needs a header row naming its columns",
+            headers.len()
+        )
+    } else {
+        format!("columns: {}", headers.join(", "))
+    }
+}

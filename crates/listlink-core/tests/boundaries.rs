@@ -8,8 +8,12 @@ use std::path::Path;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("table", &[]),
     ("error", &[]),
-    ("settings", &["error", "block", "compare", "prepare"]),
-    ("ingest", &["table", "error"]),
+    (
+        "settings",
+        &["error", "block", "compare", "prepare", "table"],
+    ),
+    ("delimited", &[]),
+    ("ingest", &["table", "error", "delimited"]),
     ("prepare", &["table", "settings", "error"]),
     ("block", &["prepare", "settings"]),
     ("compare", &["prepare", "settings"]),

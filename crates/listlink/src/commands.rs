@@ -1,12 +1,12 @@
 //! The linking commands (dedupe, link, find) and `blocking`.
 
+use crate::outdir::Staging;
 use crate::{Common, Failure};
 use anyhow::Context;
-use listlink_core::block::{Blocker, parse_rule};
 use listlink_core::export::{self, OuterTimings};
 use listlink_core::ingest::{FileSummary, ReadOptions, read_file, read_headers};
 use listlink_core::pipeline::Progress;
-use listlink_core::settings::{InferredColumn, infer};
+use listlink_core::settings::{InferredColumn, infer_for_files};
 use listlink_core::{Input, LinkType, Model, Reject, Run, RunOptions, Settings, Severity};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -32,7 +32,9 @@ pub fn load_settings(
                 .map(|f| read_headers(f, encoding))
                 .collect::<Result<_, _>>()?;
             let refs: Vec<&[String]> = headers.iter().map(Vec::as_slice).collect();
-            let (s, report) = infer(&refs)?;
+            let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let (s, report) = infer_for_files(&names, &refs)?;
             Ok((s, Some(report)))
         }
     }
@@ -104,12 +106,119 @@ fn check_columns(settings: &Settings, inputs: &[Input]) -> Result<(), Failure> {
     let mut msg = missing.join("\n");
     for i in inputs {
         msg.push_str(&format!(
-            "\n{} has columns: {}",
+            "\n{}: {}",
             i.table.path,
-            i.table.headers.join(", ")
+            listlink_core::table::describe_headers(&i.table.headers)
         ));
     }
     Err(Failure::Usage(anyhow::anyhow!(msg)))
+}
+
+/// A source name for each file: its stem, or, where two files share a stem, as much of its
+/// path as tells them apart (`a/people`, `b/people`). The same file twice is an error.
+pub fn unique_source_names(files: &[&PathBuf]) -> Result<Vec<String>, Failure> {
+    for (i, a) in files.iter().enumerate() {
+        for b in &files[..i] {
+            let same = match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+                (Ok(x), Ok(y)) => x == y,
+                _ => a == b,
+            };
+            if same {
+                return Err(Failure::Usage(anyhow::anyhow!(
+                    "{} and {} are the same file: give each list once",
+                    b.display(),
+                    a.display()
+                )));
+            }
+        }
+    }
+    let components = |p: &Path| -> Vec<String> {
+        let mut parts: Vec<String> = std::fs::canonicalize(p)
+            .unwrap_or_else(|_| p.to_path_buf())
+            .parent()
+            .map(|d| {
+                d.components()
+                    .filter_map(|c| match c {
+                        std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        parts.push(
+            p.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "input".into()),
+        );
+        parts
+    };
+    let paths: Vec<Vec<String>> = files.iter().map(|f| components(f)).collect();
+    let name =
+        |parts: &[String], depth: usize| parts[parts.len().saturating_sub(depth)..].join("/");
+    let mut names = Vec::with_capacity(files.len());
+    for (i, parts) in paths.iter().enumerate() {
+        // The fewest trailing path parts that no other file's path ends in.
+        let depth = (1..=parts.len())
+            .find(|&d| {
+                paths
+                    .iter()
+                    .enumerate()
+                    .all(|(j, other)| j == i || name(other, d) != name(parts, d))
+            })
+            .unwrap_or(parts.len());
+        names.push(name(parts, depth));
+    }
+    Ok(names)
+}
+
+/// Settings given by the user that name id or source columns: each file must have one of them,
+/// or its records would silently be numbered or named after the file instead.
+fn check_id_and_source_columns(settings: &Settings, inputs: &[Input]) -> Result<(), Failure> {
+    let mut missing = Vec::new();
+    for (key, columns) in [
+        ("id_columns", &settings.id_columns),
+        ("source_columns", &settings.source_columns),
+    ] {
+        for i in inputs {
+            if !columns.is_empty() && !columns.iter().any(|c| i.table.headers.contains(c)) {
+                missing.push(format!(
+                    "settings {key} {columns:?}: none is in {} ({})",
+                    i.table.path,
+                    listlink_core::table::describe_headers(&i.table.headers)
+                ));
+            }
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Usage(anyhow::anyhow!(missing.join("\n"))))
+    }
+}
+
+/// Two files must not give records of one source: their ids would be taken for one list's.
+fn check_sources_apart(inputs: &[Input]) -> Result<(), Failure> {
+    let mut owner: rustc_hash::FxHashMap<&str, &str> = rustc_hash::FxHashMap::default();
+    for i in inputs {
+        let mut seen = rustc_hash::FxHashSet::default();
+        for s in i.table.sources.iter() {
+            if !seen.insert(s) {
+                continue;
+            }
+            match owner.get(s) {
+                Some(other) if *other != i.table.path => {
+                    return Err(Failure::Usage(anyhow::anyhow!(
+                        "source `{s}` has records in both {other} and {}: each source must come from one file (rename the source in one of them)",
+                        i.table.path
+                    )));
+                }
+                _ => {
+                    owner.insert(s, &i.table.path);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// dedupe, link and find: read, run, write, print a summary without personal data.
@@ -135,15 +244,17 @@ pub fn linkage(
     };
 
     let clock = Instant::now();
-    let options = ReadOptions {
-        id_columns: settings.id_columns.clone(),
-        source_columns: settings.source_columns.clone(),
-        encoding: common.encoding.clone(),
-    };
+    let source_names = unique_source_names(&all)?;
     let mut inputs = Vec::new();
     let mut summaries: Vec<FileSummary> = Vec::new();
     let mut rejects: Vec<Reject> = Vec::new();
     for (i, path) in all.iter().enumerate() {
+        let options = ReadOptions {
+            id_columns: settings.id_columns.clone(),
+            source_columns: settings.source_columns.clone(),
+            encoding: common.encoding.clone(),
+            source_name: Some(source_names[i].clone()),
+        };
         let read = read_file(path, &options)?;
         tracing::info!(file = %path.display(), rows = read.summary.rows_read, accepted = read.summary.rows_accepted, "read");
         summaries.push(read.summary);
@@ -156,6 +267,10 @@ pub fn linkage(
     }
     let ingest_seconds = clock.elapsed().as_secs_f64();
     check_columns(&settings, &inputs)?;
+    if common.settings.is_some() {
+        check_id_and_source_columns(&settings, &inputs)?;
+    }
+    check_sources_apart(&inputs)?;
     rejects.extend(listlink_core::prepare::field_warnings(
         inputs.iter().map(|i| &i.table),
         &settings,
@@ -164,16 +279,16 @@ pub fn linkage(
         .iter()
         .filter(|r| r.severity == Severity::Error)
         .count();
-    std::fs::create_dir_all(&common.out)
-        .with_context(|| format!("creating {}", common.out.display()))?;
-    let out = |name: &str| common.out.join(name);
+    let staging = Staging::begin(&common.out)?;
+    let out = |name: &str| staging.path(name);
     export::write_atomic(&out("rejects.csv"), &export::rejects_csv(&rejects))?;
     if common.strict && !rejects.is_empty() {
+        staging.commit()?;
         return Err(Failure::Rejected(format!(
             "{} row(s) rejected and {} warning(s) under --strict; see {}",
             errors,
             rejects.len() - errors,
-            out("rejects.csv").display()
+            common.out.join("rejects.csv").display()
         )));
     }
 
@@ -248,6 +363,7 @@ pub fn linkage(
     let report = export::report(&run, summaries, &rejects, inferred, outer);
     let json = serde_json::to_string_pretty(&report).expect("report serialises");
     export::write_atomic(&out("report.json"), json.as_bytes())?;
+    staging.commit()?;
     print_summary(&run, &report, &common.out);
     Ok(run)
 }
@@ -265,10 +381,11 @@ fn print_summary(run: &Run, report: &export::Report, out: &Path) {
         report.inputs.len(),
         report.rows_accepted,
         report.rows_rejected,
-        if report.rows_rejected + report.warnings > 0 {
-            " (see rejects.csv)"
-        } else {
-            ""
+        match report.warnings {
+            _ if report.rows_rejected + report.warnings == 0 => String::new(),
+            0 => " (see rejects.csv)".to_string(),
+            1 => ", 1 warning (see rejects.csv)".to_string(),
+            n => format!(", {n} warnings (see rejects.csv)"),
         }
     );
     println!(
@@ -323,41 +440,62 @@ pub fn blocking(
         }
     };
     let all: Vec<&PathBuf> = files.iter().collect();
+    let rules_inferred = settings.is_none();
     let (settings, _) = load_settings(settings, &all, encoding)?;
-    let options = ReadOptions {
-        id_columns: settings.id_columns.clone(),
-        source_columns: settings.source_columns.clone(),
-        encoding: encoding.map(str::to_string),
-    };
+    let source_names = unique_source_names(&all)?;
     let mut tables = Vec::new();
     let mut sides = Vec::new();
     for (i, f) in files.iter().enumerate() {
+        let options = ReadOptions {
+            id_columns: settings.id_columns.clone(),
+            source_columns: settings.source_columns.clone(),
+            encoding: encoding.map(str::to_string),
+            source_name: Some(source_names[i].clone()),
+        };
         tables.push(read_file(f, &options)?.table);
         sides.push(u8::from(link_type == LinkType::Find && i > 0));
     }
     let features = listlink_core::prepare::prepare(&tables, &sides, &settings, link_type);
-    let rules = settings
-        .blocking
-        .rules
-        .iter()
-        .map(|r| parse_rule(r, &settings).map_err(|m| anyhow::anyhow!("blocking rule `{r}`: {m}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let blocker = Blocker::new(rules, &features);
-    let new = blocker.new_pairs_per_rule(&features);
-    println!("{:>14}  {:>14}  rule", "pairs", "new pairs");
-    for (r, n) in blocker.rules.iter().zip(&new) {
-        let flag = if r.pairs > settings.blocking.max_pairs_per_rule {
-            "  (over max_pairs_per_rule: refused)"
+    let plan = listlink_core::pipeline::plan_blocking(&settings, &features, rules_inferred)?;
+    let possible = listlink_core::block::total_pairs(&features);
+    println!(
+        "{:>14}  {:>14}  rule (pair budget per rule: {}{})",
+        "pairs in groups",
+        "new candidates",
+        plan.budget,
+        if rules_inferred {
+            ", inferred rules over it are dropped"
         } else {
-            ""
+            ", a rule over it is refused"
+        }
+    );
+    for r in &plan.rules {
+        let flag = match &r.skipped {
+            Some(why) => format!(
+                "  ({why}: {})",
+                if rules_inferred { "dropped" } else { "refused" }
+            ),
+            None => String::new(),
         };
-        println!("{:>14}  {:>14}  {}{flag}", r.pairs, n, r.rule.text);
+        println!("{:>14}  {:>14}  {}{flag}", r.pairs, r.new_pairs, r.rule);
     }
     println!(
-        "{:>14}  {:>14}  candidate pairs in all, of {} possible",
+        "{:>14}  {:>14}  candidate pairs in all, of {possible} possible {} pairs",
         "",
-        new.iter().sum::<u64>(),
-        listlink_core::block::total_pairs(&features)
+        plan.new_pairs.iter().sum::<u64>(),
+        match link_type {
+            LinkType::Dedupe => "dedupe",
+            LinkType::Link => "cross-list",
+            LinkType::Find => "list-to-roster",
+        }
+    );
+    println!(
+        "(pairs in groups count every pair of records sharing the rule's key, including pairs {} does not compare; new candidates are the pairs compared)",
+        match link_type {
+            LinkType::Dedupe => "dedupe",
+            LinkType::Link => "link",
+            LinkType::Find => "find",
+        }
     );
     Ok(())
 }

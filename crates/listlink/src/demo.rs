@@ -54,13 +54,15 @@ pub fn generate_febrl(out: &Path, seed: u64, records: usize) -> Result<(), Failu
 }
 
 pub fn run(out: Option<PathBuf>) -> Result<(), Failure> {
-    let temp;
+    // Without --out the demo keeps a fresh temporary folder and says where, so that every path
+    // it prints can be opened.
     let out = match out {
         Some(o) => o,
-        None => {
-            temp = tempfile::tempdir().context("creating a temporary folder")?;
-            temp.path().to_path_buf()
-        }
+        None => tempfile::Builder::new()
+            .prefix("listlink-demo-")
+            .tempdir()
+            .context("creating a temporary folder")?
+            .keep(),
     };
     let data = out.join("input");
     std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
@@ -69,6 +71,7 @@ pub fn run(out: Option<PathBuf>) -> Result<(), Failure> {
     std::fs::write(&consular, CONSULAR)
         .with_context(|| format!("writing {}", consular.display()))?;
     std::fs::write(&roster, ROSTER).with_context(|| format!("writing {}", roster.display()))?;
+    let answers = out.join("answers");
     println!(
         "listlink demo: which people on a consular list (300, synthetic; Cyrillic or passport Latin) are on a roster from 4 sources (Hebrew, Arabic, Cyrillic, Latin)?"
     );
@@ -76,14 +79,14 @@ pub fn run(out: Option<PathBuf>) -> Result<(), Failure> {
         "  listlink find --list {} --roster {} --as-of 2026-01-01 --out {}\n",
         consular.display(),
         roster.display(),
-        out.display()
+        answers.display()
     );
     // Ages in the demo lists were counted at the generator's date.
     let (y, m, d) = listlink_synth::Config::default().as_of;
     let common = Common {
         settings: None,
         model: None,
-        out: out.clone(),
+        out: answers.clone(),
         strict: false,
         as_of: Some(format!("{y:04}-{m:02}-{d:02}")),
         encoding: None,
@@ -145,8 +148,9 @@ pub fn run(out: Option<PathBuf>) -> Result<(), Failure> {
         e.at_threshold.precision, e.at_threshold.recall, e.at_threshold.f1, e.true_pairs
     );
     println!(
-        "answers for every person on the list: {}",
-        out.join("found.csv").display()
+        "answers for every person on the list: {} (the demo's folder {} is kept; delete it when done)",
+        answers.join("found.csv").display(),
+        out.display()
     );
     Ok(())
 }

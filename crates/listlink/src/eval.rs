@@ -124,13 +124,20 @@ pub fn run(
             )));
         }
     };
+    if let Some(t) = threshold
+        && !(0.0..=1.0).contains(&t)
+    {
+        return Err(Failure::Usage(anyhow!(
+            "--threshold {t} is not a probability between 0 and 1"
+        )));
+    }
     let threshold = threshold
         .or(report["thresholds"]["match_probability"].as_f64())
         .unwrap_or(0.5);
 
     let pairs_path = out.join("pairs.csv");
-    let mut reader = csv::Reader::from_path(&pairs_path)
-        .with_context(|| format!("reading {}", pairs_path.display()))?;
+    let pairs_text = read_output(&pairs_path)?;
+    let mut reader = csv::Reader::from_reader(pairs_text.as_bytes());
     let headers = reader
         .headers()
         .with_context(|| pairs_path.display().to_string())?
@@ -169,10 +176,39 @@ pub fn run(
         scored.push((a, b, p));
     }
 
-    let truth = read_truth(truth_files, truth_column, &settings, encoding)?;
+    let inputs: Vec<PathBuf> = report["inputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["path"].as_str().map(PathBuf::from))
+        .collect();
+    let truth = read_truth(truth_files, truth_column, &settings, encoding, &inputs)?;
+    let records = run_records(&out.join("clusters.csv"))?;
+    let truth_keys: Vec<&Key> = match &truth {
+        Truth::Labels(l) => l.keys().collect(),
+        Truth::Pairs(p) => p.iter().flat_map(|(a, b)| [a, b]).collect(),
+    };
+    let absent = truth_keys.iter().filter(|k| !records.contains(**k)).count();
+    if absent > 0 {
+        eprintln!(
+            "warning: {absent} of {} truth records are not records of this run (their source and id never occur in it){}",
+            truth_keys.len(),
+            if absent == truth_keys.len() {
+                ": the truth belongs to other lists, or names sources differently, so precision and recall below mean nothing"
+            } else {
+                ""
+            }
+        );
+    }
     let e = evaluate(&scored, &truth, &space, threshold);
     let json = serde_json::to_string_pretty(&e).expect("evaluation serialises");
     write_atomic(&out.join("evaluation.json"), json.as_bytes())?;
+    if e.true_pairs == 0 {
+        return Ok(format!(
+            "0 true pairs in the truth for this run: precision, recall and F1 are undefined ({} pairs scored at or above threshold {threshold})\n",
+            e.predicted_pairs_scored
+        ));
+    }
     Ok(format!(
         "{} true pairs; at threshold {}: precision {:.4}, recall {:.4}, F1 {:.4}\nbest F1 {:.4} at threshold {:.4} (precision {:.4}, recall {:.4})\n\n{}",
         e.true_pairs,
@@ -188,14 +224,53 @@ pub fn run(
     ))
 }
 
+/// An output file's text, without the byte-order mark outputs carry for spreadsheets.
+fn read_output(path: &Path) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "reading {} (run dedupe, link or find first)",
+            path.display()
+        )
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
+}
+
+/// Every record of a run, from its `clusters.csv`.
+fn run_records(path: &Path) -> Result<FxHashSet<Key>, Failure> {
+    let text = read_output(path)?;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut records = FxHashSet::default();
+    for (n, rec) in reader.records().enumerate() {
+        let rec = rec.with_context(|| format!("{}: line {}", path.display(), n + 2))?;
+        if rec.len() >= 2 {
+            records.insert((unescape(&rec[0]).to_string(), unescape(&rec[1]).to_string()));
+        }
+    }
+    Ok(records)
+}
+
 fn read_truth(
     files: &[PathBuf],
     column: Option<&str>,
     settings: &Settings,
     encoding: Option<&str>,
+    run_inputs: &[PathBuf],
 ) -> Result<Truth, Failure> {
     let mut labels: FxHashMap<Key, String> = FxHashMap::default();
     let mut pairs: FxHashSet<(Key, Key)> = FxHashSet::default();
+    // A truth file that was an input of the run gets the source name the run gave it.
+    let input_refs: Vec<&PathBuf> = run_inputs.iter().collect();
+    let run_names = crate::commands::unique_source_names(&input_refs).unwrap_or_default();
+    let source_name = |path: &Path| {
+        let canonical = std::fs::canonicalize(path).ok()?;
+        run_inputs
+            .iter()
+            .position(|i| std::fs::canonicalize(i).ok().as_ref() == Some(&canonical))
+            .and_then(|i| run_names.get(i).cloned())
+    };
     for path in files {
         let headers = read_headers(path, encoding)?;
         if headers.iter().any(|h| h == "left_id") && headers.iter().any(|h| h == "right_id") {
@@ -222,17 +297,18 @@ fn read_truth(
                 id_columns: settings.id_columns.clone(),
                 source_columns: settings.source_columns.clone(),
                 encoding: encoding.map(str::to_string),
+                source_name: source_name(path),
             };
             let read = read_file(path, &options)?;
             let found = labels_from_tables(&[&read.table], column);
             if found.is_empty() {
                 return Err(Failure::Usage(anyhow!(
-                    "{}: no truth column (looked for {}); columns are: {}",
+                    "{}: no truth column (looked for {}); {}",
                     path.display(),
                     column
                         .map(|c| format!("`{c}`"))
                         .unwrap_or_else(|| TRUTH_COLUMNS.join(", ")),
-                    headers.join(", ")
+                    listlink_core::table::describe_headers(&headers)
                 )));
             }
             labels.extend(found);

@@ -7,6 +7,7 @@
 mod commands;
 mod demo;
 mod eval;
+mod outdir;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -137,7 +138,8 @@ pub struct Common {
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
-    /// Fail (exit 2) if any input row is rejected.
+    /// Fail (exit 2) if any input row is rejected or any value cannot be used (every line of
+    /// rejects.csv, errors and warnings alike).
     #[arg(long)]
     strict: bool,
     /// The date ages are counted at, YYYY-MM-DD (default: the settings' `as_of`, else today).
@@ -170,6 +172,9 @@ impl From<listlink_core::Error> for Failure {
     }
 }
 
+/// More threads than this per core only add switching: `--threads` is capped here.
+const MAX_THREADS_PER_CORE: usize = 4;
+
 fn main() -> ExitCode {
     // Output piped into `head` and closed early ends the program quietly, as command-line tools
     // do, instead of a panic on the next print.
@@ -178,7 +183,16 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    // Usage errors exit 1, as the README promises (clap's own code is 2, which listlink keeps
+    // for --strict).
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LISTLINK_LOG")
@@ -186,13 +200,22 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    if let Some(n) = cli.threads
-        && let Err(e) = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+    if let Some(asked) = cli.threads {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let most = MAX_THREADS_PER_CORE * cores;
+        let n = asked.clamp(1, most);
+        if n != asked {
+            eprintln!(
+                "note: --threads {asked} taken as {n} (between 1 and {MAX_THREADS_PER_CORE} per core; this machine has {cores})"
+            );
+        }
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
             .build_global()
-    {
-        eprintln!("error: could not start {n} threads: {e}");
-        return ExitCode::from(3);
+        {
+            eprintln!("error: could not start {n} threads: {e}");
+            return ExitCode::from(3);
+        }
     }
     let result = std::panic::catch_unwind(|| dispatch(cli.command));
     match result {

@@ -31,6 +31,7 @@ fn f1_for_seed(seed: u64) -> (f64, f64, f64) {
         id_columns: s.id_columns.clone(),
         source_columns: s.source_columns.clone(),
         encoding: None,
+        source_name: None,
     };
     let inputs: Vec<Input> = files
         .iter()
