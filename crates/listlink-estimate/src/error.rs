@@ -15,7 +15,11 @@ pub struct Place {
 
 impl std::fmt::Display for Place {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}, line {}, field `{}`", self.file, self.line, self.field)
+        write!(
+            f,
+            "{}, line {}, field `{}`",
+            self.file, self.line, self.field
+        )
     }
 }
 

@@ -268,7 +268,15 @@ mod tests {
     fn same_seed_same_draws() {
         let t = CaptureTable::from_pattern_strings(
             vec!["a".into(), "b".into(), "c".into()],
-            [("100", 50), ("010", 40), ("001", 30), ("110", 10), ("101", 8), ("011", 6), ("111", 2)],
+            [
+                ("100", 50),
+                ("010", 40),
+                ("001", 30),
+                ("110", 10),
+                ("101", 8),
+                ("011", 6),
+                ("111", 2),
+            ],
         )
         .unwrap();
         let c = LcmcrConfig {

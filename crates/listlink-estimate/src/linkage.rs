@@ -106,8 +106,7 @@ impl LinkedRecords {
                     .iter()
                     .filter(|p| {
                         p.probability >= band.upper
-                            || (p.probability >= band.lower
-                                && rng.random::<f64>() < p.probability)
+                            || (p.probability >= band.lower && rng.random::<f64>() < p.probability)
                     })
                     .map(|p| (p.a, p.b))
                     .collect();

@@ -103,19 +103,15 @@ impl Model {
         self.interactions
             .iter()
             .copied()
-            .filter(|&t| {
-                !self
-                    .interactions
-                    .iter()
-                    .any(|&u| u != t && u & t == t)
-            })
+            .filter(|&t| !self.interactions.iter().any(|&u| u != t && u & t == t))
             .collect()
     }
 
     fn with(&self, term: usize) -> Model {
         let mut m = self.clone();
         m.interactions.push(term);
-        m.interactions.sort_unstable_by_key(|&t| (t.count_ones(), t));
+        m.interactions
+            .sort_unstable_by_key(|&t| (t.count_ones(), t));
         m
     }
 
@@ -178,7 +174,9 @@ pub struct Fit {
 pub enum Outcome {
     Fitted(Fitted),
     /// The MLE does not exist or the model cannot be identified: never quoted.
-    SetAside { reason: String },
+    SetAside {
+        reason: String,
+    },
 }
 
 /// A model whose MLE exists.
@@ -262,9 +260,7 @@ fn irls(d: &Design, offset: f64, start: Option<&[f64]>) -> Result<Irls, String> 
     let n = d.cells.len();
     let p = d.columns.len();
     if n < p {
-        return Err(format!(
-            "{p} parameters for {n} cells: not identifiable"
-        ));
+        return Err(format!("{p} parameters for {n} cells: not identifiable"));
     }
     let xs: Vec<f64> = (0..n)
         .flat_map(|i| (0..p).map(move |j| (i, j)))
@@ -336,17 +332,11 @@ fn irls(d: &Design, offset: f64, start: Option<&[f64]>) -> Result<Irls, String> 
             settled_steps += 1;
             if settled_steps >= 1 {
                 // the information at the final beta
-                return Ok(Irls {
-                    beta,
-                    mu,
-                    chol,
-                });
+                return Ok(Irls { beta, mu, chol });
             }
         }
     }
-    let low = (0..n)
-        .filter(|&i| d.y[i] == 0.0 && mu[i] < 1e-6)
-        .count();
+    let low = (0..n).filter(|&i| d.y[i] == 0.0 && mu[i] < 1e-6).count();
     Err(if low > 0 {
         format!(
             "the MLE does not exist: fitted values of {low} zero cell(s) run to 0 (a parameter runs off to −∞)"
@@ -372,16 +362,14 @@ fn design(table: &CaptureTable, model: &Model) -> (Design, Vec<usize>) {
         .collect();
     let y = cells.iter().map(|&c| table.counts()[c] as f64).collect();
     let columns = std::iter::once(0)
-        .chain(terms.iter().copied().filter(|t| !at_minus_infinity.contains(t)))
+        .chain(
+            terms
+                .iter()
+                .copied()
+                .filter(|t| !at_minus_infinity.contains(t)),
+        )
         .collect();
-    (
-        Design {
-            cells,
-            y,
-            columns,
-        },
-        at_minus_infinity,
-    )
+    (Design { cells, y, columns }, at_minus_infinity)
 }
 
 fn log_likelihood(y: &[f64], mu: &[f64]) -> f64 {
@@ -408,11 +396,16 @@ pub fn fit(table: &CaptureTable, model: &Model) -> Fit {
             let npar = model.parameters(k);
             let n_obs = table.observed() as f64;
             let deviance = 2.0
-                * d
-                    .y
+                * d.y
                     .iter()
                     .zip(&r.mu)
-                    .map(|(&y, &m)| if y > 0.0 { y * (y / m).ln() - (y - m) } else { m })
+                    .map(|(&y, &m)| {
+                        if y > 0.0 {
+                            y * (y / m).ln() - (y - m)
+                        } else {
+                            m
+                        }
+                    })
                     .sum::<f64>();
             let mut fitted = vec![0.0; 1 << k];
             for (i, &c) in d.cells.iter().enumerate() {
@@ -558,7 +551,9 @@ pub fn exhaustive_models(k: usize, max_order: u32, limit: usize) -> Option<Vec<M
                     .filter(|(b, _)| s >> b & 1 == 1)
                     .map(|(_, &t)| t)
                     .collect();
-                Model { interactions: terms }
+                Model {
+                    interactions: terms,
+                }
             })
             .collect(),
     )
@@ -781,7 +776,13 @@ mod tests {
         // lists a and b share nobody: the a:b term is at −∞, the cells 11x are left out.
         let t = table(
             &["a", "b", "c"],
-            &[("100", 30), ("010", 25), ("001", 40), ("101", 10), ("011", 8)],
+            &[
+                ("100", 30),
+                ("010", 25),
+                ("001", 40),
+                ("101", 10),
+                ("011", 8),
+            ],
         );
         let f = fit(&t, &Model::hierarchical(&[0b011]));
         let x = f.fitted().expect("the extended MLE exists");
@@ -796,7 +797,14 @@ mod tests {
         // rules do not apply (list a has people): the MLE does not exist.
         let t = table(
             &["a", "b", "c"],
-            &[("010", 5), ("001", 6), ("110", 4), ("101", 3), ("011", 2), ("111", 1)],
+            &[
+                ("010", 5),
+                ("001", 6),
+                ("110", 4),
+                ("101", 3),
+                ("011", 2),
+                ("111", 1),
+            ],
         );
         let f = fit(&t, &Model::hierarchical(&[0b011, 0b101, 0b110]));
         assert!(
@@ -822,6 +830,9 @@ mod tests {
         let f = fit(&t, &Model::independence());
         let x = f.fitted().unwrap();
         let ci = profile_interval(&t, &f.model, x);
-        assert!(ci.lower < x.estimate && x.estimate < ci.upper.unwrap(), "{ci:?}");
+        assert!(
+            ci.lower < x.estimate && x.estimate < ci.upper.unwrap(),
+            "{ci:?}"
+        );
     }
 }

@@ -106,7 +106,9 @@ mod tests {
     #[test]
     fn ess_of_independent_draws_is_near_their_number() {
         // A deterministic, weakly correlated sequence (a Weyl sequence).
-        let x: Vec<f64> = (0..2000).map(|i| ((i as f64) * 0.618_033_988_7).fract()).collect();
+        let x: Vec<f64> = (0..2000)
+            .map(|i| ((i as f64) * 0.618_033_988_7).fract())
+            .collect();
         let ess = effective_sample_size(&x);
         assert!(ess > 1000.0, "{ess}");
     }

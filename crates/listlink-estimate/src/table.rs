@@ -32,7 +32,10 @@ impl CaptureTable {
     /// Adds `count` people seen on exactly the lists of `pattern` (0 is refused: nobody can be
     /// counted on no list).
     pub fn add(&mut self, pattern: usize, count: u64) {
-        assert!(pattern != 0 && pattern < self.counts.len(), "pattern out of range");
+        assert!(
+            pattern != 0 && pattern < self.counts.len(),
+            "pattern out of range"
+        );
         self.counts[pattern] += count;
     }
 
@@ -128,12 +131,14 @@ impl CaptureTable {
         file: &str,
         by: Option<&str>,
     ) -> Result<Vec<(String, CaptureTable)>> {
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
         let Some((_, header)) = lines.next() else {
             return Err(Error::BadTable {
                 file: file.into(),
-                reason: "empty file: expected a header with one column per list and `count`"
-                    .into(),
+                reason: "empty file: expected a header with one column per list and `count`".into(),
             });
         };
         let header: Vec<String> = split_csv(header)
@@ -151,12 +156,15 @@ impl CaptureTable {
                 ),
             })?;
         let by_col = match by {
-            Some(b) => Some(header.iter().position(|h| h == b).ok_or_else(|| {
-                Error::BadTable {
-                    file: file.into(),
-                    reason: format!("no column `{b}` for --by (header: {})", header.join(",")),
-                }
-            })?),
+            Some(b) => Some(
+                header
+                    .iter()
+                    .position(|h| h == b)
+                    .ok_or_else(|| Error::BadTable {
+                        file: file.into(),
+                        reason: format!("no column `{b}` for --by (header: {})", header.join(",")),
+                    })?,
+            ),
             None => None,
         };
         let list_cols: Vec<usize> = (0..header.len())
@@ -222,7 +230,9 @@ impl CaptureTable {
                 }
                 continue;
             }
-            let stratum = by_col.map(|c| cells[c].trim().to_string()).unwrap_or_default();
+            let stratum = by_col
+                .map(|c| cells[c].trim().to_string())
+                .unwrap_or_default();
             let pos = match strata.iter().position(|(s, _)| *s == stratum) {
                 Some(p) => p,
                 None => {

@@ -71,8 +71,7 @@ pub fn lincoln_petersen(table: &CaptureTable) -> Result<TwoList> {
 pub fn chapman(table: &CaptureTable) -> Result<TwoList> {
     let (n1, n2, m) = counts(table)?;
     let estimate = (n1 + 1.0) * (n2 + 1.0) / (m + 1.0) - 1.0;
-    let variance =
-        (n1 + 1.0) * (n2 + 1.0) * (n1 - m) * (n2 - m) / ((m + 1.0).powi(2) * (m + 2.0));
+    let variance = (n1 + 1.0) * (n2 + 1.0) * (n1 - m) * (n2 - m) / ((m + 1.0).powi(2) * (m + 2.0));
     Ok(TwoList {
         estimate,
         variance,

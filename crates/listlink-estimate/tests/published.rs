@@ -69,7 +69,11 @@ fn uk_2013_six_lists_downhill_bic_order_two() {
         sel.model.label(p.table.lists()),
         p.estimates
     );
-    assert!(within(est, p.estimates[0], 0.005), "{est} vs {}", p.estimates[0]);
+    assert!(
+        within(est, p.estimates[0], 0.005),
+        "{est} vs {}",
+        p.estimates[0]
+    );
     // The JSON does not name the model; this is the one the downhill search reaches here,
     // asserted so that a change in the search shows.
     assert_eq!(
@@ -96,7 +100,11 @@ fn new_orleans_stepwise_p_002_selects_main_effects_and_d_e() {
         p.estimates
     );
     assert_eq!(sel.model.label(p.table.lists()), "D:E");
-    assert!(within(est, p.estimates[0], 0.005), "{est} vs {}", p.estimates[0]);
+    assert!(
+        within(est, p.estimates[0], 0.005),
+        "{est} vs {}",
+        p.estimates[0]
+    );
     // The publication's second figure: main effects only.
     let main = loglinear::fit(&p.table, &loglinear::Model::independence());
     let main_est = main.fitted().unwrap().estimate;
@@ -123,7 +131,11 @@ fn palembang_three_lists_exhaustive_bic_order_two() {
         sel.model.label(p.table.lists()),
         p.estimates
     );
-    assert!(within(est, p.estimates[0], 0.005), "{est} vs {}", p.estimates[0]);
+    assert!(
+        within(est, p.estimates[0], 0.005),
+        "{est} vs {}",
+        p.estimates[0]
+    );
     // Silverman, Chan & Vincent (2024) report six admissible models of the eight: the two with
     // both b:c and b:d have no MLE and are set aside.
     assert_eq!(r.fits.iter().filter(|f| f.fitted().is_some()).count(), 6);
@@ -135,6 +147,9 @@ fn feral_pigs_two_lists_lincoln_petersen() {
     let p = load("epiR_feral_pigs_2lists");
     assert_eq!(p.table.observed(), p.n_observed);
     let lp = twolist::lincoln_petersen(&p.table).unwrap();
-    eprintln!("pigs: LP {:.1} {:?} (published {:?})", lp.estimate, lp.ci95, p.estimates);
+    eprintln!(
+        "pigs: LP {:.1} {:?} (published {:?})",
+        lp.estimate, lp.ci95, p.estimates
+    );
     assert!(within(lp.estimate, p.estimates[0], 0.005));
 }
