@@ -48,8 +48,6 @@ pub struct Config {
     /// Clusterings drawn for linkage uncertainty.
     pub linkage_draws: usize,
     pub band: Band,
-    /// The threshold of the clustering that ignores linkage uncertainty.
-    pub match_threshold: f64,
 }
 
 impl Default for Config {
@@ -63,7 +61,6 @@ impl Default for Config {
             profile_top: 20,
             linkage_draws: 20,
             band: Band::default(),
-            match_threshold: 0.5,
         }
     }
 }
@@ -122,7 +119,6 @@ pub struct Report {
     pub criterion: Criterion,
     pub max_order: u32,
     pub seed: u64,
-    pub observed: u64,
     #[serde(flatten)]
     pub body: Body,
 }
@@ -133,6 +129,7 @@ pub struct Report {
 pub enum Body {
     Table(TableReport),
     Strata {
+        observed: u64,
         /// The sum over the strata.
         selected: Answer,
         strata: Vec<StratumReport>,
@@ -147,6 +144,54 @@ impl Report {
             Body::Table(t) => &t.selected,
             Body::Strata { selected, .. } => selected,
         }
+    }
+
+    /// People seen on at least one list (in all strata).
+    pub fn observed(&self) -> u64 {
+        match &self.body {
+            Body::Table(t) => t.observed,
+            Body::Strata { observed, .. } => *observed,
+        }
+    }
+
+    /// `estimate.json`: pretty-printed, except that each fitted model takes one line (an
+    /// exhaustive search writes tens of thousands of them).
+    pub fn to_json(&self) -> String {
+        let mut value = serde_json::to_value(self).expect("report serialises");
+        let mut blocks: Vec<String> = Vec::new();
+        fn take_models(v: &mut Value, blocks: &mut Vec<String>) {
+            match v {
+                Value::Object(map) => {
+                    for (key, child) in map.iter_mut() {
+                        if key == "models" && child.is_array() {
+                            let lines: Vec<String> = child
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .map(|m| serde_json::to_string(m).expect("serialises"))
+                                .collect();
+                            *child = Value::String(format!("\u{0}models{}", blocks.len()));
+                            blocks.push(if lines.is_empty() {
+                                "[]".into()
+                            } else {
+                                format!("[\n{}\n]", lines.join(",\n"))
+                            });
+                        } else {
+                            take_models(child, blocks);
+                        }
+                    }
+                }
+                Value::Array(items) => items.iter_mut().for_each(|i| take_models(i, blocks)),
+                _ => {}
+            }
+        }
+        take_models(&mut value, &mut blocks);
+        let mut text = serde_json::to_string_pretty(&value).expect("serialises");
+        for (i, block) in blocks.iter().enumerate() {
+            text = text.replacen(&format!("\"\\u0000models{i}\""), block, 1);
+        }
+        text.push('\n');
+        text
     }
 
     pub fn warnings(&self) -> &[String] {
@@ -458,11 +503,15 @@ fn estimate_draw(
     }
 }
 
-/// Estimates from linked records: the table at the match threshold gives the report; the
-/// draws give the interval with linkage uncertainty beside it.
-pub fn estimate_linked(records: &LinkedRecords, config: &Config) -> Result<TableReport> {
-    let point = records.table_at(config.match_threshold);
-    let mut report = estimate_table(&point, config)?;
+/// Estimates from linked records: `point` (the run's own clustering, or
+/// [`LinkedRecords::table_at`] the match threshold) gives the report; the draws give the
+/// interval with linkage uncertainty beside it.
+pub fn estimate_linked(
+    point: &CaptureTable,
+    records: &LinkedRecords,
+    config: &Config,
+) -> Result<TableReport> {
+    let mut report = estimate_table(point, config)?;
     let uncertain = records.uncertain_pairs(config.band);
     let draws = records.draw_tables(
         config.band,
@@ -490,7 +539,7 @@ pub fn estimate_linked(records: &LinkedRecords, config: &Config) -> Result<Table
         }
     } else {
         let model = if ignoring.method == "loglinear" {
-            Some(model_from_terms(&point, &ignoring.model))
+            Some(model_from_terms(point, &ignoring.model))
         } else {
             None
         };
@@ -560,14 +609,13 @@ fn model_from_terms(table: &CaptureTable, terms: &[String]) -> Model {
 /// whose total is the sum of their estimates with the variances (from each interval's width)
 /// summed.
 pub fn report(strata: Vec<(String, TableReport)>, config: &Config) -> Report {
-    let observed = strata.iter().map(|(_, t)| t.observed).sum();
+    let observed: u64 = strata.iter().map(|(_, t)| t.observed).sum();
     let header = |body| Report {
         version: 1,
         method: config.method,
         criterion: config.criterion,
         max_order: config.max_order,
         seed: config.lcmcr.seed,
-        observed,
         body,
     };
     if strata.len() == 1 && strata[0].0.is_empty() {
@@ -602,6 +650,7 @@ pub fn report(strata: Vec<(String, TableReport)>, config: &Config) -> Report {
         warnings.extend(t.warnings.iter().map(|w| format!("{s}: {w}")));
     }
     header(Body::Strata {
+        observed,
         selected,
         warnings,
         strata: strata
@@ -626,7 +675,7 @@ impl Report {
         let sel = self.selected();
         s.push_str(&format!(
             "{} people observed; estimated total {:.0} (95 % interval {}), by {}\n",
-            self.observed,
+            self.observed(),
             sel.estimate,
             fmt_ci(&sel.ci95),
             sel.method
@@ -727,7 +776,7 @@ impl Report {
         let lo = rows
             .iter()
             .map(|r| r.2[0].unwrap_or(r.1))
-            .fold(self.observed as f64, f64::min);
+            .fold(self.observed() as f64, f64::min);
         let hi = rows
             .iter()
             .map(|r| r.2[1].unwrap_or(r.1 * 2.0).max(r.1))
@@ -740,9 +789,9 @@ impl Report {
         };
         let mut s = format!(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<text x=\"10\" y=\"20\" font-size=\"14\">Estimated total with 95 % intervals ({} observed, dashed)</text>\n",
-            self.observed
+            self.observed()
         );
-        let ox = x(self.observed as f64);
+        let ox = x(self.observed() as f64);
         s.push_str(&format!(
             "<line x1=\"{ox:.1}\" y1=\"{top}\" x2=\"{ox:.1}\" y2=\"{:.1}\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n",
             h - 30.0
@@ -812,8 +861,9 @@ mod tests {
         assert!(t.methods.iter().any(|m| m.method == "lcmcr"));
         assert_eq!(t.models.len(), 8);
         let r = report(vec![(String::new(), t)], &config);
-        let json = serde_json::to_value(&r).unwrap();
+        let json: Value = serde_json::from_str(&r.to_json()).unwrap();
         assert_eq!(json["selected"]["method"], "loglinear");
+        assert_eq!(json["observed"], 361);
         assert!(json["models"].as_array().unwrap().len() == 8);
         assert!(r.summary().contains("people observed"));
         assert!(r.svg().starts_with("<svg"));
@@ -827,8 +877,9 @@ mod tests {
         let e = a.selected.estimate;
         let r = report(vec![("x".into(), a), ("y".into(), b)], &config);
         assert!((r.selected().estimate - 2.0 * e).abs() < 1e-9);
-        let json = serde_json::to_value(&r).unwrap();
+        let json: Value = serde_json::from_str(&r.to_json()).unwrap();
         assert_eq!(json["strata"].as_array().unwrap().len(), 2);
+        assert_eq!(json["strata"][1]["models"].as_array().unwrap().len(), 8);
         assert_eq!(json["strata"][0]["stratum"], "x");
     }
 
