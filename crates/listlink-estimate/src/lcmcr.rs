@@ -264,6 +264,40 @@ mod tests {
         assert!(out[1] > 400 && out[1] < 600, "{out:?}");
     }
 
+    /// With one class LCMCR is the Bayesian independence model: its posterior median must sit
+    /// by the log-linear independence estimate (the prior 1/N shifts it by well under 1 %).
+    #[test]
+    fn one_class_agrees_with_the_independence_model() {
+        let t = CaptureTable::from_pattern_strings(
+            vec!["a".into(), "b".into(), "c".into()],
+            [
+                ("100", 300),
+                ("010", 250),
+                ("001", 200),
+                ("110", 60),
+                ("101", 50),
+                ("011", 45),
+                ("111", 9),
+            ],
+        )
+        .unwrap();
+        let c = LcmcrConfig {
+            classes: 1,
+            iterations: 6000,
+            burn_in: 1000,
+            ..LcmcrConfig::default()
+        };
+        let p = lcmcr(&t, &c).unwrap();
+        let f = crate::loglinear::fit(&t, &crate::loglinear::Model::independence());
+        let e = f.fitted().unwrap().estimate;
+        assert!((p.median - e).abs() / e < 0.01, "{} vs {e}", p.median);
+        assert!(
+            p.effective_sample_size > 500.0,
+            "{}",
+            p.effective_sample_size
+        );
+    }
+
     #[test]
     fn same_seed_same_draws() {
         let t = CaptureTable::from_pattern_strings(

@@ -441,60 +441,88 @@ pub struct Interval {
     pub upper: Option<f64>,
 }
 
-/// Profile-likelihood 95 % interval for the total: the values of the unobserved cell
-/// `exp(β₀)` whose profile deviance is within χ²₁(0.95) of the maximum, plus the observed.
+/// Profile-likelihood 95 % interval for the total (Cormack 1992; as Rcapture computes it,
+/// Baillargeon & Rivest 2007): for a candidate unobserved count `z`, the model is refitted to
+/// the complete table with `z` in the unobserved cell, and the multinomial log-likelihood of
+/// the 2^k cells with total `N = n + z` is
+/// `ℓ(z) = ℓ_Poisson(complete table) + ln N! − N ln N + N`;
+/// the interval holds the `z` with `2(max ℓ − ℓ(z)) ≤ χ²₁(0.95)`. Unlike a profile of the
+/// intercept alone, it counts the people on no list as random too, so it covers `N` and not
+/// only their expected number.
 pub fn profile_interval(table: &CaptureTable, model: &Model, fitted: &Fitted) -> Interval {
     let (d, _) = design(table, model);
-    // The model with β₀ held fixed: the intercept becomes an offset.
-    let reduced = Design {
-        cells: d.cells.clone(),
-        y: d.y.clone(),
-        columns: d.columns[1..].to_vec(),
-    };
-    let ll_max = fitted.log_likelihood;
-    let b0 = fitted.unobserved.ln();
-    let profile = |c: f64| -> Option<f64> {
-        if reduced.columns.is_empty() {
-            let mu: Vec<f64> = reduced.y.iter().map(|_| c.exp()).collect();
-            return Some(2.0 * (ll_max - log_likelihood(&reduced.y, &mu)));
-        }
-        irls(&reduced, c, None)
-            .ok()
-            .map(|r| 2.0 * (ll_max - log_likelihood(&reduced.y, &r.mu)))
-    };
-    let se = fitted.var_intercept.sqrt().clamp(1e-3, 5.0);
     let n_obs = table.observed() as f64;
-    let bound = |dir: f64| -> Option<f64> {
+    let mut complete = Design {
+        cells: std::iter::once(0).chain(d.cells.iter().copied()).collect(),
+        y: std::iter::once(0.0).chain(d.y.iter().copied()).collect(),
+        columns: d.columns.clone(),
+    };
+    let mut ll = |log_z: f64| -> Option<f64> {
+        let z = log_z.exp();
+        complete.y[0] = z;
+        let r = irls(&complete, 0.0, None).ok()?;
+        let total = n_obs + z;
+        Some(
+            log_likelihood(&complete.y, &r.mu) + ln_gamma(total + 1.0) - total * total.ln() + total,
+        )
+    };
+    let start = fitted.unobserved.max(1e-3).ln();
+    // The multinomial maximum sits close to the Poisson one: golden-section search near it.
+    let (mut a, mut b) = (start - 1.5, start + 1.5);
+    let g = 0.5 * (5f64.sqrt() - 1.0);
+    let mut best = (start, ll(start).unwrap_or(f64::NEG_INFINITY));
+    for _ in 0..40 {
+        let c = b - g * (b - a);
+        let e = a + g * (b - a);
+        let (fc, fe) = (
+            ll(c).unwrap_or(f64::NEG_INFINITY),
+            ll(e).unwrap_or(f64::NEG_INFINITY),
+        );
+        for (x, f) in [(c, fc), (e, fe)] {
+            if f > best.1 {
+                best = (x, f);
+            }
+        }
+        if fc >= fe {
+            b = e;
+        } else {
+            a = c;
+        }
+        if b - a < 1e-6 {
+            break;
+        }
+    }
+    let (centre, ll_max) = best;
+    if !ll_max.is_finite() {
+        return wald_log_interval(table, fitted);
+    }
+    let mut inside_cut = |log_z: f64| ll(log_z).is_some_and(|v| 2.0 * (ll_max - v) < CHI2_1_95);
+    let se = fitted.var_intercept.sqrt().clamp(1e-2, 5.0);
+    let mut bound = |dir: f64| -> Option<f64> {
         // walk out until the deviance passes the cut, then bisect
-        let mut inside = b0;
+        let mut inside = centre;
         let mut step = se;
         let mut outside = None;
-        for _ in 0..40 {
+        for _ in 0..60 {
             let c = inside + dir * step;
-            if (c - b0).abs() > 40.0 {
+            if (c - centre).abs() > 40.0 {
                 break;
             }
-            match profile(c) {
-                Some(dev) if dev < CHI2_1_95 => {
-                    inside = c;
-                    step *= 1.6;
-                }
-                // a failed fit far out counts as outside: the likelihood falls away there
-                _ => {
-                    outside = Some(c);
-                    break;
-                }
+            if inside_cut(c) {
+                inside = c;
+                step *= 1.6;
+            } else {
+                outside = Some(c);
+                break;
             }
         }
         let mut out = outside?;
-        for _ in 0..50 {
+        while (out - inside).abs() > 1e-6 {
             let mid = 0.5 * (inside + out);
-            match profile(mid) {
-                Some(dev) if dev < CHI2_1_95 => inside = mid,
-                _ => out = mid,
-            }
-            if (out - inside).abs() < 1e-7 {
-                break;
+            if inside_cut(mid) {
+                inside = mid;
+            } else {
+                out = mid;
             }
         }
         Some(0.5 * (inside + out))
