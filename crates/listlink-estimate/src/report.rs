@@ -238,6 +238,17 @@ pub fn warnings(table: &CaptureTable) -> Vec<String> {
             w.push(format!("list {} is empty", table.lists()[i]));
         }
     }
+    let disjoint: Vec<String> = (0..k)
+        .flat_map(|i| (i + 1..k).map(move |j| (i, j)))
+        .filter(|&(i, j)| table.cells_containing(1 << i | 1 << j) == 0)
+        .map(|(i, j)| format!("{} and {}", table.lists()[i], table.lists()[j]))
+        .collect();
+    if !disjoint.is_empty() {
+        w.push(format!(
+            "lists that share nobody: {} (in log-linear models their interaction sits at −∞); if they cannot hold the same people by design (one roster split by source, say), they are not separate captures of one population",
+            disjoint.join(", ")
+        ));
+    }
     let cells = (1usize << k) - 1;
     let zeros = table.counts()[1..].iter().filter(|&&c| c == 0).count();
     if table.observed() < 50 || (k > 2 && zeros * 2 > cells) {
@@ -452,6 +463,12 @@ pub fn estimate_table(table: &CaptureTable, config: &Config) -> Result<TableRepo
             Err(e) if config.method == Method::All => warnings.push(e.to_string()),
             Err(e) => return Err(e),
         }
+    }
+    let ratio = selected.as_ref().map_or(0.0, |a| a.estimate) / table.observed().max(1) as f64;
+    if ratio > 10.0 {
+        warnings.push(format!(
+            "the estimate is {ratio:.0} times the number observed: it rests on few overlaps; check that the lists are separate captures of the same population"
+        ));
     }
     if want(Method::Lcmcr) {
         let p = lcmcr::lcmcr(table, &config.lcmcr)?;
