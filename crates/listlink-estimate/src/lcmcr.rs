@@ -190,7 +190,7 @@ pub fn lcmcr(table: &CaptureTable, config: &LcmcrConfig) -> Result<Posterior> {
         if iter % trace_every == 0 {
             trace.push((iter, total));
         }
-        if iter >= config.burn_in && (iter - config.burn_in) % config.thin.max(1) == 0 {
+        if iter >= config.burn_in && (iter - config.burn_in).is_multiple_of(config.thin.max(1)) {
             draws.push(total);
         }
     }
@@ -221,7 +221,7 @@ fn multinomial(rng: &mut ChaCha8Rng, n: u64, w: &[f64], out: &mut [u64]) {
     out.iter_mut().for_each(|v| *v = 0);
     let mut left = n;
     let mut mass: f64 = w.iter().sum();
-    if !(mass > 0.0) {
+    if mass.is_nan() || mass <= 0.0 {
         // every class impossible to the last digit: place them by the largest weight
         out[0] = n;
         return;

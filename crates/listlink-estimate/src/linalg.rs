@@ -6,7 +6,7 @@
 /// or a fit is running off to infinity.
 pub fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
     let max_diag = (0..n).map(|i| a[i * n + i]).fold(0.0f64, f64::max);
-    if !(max_diag > 0.0) || !max_diag.is_finite() {
+    if max_diag.is_nan() || max_diag <= 0.0 || !max_diag.is_finite() {
         return None;
     }
     let mut l = vec![0.0; n * n];

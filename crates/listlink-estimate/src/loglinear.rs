@@ -358,7 +358,7 @@ fn design(table: &CaptureTable, model: &Model) -> (Design, Vec<usize>) {
         .filter(|&t| table.cells_containing(t) == 0)
         .collect();
     let cells: Vec<usize> = (1..(1usize << k))
-        .filter(|&c| !at_minus_infinity.iter().any(|&t| c & t == t))
+        .filter(|&c| at_minus_infinity.iter().all(|&t| c & t != t))
         .collect();
     let y = cells.iter().map(|&c| table.counts()[c] as f64).collect();
     let columns = std::iter::once(0)
@@ -686,10 +686,7 @@ fn stepwise(table: &CaptureTable, p_threshold: f64) -> SearchResult {
         .collect();
     let mut fits = vec![fit(table, &Model::independence())];
     let mut current = 0;
-    loop {
-        let Some(now) = fits[current].fitted().cloned() else {
-            break;
-        };
+    while let Some(now) = fits[current].fitted().cloned() {
         let model = fits[current].model.clone();
         let mut best_p = (1.0f64, None::<usize>);
         for &t in pairs.iter().filter(|t| !model.interactions.contains(t)) {

@@ -127,7 +127,7 @@ pub struct Report {
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum Body {
-    Table(TableReport),
+    Table(Box<TableReport>),
     Strata {
         observed: u64,
         /// The sum over the strata.
@@ -637,7 +637,7 @@ pub fn report(strata: Vec<(String, TableReport)>, config: &Config) -> Report {
     };
     if strata.len() == 1 && strata[0].0.is_empty() {
         let (_, t) = strata.into_iter().next().unwrap();
-        return header(Body::Table(t));
+        return header(Body::Table(Box::new(t)));
     }
     let estimate: f64 = strata.iter().map(|(_, t)| t.selected.estimate).sum();
     let mut unbounded = false;

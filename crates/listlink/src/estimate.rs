@@ -145,7 +145,15 @@ pub fn run(args: EstimateArgs) -> Result<(), Failure> {
                 .collect::<Result<_, _>>()?
         }
     };
-    let report = report::report(strata, &config);
+    let mut report = report::report(strata, &config);
+    if let (Some(path), Some(by)) = (&args.clusters, &args.by)
+        && path.with_file_name("pairs.csv").exists()
+        && let report::Body::Strata { warnings, .. } = &mut report.body
+    {
+        warnings.push(format!(
+            "with --by {by}, linkage uncertainty is not drawn: the intervals take the run's clusters as right"
+        ));
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     write_atomic(&args.out.join("estimate.json"), report.to_json().as_bytes())?;

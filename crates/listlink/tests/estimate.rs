@@ -150,3 +150,36 @@ fn a_bad_pattern_value_fails_with_file_line_and_field() {
     );
     assert!(!dir.path().join("est").join("estimate.json").exists());
 }
+
+#[test]
+fn by_a_column_estimates_each_stratum_and_their_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("a,b,c,sex,count\n");
+    for (sex, scale) in [("F", 1), ("M", 2)] {
+        for line in PATTERNS.lines().skip(1) {
+            let (bits, count) = line.rsplit_once(',').unwrap();
+            let count: u64 = count.parse().unwrap();
+            text.push_str(&format!("{bits},{sex},{}\n", count * scale));
+        }
+    }
+    let p = write(dir.path(), "strata.csv", &text);
+    let out = dir.path().join("est");
+    listlink()
+        .args(["estimate", "--by", "sex", "--patterns"])
+        .arg(&p)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let j = json(&out.join("estimate.json"));
+    let strata = j["strata"].as_array().unwrap();
+    assert_eq!(strata.len(), 2);
+    assert_eq!(strata[0]["stratum"], "F");
+    assert_eq!(strata[1]["observed"], 722);
+    let sum: f64 = strata
+        .iter()
+        .map(|s| s["selected"]["estimate"].as_f64().unwrap())
+        .sum();
+    assert!((j["selected"]["estimate"].as_f64().unwrap() - sum).abs() < 1e-6);
+    assert_eq!(j["observed"], 1083);
+}
