@@ -471,7 +471,14 @@ pub fn estimate_table(table: &CaptureTable, config: &Config) -> Result<TableRepo
         ));
     }
     if want(Method::Lcmcr) {
-        let p = lcmcr::lcmcr(table, &config.lcmcr)?;
+        let p = match lcmcr::lcmcr(table, &config.lcmcr) {
+            Ok(p) => p,
+            Err(e) if config.method == Method::All => {
+                warnings.push(e.to_string());
+                return finish(table, selected, methods, models, warnings);
+            }
+            Err(e) => return Err(e),
+        };
         if p.effective_sample_size < 100.0 {
             warnings.push(format!(
                 "LCMCR effective sample size is only {:.0}: run more iterations",
@@ -487,6 +494,16 @@ pub fn estimate_table(table: &CaptureTable, config: &Config) -> Result<TableRepo
         }
         methods.push(a);
     }
+    finish(table, selected, methods, models, warnings)
+}
+
+fn finish(
+    table: &CaptureTable,
+    selected: Option<Answer>,
+    methods: Vec<Answer>,
+    models: Vec<Value>,
+    warnings: Vec<String>,
+) -> Result<TableReport> {
     let selected = selected
         .or_else(|| methods.first().cloned())
         .ok_or_else(|| Error::NotEstimable("no method could estimate this table".into()))?;

@@ -7,6 +7,7 @@ use listlink_estimate::CaptureTable;
 use listlink_estimate::lcmcr::{LcmcrConfig, lcmcr};
 use listlink_estimate::linkage::{self, Band, LinkedRecords, ScoredPair};
 use listlink_estimate::loglinear::{self, Criterion, Model, Search};
+use listlink_estimate::report;
 use listlink_estimate::twolist;
 use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
@@ -81,6 +82,38 @@ proptest! {
         // the same number of models set aside either way
         let aside = |s: &loglinear::SearchResult| s.fits.iter().filter(|f| f.fitted().is_none()).count();
         prop_assert_eq!(aside(&a), aside(&b));
+    }
+
+    /// Any table, however sparse or odd, gives a report or an error that says why: never a
+    /// panic, never a non-finite estimate.
+    #[test]
+    fn every_method_answers_or_explains_on_any_table(
+        (counts, _) in table_strategy(),
+        zero_mask in 0u32..128,
+    ) {
+        let k = if counts.len() == 7 { 3 } else { 4 };
+        let mut t = CaptureTable::new(names(k)).unwrap();
+        for (i, &c) in counts.iter().enumerate() {
+            if zero_mask >> (i % 7) & 1 == 0 {
+                t.add(i + 1, c);
+            }
+        }
+        let config = report::Config {
+            method: report::Method::All,
+            lcmcr: LcmcrConfig { iterations: 200, burn_in: 50, ..LcmcrConfig::default() },
+            ..report::Config::default()
+        };
+        match report::estimate_table(&t, &config) {
+            Ok(r) => {
+                for m in &r.methods {
+                    prop_assert!(m.estimate.is_finite() && m.estimate >= t.observed() as f64 - 1e-6,
+                        "{} gave {}", m.method, m.estimate);
+                }
+                let rep = report::report(vec![(String::new(), r)], &config);
+                prop_assert!(serde_json::from_str::<serde_json::Value>(&rep.to_json()).is_ok());
+            }
+            Err(e) => prop_assert!(!e.to_string().is_empty()),
+        }
     }
 
     #[test]

@@ -50,8 +50,9 @@ pub struct EstimateArgs {
     /// Estimate per value of this column, and their total.
     #[arg(long)]
     by: Option<String>,
-    /// LCMCR Gibbs iterations (a quarter of them burn-in).
-    #[arg(long, default_value_t = 10_000)]
+    /// LCMCR Gibbs iterations (a quarter of them burn-in; thinned to about 7,500 kept draws).
+    /// Sparse tables mix slowly: read the effective sample size in the output.
+    #[arg(long, default_value_t = 100_000)]
     iterations: usize,
     /// Clusterings drawn for the linkage-uncertainty interval.
     #[arg(long, default_value_t = 20)]
@@ -86,6 +87,7 @@ pub fn run(args: EstimateArgs) -> Result<(), Failure> {
         lcmcr: LcmcrConfig {
             iterations: args.iterations.max(2),
             burn_in: args.iterations.max(2) / 4,
+            thin: (args.iterations / 10_000).max(1),
             seed: args.seed,
             ..LcmcrConfig::default()
         },
