@@ -573,12 +573,14 @@ pub fn exhaustive_models(k: usize, max_order: u32, limit: usize) -> Option<Vec<M
     Some(
         (0..(1usize << pairs.len()))
             .map(|s| {
-                let terms: Vec<usize> = pairs
+                let mut terms: Vec<usize> = pairs
                     .iter()
                     .enumerate()
                     .filter(|(b, _)| s >> b & 1 == 1)
                     .map(|(_, &t)| t)
                     .collect();
+                // the one order every constructor keeps, so equal models compare equal
+                terms.sort_unstable();
                 Model {
                     interactions: terms,
                 }
@@ -837,6 +839,15 @@ mod tests {
             "{:?}",
             f.outcome
         );
+    }
+
+    #[test]
+    fn a_model_is_the_same_however_it_was_built() {
+        let all = exhaustive_models(3, 2, EXHAUSTIVE_LIMIT).unwrap();
+        assert_eq!(all.len(), 8);
+        assert!(all.contains(&Model::hierarchical(&[0b110, 0b011])));
+        let grown = Model::independence().with(0b110).with(0b011);
+        assert!(all.contains(&grown));
     }
 
     #[test]

@@ -82,6 +82,22 @@ fn uk_2013_six_lists_downhill_bic_order_two() {
     );
 }
 
+/// The command line searches all 2^15 two-way models of six lists: the global BIC minimum is the
+/// model the downhill search reached.
+#[test]
+fn uk_2013_exhaustive_bic_finds_the_downhill_model() {
+    let p = load("uk2013_6lists");
+    let r = loglinear::search(&p.table, Search::Exhaustive, Criterion::Bic, 2);
+    assert_eq!(r.fits.len(), 1 << 15);
+    let sel = &r.fits[r.selected.unwrap()];
+    let est = sel.fitted().unwrap().estimate;
+    assert!(within(est, p.estimates[0], 0.005), "{est}");
+    assert_eq!(
+        sel.model.label(p.table.lists()),
+        "LA:NG + LA:PF + NG:GP + PF:GP + GO:GP + PF:NCA"
+    );
+}
+
 #[test]
 fn new_orleans_stepwise_p_002_selects_main_effects_and_d_e() {
     let p = load("new_orleans_8lists");
