@@ -74,6 +74,17 @@ fn uk_2013_six_lists_downhill_bic_order_two() {
         "{est} vs {}",
         p.estimates[0]
     );
+    // Interval with model selection redone per replicate: a plain percentile bootstrap (the
+    // paper's is BCa, 1000 replicates), printed beside the published one, not asserted.
+    let b = loglinear::bootstrap(&p.table, Search::Downhill, Criterion::Bic, 2, 200, 1234).unwrap();
+    eprintln!(
+        "UK: bootstrap 95 % [{:.0}, {:.0}] ({} replicates, {} failed); published [9643, 25508]",
+        b.ci95.lower,
+        b.ci95.upper.unwrap(),
+        b.replicates,
+        b.failed
+    );
+    assert!(b.ci95.lower < est && est < b.ci95.upper.unwrap());
     // The JSON does not name the model; this is the one the downhill search reaches here,
     // asserted so that a change in the search shows.
     assert_eq!(
@@ -151,6 +162,14 @@ fn palembang_three_lists_exhaustive_bic_order_two() {
         within(est, p.estimates[0], 0.005),
         "{est} vs {}",
         p.estimates[0]
+    );
+    let b =
+        loglinear::bootstrap(&p.table, Search::Exhaustive, Criterion::Bic, 2, 1000, 1234).unwrap();
+    eprintln!(
+        "Palembang: bootstrap 95 % [{:.0}, {:.0}] ({} failed); published [128, 349]",
+        b.ci95.lower,
+        b.ci95.upper.unwrap(),
+        b.failed
     );
     // Silverman, Chan & Vincent (2024) report six admissible models of the eight: the two with
     // both b:c and b:d have no MLE and are set aside.

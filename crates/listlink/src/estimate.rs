@@ -54,6 +54,10 @@ pub struct EstimateArgs {
     /// Sparse tables mix slowly: read the effective sample size in the output.
     #[arg(long, default_value_t = 100_000)]
     iterations: usize,
+    /// Bootstrap replicates for a log-linear interval that also counts model-selection
+    /// uncertainty (0: none; the published analyses use 1000).
+    #[arg(long, default_value_t = 0)]
+    bootstrap: usize,
     /// Clusterings drawn for the linkage-uncertainty interval.
     #[arg(long, default_value_t = 20)]
     draws: usize,
@@ -92,6 +96,7 @@ pub fn run(args: EstimateArgs) -> Result<(), Failure> {
             ..LcmcrConfig::default()
         },
         linkage_draws: args.draws,
+        bootstrap: args.bootstrap,
         ..Config::default()
     };
     let choose = |k: usize| match args.method {
