@@ -224,14 +224,11 @@ pub fn run(
     ))
 }
 
-/// An output file's text, without the byte-order mark outputs carry for spreadsheets.
-fn read_output(path: &Path) -> Result<String, Failure> {
-    let text = std::fs::read_to_string(path).with_context(|| {
-        format!(
-            "reading {} (run dedupe, link or find first)",
-            path.display()
-        )
-    })?;
+/// A CSV file's text, without the byte-order mark outputs carry for spreadsheets (and files
+/// saved by Excel have).
+pub fn read_output(path: &Path) -> Result<String, Failure> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_string(),
         None => text,

@@ -6,6 +6,7 @@
 
 mod commands;
 mod demo;
+mod estimate;
 mod eval;
 mod outdir;
 
@@ -95,6 +96,8 @@ enum Command {
         #[arg(long)]
         encoding: Option<String>,
     },
+    /// How many people in total, including those on no list (multiple systems estimation).
+    Estimate(estimate::EstimateArgs),
     /// Write synthetic lists with truth: the cross-script demo lists (a consular list and a
     /// roster), or with `--kind febrl` one FEBRL-like list of any size with duplicates.
     Generate {
@@ -241,6 +244,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
     use listlink_core::LinkType;
     match command {
         Command::Demo { out } => demo::run(out),
+        Command::Estimate(args) => estimate::run(args),
         Command::Dedupe { files, common } => {
             commands::linkage(LinkType::Dedupe, &files, &[], &common, 1).map(|_| ())
         }

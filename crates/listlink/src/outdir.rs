@@ -17,6 +17,8 @@ pub const OWNED: &[&str] = &[
     "model.json",
     "settings.toml",
     "evaluation.json",
+    "estimate.json",
+    "estimate.svg",
 ];
 
 /// A run's outputs being written, swapped in by [`Staging::commit`]; dropped uncommitted, they
