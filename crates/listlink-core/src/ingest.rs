@@ -543,6 +543,9 @@ fn read_csv(
     Ok((t, r, rows_read))
 }
 
+/// A JSON Lines file read: its header (every key in order of first appearance) and each line.
+type JsonLines = (Vec<String>, Vec<(u64, JsonRow)>);
+
 /// One line of a JSON Lines file: its fields in header order, or why it is not a record.
 enum JsonRow {
     Fields(Vec<String>),
@@ -552,7 +555,7 @@ enum JsonRow {
 /// JSON Lines: one object per line; the header is every key in order of first appearance.
 /// Values may be strings, numbers, booleans or null; a line that is not a JSON object becomes
 /// a reject, and the lines after it are read.
-fn json_lines(text: &str, path: &Path) -> Result<(Vec<String>, Vec<(u64, JsonRow)>)> {
+fn json_lines(text: &str, path: &Path) -> Result<JsonLines> {
     let mut headers: Vec<String> = Vec::new();
     let mut index: FxHashMap<String, usize> = FxHashMap::default();
     let mut objects = Vec::new();

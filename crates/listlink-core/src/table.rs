@@ -108,21 +108,6 @@ impl fmt::Display for RowId {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn str_column_round_trips() {
-        let mut c = StrColumn::default();
-        for v in ["a", "", "Ивано́в", "x y"] {
-            c.push(v);
-        }
-        assert_eq!(c.iter().collect::<Vec<_>>(), vec!["a", "", "Ивано́в", "x y"]);
-        assert_eq!(c.len(), 4);
-    }
-}
-
 /// Whether a file's first line looks like a row of data rather than a header: one of its cells
 /// holds no letter (an id number, a date, an age). Messages then say so instead of quoting the
 /// line, which would put a person's data on the screen or in a log.
@@ -143,5 +128,20 @@ pub fn describe_headers(headers: &[String]) -> String {
         )
     } else {
         format!("columns: {}", headers.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn str_column_round_trips() {
+        let mut c = StrColumn::default();
+        for v in ["a", "", "Ивано́в", "x y"] {
+            c.push(v);
+        }
+        assert_eq!(c.iter().collect::<Vec<_>>(), vec!["a", "", "Ивано́в", "x y"]);
+        assert_eq!(c.len(), 4);
     }
 }

@@ -150,9 +150,11 @@ impl CaptureTable {
             .position(|h| h.eq_ignore_ascii_case("count"))
             .ok_or_else(|| Error::BadTable {
                 file: file.into(),
+                // The header is not quoted: a list of people given here by mistake would put
+                // its first row on the screen.
                 reason: format!(
-                    "no `count` column (header: {}); expected one 0/1 column per list and `count`",
-                    header.join(",")
+                    "no `count` column among the first line's {} field(s); expected a header with one 0/1 column per list and `count`",
+                    header.len()
                 ),
             })?;
         let by_col = match by {
@@ -162,7 +164,10 @@ impl CaptureTable {
                     .position(|h| h == b)
                     .ok_or_else(|| Error::BadTable {
                         file: file.into(),
-                        reason: format!("no column `{b}` for --by (header: {})", header.join(",")),
+                        reason: format!(
+                            "no column `{b}` for --by among the first line's {} field(s)",
+                            header.len()
+                        ),
                     })?,
             ),
             None => None,
@@ -204,7 +209,7 @@ impl CaptureTable {
                 Err(_) => {
                     return Err(Error::BadValue {
                         place: place(count_col),
-                        reason: format!("`{raw}` is not a whole number"),
+                        reason: "the count is not a whole number".into(),
                     });
                 }
             };
@@ -216,7 +221,7 @@ impl CaptureTable {
                     other => {
                         return Err(Error::BadValue {
                             place: place(c),
-                            reason: format!("`{other}` is not 0 or 1"),
+                            reason: "the value is not 0 or 1".into(),
                         });
                     }
                 }
@@ -307,7 +312,7 @@ mod tests {
         let e = CaptureTable::read_patterns_csv("a,b,count\n1,0,3\n1,2,4\n", "t.csv", None)
             .unwrap_err()
             .to_string();
-        assert_eq!(e, "t.csv, line 3, field `b`: `2` is not 0 or 1");
+        assert_eq!(e, "t.csv, line 3, field `b`: the value is not 0 or 1");
         let e = CaptureTable::read_patterns_csv("a,b,count\n1,0,-3\n", "t.csv", None)
             .unwrap_err()
             .to_string();

@@ -145,7 +145,7 @@ fn a_bad_pattern_value_fails_with_file_line_and_field() {
         .code(1);
     let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert!(
-        stderr.contains("bad.csv, line 3, field `b`: `x` is not 0 or 1"),
+        stderr.contains("bad.csv, line 3, field `b`: the value is not 0 or 1"),
         "{stderr}"
     );
     assert!(!dir.path().join("est").join("estimate.json").exists());

@@ -1,5 +1,6 @@
 //! A corpus of malformed, mislabelled, mis-encoded and oversized inputs, made by this file's
-//! generator (`corpus()`), run through every command: for each case, the exit code is one the
+//! generator (`corpus()`), run through every command that reads a list (dedupe, dedupe
+//! --strict, link, find, blocking, estimate --patterns, evaluate --truth): for each case, the exit code is one the
 //! README names, every row read is accepted or rejected (and, where the case knows how many
 //! rows it holds, all are read), no input value reaches stderr, nothing panics or hangs past
 //! 10 s, and the output folder is either complete from this run or untouched.
@@ -989,6 +990,20 @@ fn every_malformed_input_is_accounted_for_through_every_command() {
                 run(
                     case,
                     &[&os("blocking"), path.as_os_str(), good.as_os_str()],
+                    None,
+                    &mut problems,
+                );
+                // The case as a table of capture patterns, into a fresh folder.
+                let e = case_dir.join("estimate");
+                run(
+                    case,
+                    &[
+                        &os("estimate"),
+                        &os("--patterns"),
+                        path.as_os_str(),
+                        &os("--out"),
+                        e.as_os_str(),
+                    ],
                     None,
                     &mut problems,
                 );

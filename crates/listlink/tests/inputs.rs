@@ -168,7 +168,8 @@ fn invalid_models_are_refused_naming_the_field() {
     let out = dir.path().join("o");
     cli!("dedupe", &list, "--out", &out).success();
     let valid: serde_json::Value = serde_json::from_str(&read(&out.join("model.json"))).unwrap();
-    let cases: [(&str, fn(&mut serde_json::Value), &str); 5] = [
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, Edit, &str); 5] = [
         ("prior", |m| m["prior"] = 1.5.into(), "prior = 1.5"),
         (
             "huge",
@@ -611,7 +612,7 @@ fn headers_in_the_users_languages_are_read() {
     let dir = tempfile::tempdir().unwrap();
     let ru = "Фамилия;Имя;Отчество;Дата рождения;Пол\nИванова;Анна;Ивановна;03.02.1980;Ж\nОрлов;Павел;Петрович;30.11.1975;М\nСмирнова;Ольга;Ивановна;14.07.1990;Ж\n";
     let e = encoding_rs::Encoding::for_label(b"windows-1251").unwrap();
-    let list = write(dir.path(), "ru.csv", e.encode(&ru.repeat(1)).0);
+    let list = write(dir.path(), "ru.csv", e.encode(ru).0);
     let roster = write(
         dir.path(),
         "roster.csv",
