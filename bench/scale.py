@@ -6,7 +6,7 @@ Run through bench/scale.sh, which creates the venv and builds listlink.
 For each size:
   1. `listlink generate --kind febrl --records N` writes people.csv (FEBRL's ten columns,
      rec_id, truth), the same bytes on every machine;
-  2. listlink dedupes it with bench/scale-settings.toml (every FEBRL column compared,
+  2. listlink dedupes it with crates/listlink-core/tests/fixtures/febrl-settings.toml (every FEBRL column compared,
      five blocking rules), under /usr/bin/time for its peak RSS; stage seconds come from
      report.json;
   3. Splink 5 (DuckDB) dedupes the same file in a child process of this script, with the same
@@ -110,7 +110,7 @@ def score(left, right, truth, true_pairs: int) -> dict:
 def run_listlink(binary: Path, people: Path, out: Path, threads: int | None) -> dict:
     if out.exists():
         shutil.rmtree(out)
-    cmd = [str(binary), "dedupe", str(people), "--settings", str(HERE / "scale-settings.toml"),
+    cmd = [str(binary), "dedupe", str(people), "--settings", str(HERE.parent / "crates/listlink-core/tests/fixtures/febrl-settings.toml"),
            "--out", str(out)]
     if threads:
         cmd += ["--threads", str(threads)]

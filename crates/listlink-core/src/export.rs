@@ -22,7 +22,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// [`write_atomic`] of a file given in parts, written one after the other (a big output
-/// formatted in parallel chunks is never copied into one buffer).
+/// formatted in parallel chunks is never copied into one buffer). The temporary file is removed
+/// on any error; one a killed process leaves is named `.listlink-*.tmp`.
 pub fn write_atomic_parts<B: AsRef<[u8]>>(path: &Path, parts: &[B]) -> Result<()> {
     let io = |cause| Error::Io {
         path: path.to_path_buf(),
@@ -32,15 +33,17 @@ pub fn write_atomic_parts<B: AsRef<[u8]>>(path: &Path, parts: &[B]) -> Result<()
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let mut file = std::fs::File::create(&tmp).map_err(io)?;
+    let mut file = tempfile::Builder::new()
+        .prefix(".listlink-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
     for part in parts {
         file.write_all(part.as_ref()).map_err(io)?;
     }
-    file.sync_all().map_err(io)?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io)
+    file.as_file().sync_all().map_err(io)?;
+    file.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
 }
 
 /// A cell safe to open in a spreadsheet: text starting with `=`, `+`, `-` or `@` (which a
@@ -574,6 +577,9 @@ mod tests {
         write_atomic(&p, b"a\n").unwrap();
         write_atomic(&p, b"b\n").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"b\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // A write that fails (into a folder that is not there) leaves nothing either.
+        assert!(write_atomic(&dir.path().join("nope").join("x.csv"), b"c\n").is_err());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod model;
 pub mod pipeline;
 pub mod prepare;
+pub mod rng;
 pub mod score;
 pub mod settings;
 pub mod table;

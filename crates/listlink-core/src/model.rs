@@ -6,6 +6,8 @@
 use crate::compare::{Comparator, Pattern, level_of};
 use crate::error::{Error, Result};
 use crate::prepare::{Features, LinkType};
+pub use crate::rng::SplitMix64;
+use crate::settings::{FieldKind, Settings};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -248,26 +250,144 @@ pub fn sorted_counts(map: FxHashMap<Pattern, u64>) -> PatternCounts {
     v
 }
 
-/// A small, fixed pseudo-random generator (SplitMix64): the same seed gives the same sample on
-/// every platform and every version, which a general-purpose RNG crate does not promise.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
+/// What training needs: the comparisons and settings, the candidate pairs' pattern counts (each
+/// counted for the pairs it stands for), u, and the size of the pair space.
+pub struct TrainingInput<'a> {
+    pub comparator: &'a Comparator,
+    pub settings: &'a Settings,
+    pub link_type: LinkType,
+    pub features: &'a Features,
+    /// Distinct patterns among candidate pairs with their counts, sorted by pattern.
+    pub counts: &'a PatternCounts,
+    pub u: &'a [Vec<f64>],
+    pub total_pairs: u64,
+    pub candidate_pairs: u64,
+    pub u_pairs_sampled: u64,
+}
 
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
+/// How training went, beyond what the model file keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingReport {
+    /// The prior EM started from.
+    pub start_prior: f64,
+    /// Iterations of the two-class fit.
+    pub two_class_iterations: u32,
+    /// The log-likelihood each start of the three-class fit reached (from the two-class fit,
+    /// and from strict m), when the model has the related class.
+    pub related_starts: Vec<f64>,
+}
+
+/// Trains the model without labels: the prior from the expected number of matches, EM with u
+/// fixed over the pattern counts, two classes first and then, when the comparisons have names
+/// and something else, a third class of namesakes and relatives from two starts, keeping the
+/// likelier.
+pub fn train(input: &TrainingInput) -> (Model, TrainingReport) {
+    let TrainingInput {
+        comparator,
+        settings,
+        link_type,
+        features,
+        counts,
+        u,
+        total_pairs: total,
+        ..
+    } = *input;
+    let levels: Vec<usize> = comparator
+        .comparisons
+        .iter()
+        .map(|c| c.labels.len())
+        .collect();
+    let expected_matches = match link_type {
+        LinkType::Dedupe => features.len() as f64 / 4.0,
+        _ => {
+            let left = features.side.iter().filter(|s| **s == 0).count();
+            let per_source = features.len() / features.source_names.len().max(1);
+            match link_type {
+                LinkType::Find => left.min(features.len() - left) as f64 / 2.0,
+                _ => per_source as f64 / 2.0,
+            }
+        }
+    };
+    let prior0 = (expected_matches.max(1.0) / total.max(1) as f64).min(0.2);
+    let m0 = initial_m(&levels);
+    // Related non-matches (namesakes, relatives) agree on names like matches, and on
+    // everything else like random pairs.
+    // Sex goes with the names: people who share a given name mostly share a sex.
+    let is_name = |c: &crate::compare::Compiled| {
+        c.person_part.is_some()
+            || matches!(
+                settings.fields[c.field].kind,
+                FieldKind::Name | FieldKind::Sex
+            )
+    };
+    let names: Vec<bool> = comparator.comparisons.iter().map(is_name).collect();
+    let with_related =
+        settings.training.related_class && names.iter().any(|n| *n) && names.iter().any(|n| !*n);
+    let em_options = EmOptions {
+        max_iterations: settings.training.em_max_iterations,
+        tolerance: settings.training.em_tolerance,
+    };
+    // Two classes first; then, from there, the related class (started from nothing it would
+    // stay at nothing: EM moves a vanishing class's share only slowly).
+    let mut fit = em(counts, total, u, &m0, None, prior0, em_options);
+    let mut report = TrainingReport {
+        start_prior: prior0,
+        two_class_iterations: fit.iterations,
+        related_starts: Vec::new(),
+    };
+    let last_ll = |f: &EmResult| {
+        f.log_likelihood
+            .last()
+            .copied()
+            .unwrap_or(f64::NEG_INFINITY)
+    };
+    if with_related {
+        // Two starts: from the two-class fit, and from one where non-name comparisons rarely
+        // disagree outright among matches (namesakes then go to the related class). EM finds
+        // the nearest optimum; the likelier one is kept.
+        let mut strict = fit.m.clone();
+        for (c, levels) in strict.iter_mut().enumerate() {
+            if !names[c] && levels.len() > 2 {
+                let last = levels.len() - 1;
+                levels[last] = levels[last].min(0.01);
+                let total: f64 = levels[1..].iter().sum();
+                levels[1..].iter_mut().for_each(|v| *v /= total);
+            }
+        }
+        let starts = [fit.m.clone(), strict];
+        let fits: Vec<EmResult> = starts
+            .iter()
+            .map(|m| {
+                em(
+                    counts,
+                    total,
+                    u,
+                    m,
+                    Some(names.as_slice()),
+                    fit.prior,
+                    em_options,
+                )
+            })
+            .collect();
+        report.related_starts = fits.iter().map(last_ll).collect();
+        // The iterations reported are the kept fit's own, each run at most the settings'
+        // maximum.
+        fit = fits
+            .into_iter()
+            .max_by(|a, b| last_ll(a).total_cmp(&last_ll(b)))
+            .expect("two starts");
     }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `0..n` (n > 0), by Lemire's multiply-shift (bias below 2^-32 for our n).
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((self.next_u64() as u128 * n as u128) >> 64) as u64
-    }
+    let info = TrainingInfo {
+        total_pairs: total,
+        candidate_pairs: input.candidate_pairs,
+        distinct_patterns: counts.len() as u64,
+        u_pairs_sampled: input.u_pairs_sampled,
+        em_iterations: fit.iterations,
+        em_converged: fit.converged,
+        log_likelihood: fit.log_likelihood.last().copied().unwrap_or(0.0),
+        seed: settings.seed,
+    };
+    (assemble(comparator, link_type, u, &fit, info), report)
 }
 
 /// Level counts per comparison (index = level) among sampled random pairs, and the number of
@@ -699,16 +819,6 @@ mod tests {
         let m = Model::from_json(text, Path::new("model-v1.json")).unwrap();
         assert_eq!(m.version, 1);
         assert!(!m.comparisons.is_empty());
-    }
-
-    #[test]
-    fn splitmix_is_fixed() {
-        let mut r = SplitMix64::new(42);
-        let first: Vec<u64> = (0..3).map(|_| r.below(1000)).collect();
-        let mut r2 = SplitMix64::new(42);
-        assert_eq!(first, (0..3).map(|_| r2.below(1000)).collect::<Vec<_>>());
-        // pinned: a change here changes every sampled u and so every output
-        assert_eq!(SplitMix64::new(0).next_u64(), 0xE220_A839_7B1D_CDAF);
     }
 
     proptest! {

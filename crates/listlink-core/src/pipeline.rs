@@ -5,7 +5,7 @@ use crate::block::{Blocker, PairSink, Rule, parse_rule, total_pairs};
 use crate::cluster::connected_components;
 use crate::compare::{Columns, Comparator, Glimpse, MAX_COMPARISONS, Pattern, Screen};
 use crate::error::{Error, Result};
-use crate::model::{self, EmOptions, Model, TrainingInfo};
+use crate::model::{self, Model};
 use crate::prepare::{Features, LinkType};
 use crate::score::{RowBound, Scorer, probability};
 use crate::settings::Settings;
@@ -300,101 +300,19 @@ pub fn run_with_progress(
 
             let clock = Instant::now();
             progress("training the model (EM)");
-            let levels: Vec<usize> = comparator
-                .comparisons
-                .iter()
-                .map(|c| c.labels.len())
-                .collect();
-            let expected_matches = match options.link_type {
-                LinkType::Dedupe => features.len() as f64 / 4.0,
-                _ => {
-                    let left = features.side.iter().filter(|s| **s == 0).count();
-                    let per_source = features.len() / features.source_names.len().max(1);
-                    match options.link_type {
-                        LinkType::Find => left.min(features.len() - left) as f64 / 2.0,
-                        _ => per_source as f64 / 2.0,
-                    }
-                }
-            };
-            let prior0 = (expected_matches.max(1.0) / total.max(1) as f64).min(0.2);
-            let m0 = model::initial_m(&levels);
-            // Related non-matches (namesakes, relatives) agree on names like matches, and on
-            // everything else like random pairs.
-            // Sex goes with the names: people who share a given name mostly share a sex.
-            let is_name = |c: &crate::compare::Compiled| {
-                c.person_part.is_some()
-                    || matches!(
-                        settings.fields[c.field].kind,
-                        crate::settings::FieldKind::Name | crate::settings::FieldKind::Sex
-                    )
-            };
-            let names: Vec<bool> = comparator.comparisons.iter().map(is_name).collect();
-            let with_related = settings.training.related_class
-                && names.iter().any(|n| *n)
-                && names.iter().any(|n| !*n);
-            let em_options = EmOptions {
-                max_iterations: settings.training.em_max_iterations,
-                tolerance: settings.training.em_tolerance,
-            };
-            // Two classes first; then, from there, the related class (started from nothing it
-            // would stay at nothing: EM moves a vanishing class's share only slowly).
-            let mut fit = model::em(&counts, total, &u, &m0, None, prior0, em_options);
-            if with_related {
-                // Two starts: from the two-class fit, and from one where non-name comparisons
-                // rarely disagree outright among matches (namesakes then go to the related
-                // class). EM finds the nearest optimum; the likelier one is kept.
-                let mut strict = fit.m.clone();
-                for (c, levels) in strict.iter_mut().enumerate() {
-                    if !names[c] && levels.len() > 2 {
-                        let last = levels.len() - 1;
-                        levels[last] = levels[last].min(0.01);
-                        let total: f64 = levels[1..].iter().sum();
-                        levels[1..].iter_mut().for_each(|v| *v /= total);
-                    }
-                }
-                let starts = [fit.m.clone(), strict];
-                let best = starts
-                    .iter()
-                    .map(|m| {
-                        model::em(
-                            &counts,
-                            total,
-                            &u,
-                            m,
-                            Some(names.as_slice()),
-                            fit.prior,
-                            em_options,
-                        )
-                    })
-                    .max_by(|a, b| {
-                        let ll = |f: &model::EmResult| {
-                            f.log_likelihood
-                                .last()
-                                .copied()
-                                .unwrap_or(f64::NEG_INFINITY)
-                        };
-                        ll(a).total_cmp(&ll(b))
-                    })
-                    .expect("two starts");
-                // The iterations reported are the kept fit's own, each run at most the
-                // settings' maximum.
-                fit = best;
-            }
-            timings.em = clock.elapsed().as_secs_f64();
-            let info = TrainingInfo {
+            let (model, _report) = model::train(&model::TrainingInput {
+                comparator: &comparator,
+                settings: &settings,
+                link_type: options.link_type,
+                features: &features,
+                counts: &counts,
+                u: &u,
                 total_pairs: total,
                 candidate_pairs,
-                distinct_patterns: counts.len() as u64,
                 u_pairs_sampled: sampled,
-                em_iterations: fit.iterations,
-                em_converged: fit.converged,
-                log_likelihood: fit.log_likelihood.last().copied().unwrap_or(0.0),
-                seed: settings.seed,
-            };
-            (
-                model::assemble(&comparator, options.link_type, &u, &fit, info),
-                true,
-            )
+            });
+            timings.em = clock.elapsed().as_secs_f64();
+            (model, true)
         }
     };
 
@@ -778,10 +696,7 @@ impl PatternCounter<'_> {
         if self.keep_every <= 1 {
             return true;
         }
-        let mut z = (u64::from(a) ^ self.seed).wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)).is_multiple_of(self.keep_every)
+        crate::rng::hash(u64::from(a), self.seed).is_multiple_of(self.keep_every)
     }
 }
 

@@ -218,7 +218,7 @@ impl CaptureTable {
                 match cells[c].trim() {
                     "1" => pattern |= 1 << i,
                     "0" => {}
-                    other => {
+                    _ => {
                         return Err(Error::BadValue {
                             place: place(c),
                             reason: "the value is not 0 or 1".into(),

@@ -1,6 +1,6 @@
 //! Kernel benchmarks: the string similarities, one comparison vector, and comparing and scoring
 //! candidate pairs, on FEBRL-like records from the project's generator (20,000 rows, the bench
-//! settings of `bench/scale-settings.toml`).
+//! settings of `crates/listlink-core/tests/fixtures/febrl-settings.toml`).
 //!
 //!     cargo bench -p listlink --bench kernels
 //!
@@ -46,8 +46,8 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     )
     .expect("generated CSV reads")
     .table;
-    let toml = include_str!("../../../bench/scale-settings.toml");
-    let settings = Settings::from_toml(toml, "bench/scale-settings.toml").expect("bench settings");
+    let toml = include_str!("../../listlink-core/tests/fixtures/febrl-settings.toml");
+    let settings = Settings::from_toml(toml, "febrl-settings.toml").expect("bench settings");
     let features = prepare(
         std::slice::from_ref(&table),
         &[0],

@@ -77,8 +77,10 @@ impl Staging {
             {
                 let entry = entry.with_context(|| format!("reading {}", target.display()))?;
                 let name = entry.file_name().to_string_lossy().into_owned();
-                // Temporary files of older versions' interrupted writes are ours too.
-                let stale_temporary = name.starts_with('.') && name.contains(".tmp-");
+                // Temporary files of interrupted writes (this version's and older ones') are
+                // ours too.
+                let stale_temporary = name.starts_with(".listlink-")
+                    || (name.starts_with('.') && name.contains(".tmp-"));
                 if !OWNED.contains(&name.as_str()) && !stale_temporary {
                     foreign.push(name);
                 }

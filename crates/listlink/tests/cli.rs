@@ -651,7 +651,8 @@ fn bad_usage_exits_1() {
 /// write the same pairs, on FEBRL-like data with the benchmark's settings.
 #[test]
 fn early_rejection_keeps_exactly_the_pairs_full_scoring_keeps() {
-    let settings = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/scale-settings.toml");
+    let settings = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../listlink-core/tests/fixtures/febrl-settings.toml");
     streaming_keeps_the_pairs_training_keeps(&settings, 1_000);
 }
 
@@ -660,7 +661,8 @@ fn early_rejection_keeps_exactly_the_pairs_full_scoring_keeps() {
 #[test]
 fn screening_large_groups_in_columns_keeps_exactly_the_pairs_full_scoring_keeps() {
     let dir = tempfile::tempdir().unwrap();
-    let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/scale-settings.toml");
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../listlink-core/tests/fixtures/febrl-settings.toml");
     let toml = read(&bench);
     let rules = "rules = [\n";
     assert!(toml.contains(rules));

@@ -258,9 +258,11 @@ fn an_output_folder_holds_one_run_whole() {
     let stale = dir.path().join(".o.listlink-4999999");
     fs::create_dir(&stale).unwrap();
     write(&out, ".pairs.csv.tmp-4999999", "half");
+    write(&out, ".listlink-Ab12Cd.tmp", "half");
     cli!("dedupe", &list, "--out", &out).success();
     assert!(!stale.exists());
     assert!(!out.join(".pairs.csv.tmp-4999999").exists());
+    assert!(!out.join(".listlink-Ab12Cd.tmp").exists());
     let left: Vec<String> = fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -19,8 +19,8 @@ fn febrl_run() -> listlink_core::Run {
     };
     let mut csv = Vec::new();
     listlink_synth::febrl::write_febrl(&config, &mut csv).unwrap();
-    let toml = include_str!("../../../bench/scale-settings.toml");
-    let settings = Settings::from_toml(toml, "bench/scale-settings.toml").unwrap();
+    let toml = include_str!("fixtures/febrl-settings.toml");
+    let settings = Settings::from_toml(toml, "tests/fixtures/febrl-settings.toml").unwrap();
     let table = read_bytes(
         &csv,
         Path::new("people.csv"),
