@@ -1,0 +1,25 @@
+//! Linking lists without sharing names: records encoded as keyed Bloom filters (CLKs) that are
+//! byte-identical to clkhash 0.18's for the same linkage schema and secret, and the encodings
+//! matched by Dice similarity.
+//!
+//! - [`schema`]: the linkage schema (clkhash's v3 JSON), every problem named by its path.
+//! - [`encode`]: a CSV list into CLKs ([`values`] validates, formats and tokenises a value;
+//!   [`hashing`] derives the keys and sets the bits).
+//! - [`clk`]: encodings in memory and in clkhash's JSON form.
+//! - [`Secret`]: the shared secret, never shown.
+//!
+//! The schema's `listlink` key per feature is this crate's own extension (names read into Latin
+//! across scripts before tokenising); a schema that uses it gives CLKs clkhash cannot reproduce.
+
+pub mod clk;
+pub mod dates;
+pub mod encode;
+pub mod hashing;
+pub mod schema;
+mod secret;
+pub mod values;
+
+pub use clk::{ClkError, ClkSet};
+pub use encode::{EncodeError, EntryProblem, encode_csv};
+pub use schema::{Schema, SchemaError};
+pub use secret::{Secret, SecretError};
