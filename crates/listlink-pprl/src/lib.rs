@@ -6,15 +6,19 @@
 //! - [`encode`]: a CSV list into CLKs ([`values`] validates, formats and tokenises a value;
 //!   [`hashing`] derives the keys and sets the bits).
 //! - [`clk`]: encodings in memory and in clkhash's JSON form.
+//! - [`matching`]: Dice similarity, candidate pairs, anonlink's greedy one-to-one assignment.
+//! - [`calibrate`]: Dice scores into match probabilities (EM over score bins).
 //! - [`Secret`]: the shared secret, never shown.
 //!
 //! The schema's `listlink` key per feature is this crate's own extension (names read into Latin
 //! across scripts before tokenising); a schema that uses it gives CLKs clkhash cannot reproduce.
 
+pub mod calibrate;
 pub mod clk;
 pub mod dates;
 pub mod encode;
 pub mod hashing;
+pub mod matching;
 pub mod schema;
 mod secret;
 pub mod values;
