@@ -193,24 +193,31 @@ fn encode_record(
             }
         };
         let ext = h.extension.unwrap_or_default();
-        let (word, extra) = if ext.transliterate {
-            let extra = if ext.skeleton {
-                skeleton_tokens(&formatted)
-            } else {
-                Vec::new()
-            };
-            (latin_reading(&formatted), extra)
+        let result = if ext.transliterate {
+            // Token by token, so that the order of the name's parts does not matter.
+            let reading = latin_reading(&formatted);
+            let mut toks = Vec::new();
+            let mut result = Ok(());
+            for part in reading.split(' ').filter(|t| !t.is_empty()) {
+                match tokens(&h.comparison, part) {
+                    Ok(t) => toks.extend(t),
+                    Err(m) => result = Err(m),
+                }
+            }
+            if ext.skeleton {
+                toks.extend(skeleton_tokens(&formatted));
+            }
+            result.map(|()| toks)
         } else {
-            (formatted, Vec::new())
+            tokens(&h.comparison, &formatted)
         };
-        let mut toks = match tokens(&h.comparison, &word) {
+        let toks = match result {
             Ok(t) => t,
             Err(m) => {
                 problem(m);
                 continue;
             }
         };
-        toks.extend(extra);
         if toks.is_empty() {
             continue;
         }

@@ -7,6 +7,7 @@
 //!   [`hashing`] derives the keys and sets the bits).
 //! - [`clk`]: encodings in memory and in clkhash's JSON form.
 //! - [`matching`]: Dice similarity, candidate pairs, anonlink's greedy one-to-one assignment.
+//! - [`linkage`]: the two together: compare, calibrate, decide, assign one-to-one.
 //! - [`calibrate`]: Dice scores into match probabilities (EM over score bins).
 //! - [`Secret`]: the shared secret, never shown.
 //!
@@ -18,12 +19,15 @@ pub mod clk;
 pub mod dates;
 pub mod encode;
 pub mod hashing;
+pub mod linkage;
 pub mod matching;
 pub mod schema;
 mod secret;
 pub mod values;
 
 pub use clk::{ClkError, ClkSet};
+pub use linkage::{Assignment, Decision, LinkConfig, Linkage, Match, link};
+pub use matching::Blocking;
 pub use encode::{EncodeError, EntryProblem, encode_csv};
 pub use schema::{Schema, SchemaError};
 pub use secret::{Secret, SecretError};

@@ -177,7 +177,8 @@ pub struct MissingValue {
 /// listlink's extension of a feature (`"listlink": {...}`): not clkhash-compatible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Extension {
-    /// Normalise the name and read each token into Latin (`listlink-names`) before tokenising.
+    /// Normalise the name and read each token into Latin (`listlink-names`), then tokenise each
+    /// name token on its own (so the order of the parts does not matter).
     pub transliterate: bool,
     /// Also insert each token's consonant skeleton (shared across scripts) as one more token.
     pub skeleton: bool,
