@@ -64,7 +64,10 @@ pub fn fit(c: &Comparison) -> Calibration {
     u.iter_mut().for_each(|x| *x /= su);
     // start: m from the mutual-best pairs, λ their share
     let mb: f64 = best.iter().sum::<f64>().max(1.0);
-    let mut m: Vec<f64> = best.iter().map(|b| (b + 0.5) / (mb + 0.5 * (BINS + 1) as f64)).collect();
+    let mut m: Vec<f64> = best
+        .iter()
+        .map(|b| (b + 0.5) / (mb + 0.5 * (BINS + 1) as f64))
+        .collect();
     let mut lambda = (mb / total.max(1.0)).clamp(1e-12, 0.5);
     let mut iterations = 0;
     let mut post = vec![0f64; BINS + 1];
@@ -80,7 +83,11 @@ pub fn fit(c: &Comparison) -> Calibration {
         let new_lambda = (matched / total.max(1.0)).clamp(1e-15, 1.0 - 1e-15);
         let mut change = (new_lambda - lambda).abs() / lambda;
         for b in 0..=BINS {
-            let nm = if matched > 0.0 { n[b] * post[b] / matched } else { 0.0 };
+            let nm = if matched > 0.0 {
+                n[b] * post[b] / matched
+            } else {
+                0.0
+            };
             change = change.max((nm - m[b]).abs());
             m[b] = nm;
         }
@@ -96,7 +103,10 @@ pub fn fit(c: &Comparison) -> Calibration {
     }
     // Monotone in the score over the scored bins; pairs never compared keep their own.
     // A bin without pairs says nothing: it takes its neighbours' value.
-    let weights: Vec<f64> = n[..BINS].iter().map(|&x| if x > 0.0 { x } else { 1e-9 }).collect();
+    let weights: Vec<f64> = n[..BINS]
+        .iter()
+        .map(|&x| if x > 0.0 { x } else { 1e-9 })
+        .collect();
     let mut probability = pool_adjacent_violators(&post[..BINS], &weights);
     probability.push(post[BINS]);
     Calibration {
@@ -134,8 +144,14 @@ mod tests {
 
     #[test]
     fn pav_makes_a_sequence_non_decreasing_and_keeps_sorted_ones() {
-        assert_eq!(pool_adjacent_violators(&[0.1, 0.3, 0.2, 0.4], &[1.0; 4]), [0.1, 0.25, 0.25, 0.4]);
-        assert_eq!(pool_adjacent_violators(&[0.1, 0.2], &[1.0, 1.0]), [0.1, 0.2]);
+        assert_eq!(
+            pool_adjacent_violators(&[0.1, 0.3, 0.2, 0.4], &[1.0; 4]),
+            [0.1, 0.25, 0.25, 0.4]
+        );
+        assert_eq!(
+            pool_adjacent_violators(&[0.1, 0.2], &[1.0, 1.0]),
+            [0.1, 0.2]
+        );
     }
 
     /// 1,000 × 1,000 pairs: 900 matches around Dice 0.9, non-matches around 0.3, a few at 0.6.
@@ -170,6 +186,11 @@ mod tests {
         assert!(cal.probability(0.6) < 0.01);
         assert!(cal.probability(0.3) < 1e-3);
         assert!(cal.weight(0.9) > 5.0 && cal.weight(0.3) < -5.0);
-        assert!(cal.probability.windows(2).take(BINS - 1).all(|w| w[0] <= w[1]));
+        assert!(
+            cal.probability
+                .windows(2)
+                .take(BINS - 1)
+                .all(|w| w[0] <= w[1])
+        );
     }
 }

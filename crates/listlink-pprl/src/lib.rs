@@ -26,8 +26,8 @@ mod secret;
 pub mod values;
 
 pub use clk::{ClkError, ClkSet};
+pub use encode::{EncodeError, EntryProblem, encode_csv};
 pub use linkage::{Assignment, Decision, LinkConfig, Linkage, Match, link};
 pub use matching::Blocking;
-pub use encode::{EncodeError, EntryProblem, encode_csv};
 pub use schema::{Schema, SchemaError};
 pub use secret::{Secret, SecretError};

@@ -52,8 +52,9 @@ pub fn bin(dice: f64) -> usize {
     ((dice * 100.0) as usize).min(BINS - 1)
 }
 
-/// What one pass over the pairs gives: the pairs at or above the floor, a histogram of every
-/// pair's score (pairs not compared are counted in `not_compared`), each record's best partner.
+/// What one pass over the pairs gives: the pairs at or above the floor, a histogram of their
+/// scores (pairs compared but below the floor all in bin 0; pairs not compared in
+/// `not_compared`), and each record's best partner among the pairs at or above the floor.
 #[derive(Debug, Clone)]
 pub struct Comparison {
     pub pairs: Vec<Scored>,
@@ -164,9 +165,15 @@ fn popcount_window(pa: u32, floor: f64, sorted_pops: &[u32]) -> std::ops::Range<
         return 0..sorted_pops.len();
     }
     // 2·min(pa,pb)/(pa+pb) ≥ floor  ⇔  pb ∈ [pa·f/(2−f), pa·(2−f)/f]; a margin keeps it exact.
-    let lo = (f64::from(pa) * floor / (2.0 - floor) - 1e-9).floor().max(0.0) as u32;
+    let lo = (f64::from(pa) * floor / (2.0 - floor) - 1e-9)
+        .floor()
+        .max(0.0) as u32;
     let hi = (f64::from(pa) * (2.0 - floor) / floor + 1e-9).ceil();
-    let hi = if hi > f64::from(u32::MAX) { u32::MAX } else { hi as u32 };
+    let hi = if hi > f64::from(u32::MAX) {
+        u32::MAX
+    } else {
+        hi as u32
+    };
     let start = sorted_pops.partition_point(|&p| p < lo);
     let end = sorted_pops.partition_point(|&p| p <= hi);
     start..end
@@ -213,7 +220,7 @@ fn finish(parts: Vec<Partial>, left: usize, right: usize) -> Comparison {
     }
     out.not_compared = left as u64 * right as u64 - out.compared;
     out.pairs
-        .sort_unstable_by(|a, b| (a.left, a.right).cmp(&(b.left, b.right)));
+        .sort_unstable_by_key(|p| u64::from(p.left) << 32 | u64::from(p.right));
     out
 }
 
@@ -266,20 +273,182 @@ fn score_row(
     wp: usize,
     part: &mut Partial,
 ) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512vpopcntdq") {
+            // SAFETY: the CPU has AVX-512F and VPOPCNTDQ (checked just above; the first
+            // implies the second's base).
+            unsafe {
+                score_row_avx512(a, pa, i, floor, order, sorted_pops, sorted_words, wp, part);
+            }
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU has the popcnt instruction (checked just above).
+            unsafe {
+                score_row_popcnt(a, pa, i, floor, order, sorted_pops, sorted_words, wp, part);
+            }
+            return;
+        }
+    }
+    score_row_body(
+        a,
+        pa,
+        i,
+        floor,
+        order,
+        sorted_pops,
+        sorted_words,
+        wp,
+        part,
+        and_popcount,
+    );
+}
+
+/// The plain form of [`and_popcount`], which the compiler turns into vector popcounts
+/// (`vpopcntq`) where the CPU has them.
+#[inline(always)]
+fn and_popcount_lanes(a: &[u64], b: &[u64]) -> u32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x & y).count_ones() as u64)
+        .sum::<u64>() as u32
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vpopcntdq")]
+#[allow(clippy::too_many_arguments)]
+fn score_row_avx512(
+    a: &[u64],
+    pa: u32,
+    i: u32,
+    floor: f64,
+    order: &[u32],
+    sorted_pops: &[u32],
+    sorted_words: &[u64],
+    wp: usize,
+    part: &mut Partial,
+) {
+    if wp.is_multiple_of(8) {
+        // The closure shares this function's target features, so the call needs no `unsafe`.
+        score_row_body(
+            a,
+            pa,
+            i,
+            floor,
+            order,
+            sorted_pops,
+            sorted_words,
+            wp,
+            part,
+            |a, b| and_popcount_zmm(a, b),
+        );
+    } else {
+        score_row_body(
+            a,
+            pa,
+            i,
+            floor,
+            order,
+            sorted_pops,
+            sorted_words,
+            wp,
+            part,
+            and_popcount_lanes,
+        );
+    }
+}
+
+/// [`and_popcount`] of lengths that are a multiple of 8 words, 512 bits at a time, reduced once.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vpopcntdq")]
+#[inline]
+fn and_popcount_zmm(a: &[u64], b: &[u64]) -> u32 {
+    use std::arch::x86_64::*;
+    debug_assert!(a.len() == b.len() && a.len().is_multiple_of(8));
+    let mut acc = _mm512_setzero_si512();
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        // SAFETY: each chunk is 8 u64 = 64 readable bytes; unaligned loads are allowed.
+        let (vx, vy) = unsafe {
+            (
+                _mm512_loadu_si512(x.as_ptr().cast()),
+                _mm512_loadu_si512(y.as_ptr().cast()),
+            )
+        };
+        acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(vx, vy)));
+    }
+    _mm512_reduce_add_epi64(acc) as u32
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+#[allow(clippy::too_many_arguments)]
+fn score_row_popcnt(
+    a: &[u64],
+    pa: u32,
+    i: u32,
+    floor: f64,
+    order: &[u32],
+    sorted_pops: &[u32],
+    sorted_words: &[u64],
+    wp: usize,
+    part: &mut Partial,
+) {
+    score_row_body(
+        a,
+        pa,
+        i,
+        floor,
+        order,
+        sorted_pops,
+        sorted_words,
+        wp,
+        part,
+        and_popcount,
+    );
+}
+
+/// One left row against the right rows its popcount allows. Most pairs cost an AND, a popcount
+/// and one comparison without a division (surely below the floor: only counted).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn score_row_body(
+    a: &[u64],
+    pa: u32,
+    i: u32,
+    floor: f64,
+    order: &[u32],
+    sorted_pops: &[u32],
+    sorted_words: &[u64],
+    wp: usize,
+    part: &mut Partial,
+    kernel: impl Fn(&[u64], &[u64]) -> u32,
+) {
     let window = popcount_window(pa, floor, sorted_pops);
     let mut best: Option<(u32, f64)> = None;
-    for k in window.clone() {
-        let b = &sorted_words[k * wp..(k + 1) * wp];
-        let d = dice_from_counts(and_popcount_dispatch(a, b), pa, sorted_pops[k]);
-        let j = order[k];
-        part.histogram[bin(d)] += 1;
-        if d >= floor {
-            part.pairs.push(Scored {
-                left: i,
-                right: j,
-                dice: d,
-            });
+    let mut below = 0u64;
+    // 2·common < (floor − ε)·(pa + pb) is surely Dice < floor (the margin covers rounding).
+    let low = floor - 1e-9;
+    let rows = sorted_words[window.start * wp..window.end * wp].chunks_exact(wp);
+    for (k, b) in window.clone().zip(rows) {
+        let common = kernel(a, b);
+        let pb = sorted_pops[k];
+        if f64::from(2 * common) < low * f64::from(pa + pb) {
+            below += 1;
+            continue;
         }
+        let d = dice_from_counts(common, pa, pb);
+        if d < floor {
+            below += 1;
+            continue;
+        }
+        let j = order[k];
+        part.pairs.push(Scored {
+            left: i,
+            right: j,
+            dice: d,
+        });
+        part.histogram[bin(d)] += 1;
         if better((j, d), best) {
             best = Some((j, d));
         }
@@ -287,6 +456,7 @@ fn score_row(
             part.best_right[j as usize] = Some((i, d));
         }
     }
+    part.histogram[0] += below;
     part.compared += window.len() as u64;
     part.best_left.push((i, best));
 }
@@ -319,7 +489,14 @@ fn splitmix(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn compare_lsh(left: &ClkSet, right: &ClkSet, floor: f64, tables: u32, bits: u32, seed: u64) -> Comparison {
+fn compare_lsh(
+    left: &ClkSet,
+    right: &ClkSet,
+    floor: f64,
+    tables: u32,
+    bits: u32,
+    seed: u64,
+) -> Comparison {
     let nbits = left.words_per() * 64;
     let mut state = seed;
     let samples: Vec<Vec<usize>> = (0..tables)
@@ -378,10 +555,16 @@ fn compare_lsh(left: &ClkSet, right: &ClkSet, floor: f64, tables: u32, bits: u32
                         pb,
                     );
                     part.compared += 1;
-                    part.histogram[bin(d)] += 1;
-                    if d >= floor {
-                        part.pairs.push(Scored { left: i, right: j, dice: d });
+                    if d < floor {
+                        part.histogram[0] += 1;
+                        continue;
                     }
+                    part.pairs.push(Scored {
+                        left: i,
+                        right: j,
+                        dice: d,
+                    });
+                    part.histogram[bin(d)] += 1;
                     match &mut current {
                         Some((row, best)) if *row == i => {
                             if better((j, d), *best) {
@@ -523,6 +706,23 @@ mod tests {
                 if !got.contains(p) {
                     prop_assert!(got.iter().any(|g| (g.left == p.left || g.right == p.right) && g.dice >= p.dice));
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn every_popcount_kernel_agrees() {
+        let mut state = 3u64;
+        for words in [1usize, 3, 8, 16, 24] {
+            let a: Vec<u64> = (0..words).map(|_| splitmix(&mut state)).collect();
+            let b: Vec<u64> = (0..words).map(|_| splitmix(&mut state)).collect();
+            let expected: u32 = a.iter().zip(&b).map(|(x, y)| (x & y).count_ones()).sum();
+            assert_eq!(and_popcount(&a, &b), expected);
+            assert_eq!(and_popcount_lanes(&a, &b), expected);
+            #[cfg(target_arch = "x86_64")]
+            if words % 8 == 0 && std::arch::is_x86_feature_detected!("avx512vpopcntdq") {
+                // SAFETY: the CPU has the features (checked just above).
+                assert_eq!(unsafe { and_popcount_zmm(&a, &b) }, expected);
             }
         }
     }

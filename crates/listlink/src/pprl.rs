@@ -8,7 +8,9 @@
 use crate::{Common, Failure};
 use anyhow::{Context, anyhow};
 use listlink_core::export::{safe_cell, write_atomic};
-use listlink_pprl::{Assignment, Blocking, ClkSet, Decision, LinkConfig, Secret, encode_csv, link, schema};
+use listlink_pprl::{
+    Assignment, Blocking, ClkSet, Decision, LinkConfig, Secret, encode_csv, link, schema,
+};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -118,7 +120,11 @@ fn source_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-pub fn link_encoded(files: &[PathBuf], common: &Common, args: &LinkEncodedArgs) -> Result<(), Failure> {
+pub fn link_encoded(
+    files: &[PathBuf],
+    common: &Common,
+    args: &LinkEncodedArgs,
+) -> Result<(), Failure> {
     let start = Instant::now();
     if files.len() != 2 {
         return Err(Failure::Usage(anyhow!(
@@ -134,7 +140,9 @@ pub fn link_encoded(files: &[PathBuf], common: &Common, args: &LinkEncodedArgs) 
         (common.strict, "--strict"),
     ] {
         if given {
-            return Err(Failure::Usage(anyhow!("{flag} does not apply to --encoded links")));
+            return Err(Failure::Usage(anyhow!(
+                "{flag} does not apply to --encoded links"
+            )));
         }
     }
     let decision = match (args.threshold, args.em) {
@@ -242,7 +250,9 @@ pub fn link_encoded(files: &[PathBuf], common: &Common, args: &LinkEncodedArgs) 
     });
     write_atomic(
         &common.out.join("report.json"),
-        serde_json::to_string_pretty(&report).expect("report serialises").as_bytes(),
+        serde_json::to_string_pretty(&report)
+            .expect("report serialises")
+            .as_bytes(),
     )?;
     eprintln!(
         "linked {} × {} encodings: {} pairs compared, {} candidates, {} matched; wrote {}",
