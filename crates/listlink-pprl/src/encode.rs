@@ -195,7 +195,7 @@ fn encode_record(
         let ext = h.extension.unwrap_or_default();
         let result = if ext.transliterate {
             // Token by token, so that the order of the name's parts does not matter.
-            let reading = latin_reading(&formatted);
+            let reading = latin_reading(&formatted, ext.drop_patronymics);
             let mut toks = Vec::new();
             let mut result = Ok(());
             for part in reading.split(' ').filter(|t| !t.is_empty()) {
@@ -205,7 +205,7 @@ fn encode_record(
                 }
             }
             if ext.skeleton {
-                toks.extend(skeleton_tokens(&formatted));
+                toks.extend(skeleton_tokens(&formatted, ext.drop_patronymics));
             }
             result.map(|()| toks)
         } else {

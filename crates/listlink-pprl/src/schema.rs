@@ -180,8 +180,11 @@ pub struct Extension {
     /// Normalise the name and read each token into Latin (`listlink-names`), then tokenise each
     /// name token on its own (so the order of the parts does not matter).
     pub transliterate: bool,
-    /// Also insert each token's consonant skeleton (shared across scripts) as one more token.
+    /// Also insert each token's consonant skeleton (shared across scripts), whole and as
+    /// bigrams.
     pub skeleton: bool,
+    /// Leave out patronymics (when two other tokens remain): one list writes them, most do not.
+    pub drop_patronymics: bool,
 }
 
 /// Every problem found in a schema, each with its path.
@@ -542,13 +545,24 @@ fn feature(v: &Value, path: &str, p: &mut Problems) -> Option<Feature> {
     if let Some(ext) = m.get("listlink") {
         let epath = join(path, "listlink");
         if let Some(e) = object(ext, &epath, p) {
-            known_keys(e, &epath, &["transliterate", "skeleton"], p);
+            known_keys(
+                e,
+                &epath,
+                &["transliterate", "skeleton", "drop_patronymics"],
+                p,
+            );
             let extension = Extension {
                 transliterate: get_bool(e, &epath, "transliterate", p).unwrap_or(false),
                 skeleton: get_bool(e, &epath, "skeleton", p).unwrap_or(false),
+                drop_patronymics: get_bool(e, &epath, "drop_patronymics", p).unwrap_or(false),
             };
-            if extension.skeleton && !extension.transliterate {
-                p.add(&join(&epath, "skeleton"), "needs \"transliterate\": true");
+            for (on, key) in [
+                (extension.skeleton, "skeleton"),
+                (extension.drop_patronymics, "drop_patronymics"),
+            ] {
+                if on && !extension.transliterate {
+                    p.add(&join(&epath, key), "needs \"transliterate\": true");
+                }
             }
             if !matches!(format, Some(Format::String { .. })) && extension != Extension::default() {
                 p.add(&epath, "applies to string features only");

@@ -269,10 +269,10 @@ pub fn encode_token(token: &str, encoding: TextEncoding, out: &mut Vec<u8>) -> R
 /// listlink's cross-script reading of a name (the `transliterate` extension): folded, each token
 /// read into Latin by its script's first rendering (ICAO for Cyrillic, the commonest reading of
 /// Hebrew or Arabic letters) as lowercase ASCII, tokens joined by single spaces.
-pub fn latin_reading(value: &str) -> String {
+pub fn latin_reading(value: &str, drop_patronymics: bool) -> String {
     let folded = listlink_names::fold(value);
     let mut out = String::with_capacity(folded.len());
-    for token in listlink_names::tokens(&folded) {
+    for token in name_tokens(&folded, drop_patronymics) {
         let key = listlink_names::translit::renderings(token)
             .into_iter()
             .next()
@@ -289,15 +289,40 @@ pub fn latin_reading(value: &str) -> String {
     out
 }
 
-/// The consonant skeletons of a name's tokens (the `skeleton` extension), each marked so that it
-/// cannot collide with an n-gram.
-pub fn skeleton_tokens(value: &str) -> Vec<String> {
+/// The tokens of a folded name, less its patronymics when asked (`Вячеславовна`, `Petrovich`:
+/// one list writes them, most others do not) and when two other tokens remain.
+fn name_tokens(folded: &str, drop_patronymics: bool) -> Vec<&str> {
+    let all: Vec<&str> = listlink_names::tokens(folded).collect();
+    if !drop_patronymics {
+        return all;
+    }
+    let kept: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|t| !listlink_names::parts::is_patronymic(t))
+        .collect();
+    if kept.len() >= 2 { kept } else { all }
+}
+
+/// The consonant skeletons of a name's tokens (the `skeleton` extension): each whole, and its
+/// bigrams (so that skeletons one consonant apart still share most tokens), each marked so that
+/// it cannot collide with an n-gram of the name.
+pub fn skeleton_tokens(value: &str, drop_patronymics: bool) -> Vec<String> {
     let folded = listlink_names::fold(value);
-    listlink_names::tokens(&folded)
+    let mut out = Vec::new();
+    for skeleton in name_tokens(&folded, drop_patronymics)
+        .into_iter()
         .map(listlink_names::skeleton::skeleton)
-        .filter(|s| !s.is_empty())
-        .map(|s| format!("\u{1}skeleton {s}"))
-        .collect()
+    {
+        if skeleton.is_empty() {
+            continue;
+        }
+        for gram in ngrams(&skeleton, 2, false) {
+            out.push(format!("\u{1}skeleton-gram {gram}"));
+        }
+        out.push(format!("\u{1}skeleton {skeleton}"));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -355,8 +380,21 @@ mod tests {
 
     #[test]
     fn latin_reading_brings_scripts_together() {
-        assert_eq!(latin_reading("Евгений ШУЛЯПОВ"), "evgenii shuliapov");
-        assert_eq!(latin_reading("  Evgenii   Shuliapov"), "evgenii shuliapov");
-        assert!(!latin_reading("יבגני").is_empty());
+        assert_eq!(latin_reading("Евгений ШУЛЯПОВ", false), "evgenii shuliapov");
+        assert_eq!(
+            latin_reading("  Evgenii   Shuliapov", false),
+            "evgenii shuliapov"
+        );
+        assert!(!latin_reading("יבגני", false).is_empty());
+        assert_eq!(
+            latin_reading("Евгений Семёнович Шуляпов", true),
+            "evgenii shuliapov"
+        );
+        assert_eq!(
+            latin_reading("Semyonovich Shulyapov", true),
+            "semyonovich shulyapov"
+        );
+        let with = skeleton_tokens("Евгений Семёнович Шуляпов", true);
+        assert_eq!(with, skeleton_tokens("Евгений Шуляпов", false));
     }
 }

@@ -29,8 +29,10 @@ impl Outputs {
 
     fn run(&mut self, cmd: &mut Command, label: &str) -> std::process::Output {
         let out = cmd.output().unwrap();
-        self.texts.push((format!("{label}: stdout"), out.stdout.clone()));
-        self.texts.push((format!("{label}: stderr"), out.stderr.clone()));
+        self.texts
+            .push((format!("{label}: stdout"), out.stdout.clone()));
+        self.texts
+            .push((format!("{label}: stderr"), out.stderr.clone()));
         out
     }
 
@@ -56,8 +58,16 @@ impl Outputs {
         let b64 = base64_of(SECRET.as_bytes());
         for (label, bytes) in &self.texts {
             let text = String::from_utf8_lossy(bytes).to_lowercase();
-            for needle in [SECRET.to_lowercase(), hex.clone(), b64.to_lowercase(), "zx9-unmistakable".into()] {
-                assert!(!text.contains(&needle), "{label} holds the secret ({needle})");
+            for needle in [
+                SECRET.to_lowercase(),
+                hex.clone(),
+                b64.to_lowercase(),
+                "zx9-unmistakable".into(),
+            ] {
+                assert!(
+                    !text.contains(&needle),
+                    "{label} holds the secret ({needle})"
+                );
             }
         }
         assert!(self.texts.len() > 10, "the check saw the outputs");
@@ -68,7 +78,9 @@ fn base64_of(bytes: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
         for k in 0..=c.len() {
             out.push(A[(n >> (18 - 6 * k) & 63) as usize] as char);
         }
@@ -131,7 +143,10 @@ fn link_encoded_matches_records_to_themselves() {
         altered.push('\n');
     }
     std::fs::write(dir.path().join("b.csv"), altered).unwrap();
-    for (csv, clk) in [(fx.join("data.csv"), "left.clk.json"), (dir.path().join("b.csv"), "right.clk.json")] {
+    for (csv, clk) in [
+        (fx.join("data.csv"), "left.clk.json"),
+        (dir.path().join("b.csv"), "right.clk.json"),
+    ] {
         listlink()
             .args(["encode", "--schema"])
             .arg(fx.join("schema.json"))
@@ -170,7 +185,8 @@ fn link_encoded_matches_records_to_themselves() {
             assert!(p > 0.5, "{r:?}");
         }
         let report: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap())
+                .unwrap();
         assert_eq!(report["pairs_compared"], 90_000);
         assert_eq!(report["matches"], 300);
     }
@@ -192,14 +208,26 @@ fn errors_say_where_and_no_output_holds_the_secret() {
                      "missingValue": {"sentinel": ""}}}
       ]}"#;
     std::fs::write(d.join("schema.json"), schema).unwrap();
-    std::fs::write(d.join("bad-schema.json"), schema.replace("bitsPerFeature", "bitsPerFeatures")).unwrap();
+    std::fs::write(
+        d.join("bad-schema.json"),
+        schema.replace("bitsPerFeature", "bitsPerFeatures"),
+    )
+    .unwrap();
     std::fs::write(
         d.join("a.csv"),
         "id,name,dob\n1,Anna Ivanova,1970-01-02\n2,Ivan Petrov,\n3,Олег Сидоров,1980-13-01\n",
     )
     .unwrap();
-    std::fs::write(d.join("b.csv"), "id,name,dob\n1,Anna Ivanovna,1970-01-02\n2,Ivan Petrov,1955-05-05\n").unwrap();
-    std::fs::write(d.join("wrong-header.csv"), "id,nom,dob\n1,Anna,1970-01-02\n").unwrap();
+    std::fs::write(
+        d.join("b.csv"),
+        "id,name,dob\n1,Anna Ivanovna,1970-01-02\n2,Ivan Petrov,1955-05-05\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("wrong-header.csv"),
+        "id,nom,dob\n1,Anna,1970-01-02\n",
+    )
+    .unwrap();
     std::fs::write(d.join("key-empty"), "\n").unwrap();
     let out_dir = d.join("out");
     std::fs::create_dir_all(&out_dir).unwrap();
@@ -217,16 +245,31 @@ fn errors_say_where_and_no_output_holds_the_secret() {
     };
 
     // a value that is not a date: the file, line and field, not the value
-    let o = outputs.run(&mut encode("schema.json", "a.csv", "a.clk.json"), "bad value");
+    let o = outputs.run(
+        &mut encode("schema.json", "a.csv", "a.clk.json"),
+        "bad value",
+    );
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("a.csv: 1 value(s) cannot be encoded"), "{err}");
-    assert!(err.contains("a.csv:4: dob: does not match the date format \"%Y-%m-%d\""), "{err}");
-    assert!(!err.contains("1980-13-01"), "the value itself is not repeated: {err}");
-    assert!(!out_dir.join("a.clk.json").exists(), "no output from a failed run");
+    assert!(
+        err.contains("a.csv:4: dob: does not match the date format \"%Y-%m-%d\""),
+        "{err}"
+    );
+    assert!(
+        !err.contains("1980-13-01"),
+        "the value itself is not repeated: {err}"
+    );
+    assert!(
+        !out_dir.join("a.clk.json").exists(),
+        "no output from a failed run"
+    );
 
     // a schema error names the path of the key at fault
-    let o = outputs.run(&mut encode("bad-schema.json", "b.csv", "b.clk.json"), "bad schema");
+    let o = outputs.run(
+        &mut encode("bad-schema.json", "b.csv", "b.clk.json"),
+        "bad schema",
+    );
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -235,9 +278,14 @@ fn errors_say_where_and_no_output_holds_the_secret() {
     );
 
     // the header must name the features
-    let o = outputs.run(&mut encode("schema.json", "wrong-header.csv", "c.clk.json"), "header");
+    let o = outputs.run(
+        &mut encode("schema.json", "wrong-header.csv", "c.clk.json"),
+        "header",
+    );
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("wrong-header.csv:1: the header must name"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("wrong-header.csv:1: the header must name")
+    );
 
     // an empty secret
     let o = outputs.run(
@@ -255,7 +303,11 @@ fn errors_say_where_and_no_output_holds_the_secret() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("the secret is empty"));
 
     // good runs: encode both, link them
-    std::fs::write(d.join("a.csv"), "id,name,dob\n1,Anna Ivanova,1970-01-02\n2,Ivan Petrov,\n").unwrap();
+    std::fs::write(
+        d.join("a.csv"),
+        "id,name,dob\n1,Anna Ivanova,1970-01-02\n2,Ivan Petrov,\n",
+    )
+    .unwrap();
     for (list, clk) in [("a.csv", "a.clk.json"), ("b.csv", "b.clk.json")] {
         let o = outputs.run(&mut encode("schema.json", list, clk), "encode");
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
