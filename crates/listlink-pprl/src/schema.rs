@@ -621,7 +621,7 @@ fn format(f: &Map<String, Value>, path: &str, p: &mut Problems) -> Option<Format
                             &join(path, "pattern"),
                             format!(
                                 "not a regular expression this reads: {}",
-                                first_line(&e.to_string())
+                                last_line(&e.to_string())
                             ),
                         );
                         None
@@ -709,10 +709,9 @@ fn format(f: &Map<String, Value>, path: &str, p: &mut Problems) -> Option<Format
     }
 }
 
-fn first_line(s: &str) -> String {
+fn last_line(s: &str) -> String {
     s.lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
+        .rfind(|l| !l.trim().is_empty())
         .unwrap_or("")
         .trim()
         .to_string()
