@@ -9,6 +9,7 @@ mod demo;
 mod estimate;
 mod eval;
 mod outdir;
+mod pprl;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -49,7 +50,12 @@ enum Command {
         files: Vec<PathBuf>,
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        encoded: pprl::LinkEncodedArgs,
     },
+    /// Encode a list as keyed Bloom filters (clkhash-compatible CLKs), to link without sharing
+    /// names.
+    Encode(pprl::EncodeArgs),
     /// For each person on --list, the best candidates on --roster, or "not found".
     Find {
         /// The roster to search in.
@@ -248,9 +254,20 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Dedupe { files, common } => {
             commands::linkage(LinkType::Dedupe, &files, &[], &common, 1).map(|_| ())
         }
-        Command::Link { files, common } => {
+        Command::Link {
+            files,
+            common,
+            encoded,
+        } if encoded.encoded() => pprl::link_encoded(&files, &common, &encoded),
+        Command::Link {
+            files,
+            common,
+            encoded,
+        } => {
+            encoded.check_plain()?;
             commands::linkage(LinkType::Link, &files, &[], &common, 1).map(|_| ())
         }
+        Command::Encode(args) => pprl::encode(&args),
         Command::Find {
             roster,
             list,
