@@ -10,6 +10,7 @@ mod estimate;
 mod eval;
 mod outdir;
 mod pprl;
+mod store;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -59,8 +60,12 @@ enum Command {
     /// For each person on --list, the best candidates on --roster, or "not found".
     Find {
         /// The roster to search in.
-        #[arg(long, required = true, num_args = 1..)]
+        #[arg(long, num_args = 1.., conflicts_with = "store")]
         roster: Vec<PathBuf>,
+        /// A store (`listlink add`) to search in instead of a roster; each candidate comes
+        /// with its person_id.
+        #[arg(long)]
+        store: Option<PathBuf>,
         /// The list of people to look for.
         #[arg(long, required = true, num_args = 1..)]
         list: Vec<PathBuf>,
@@ -104,6 +109,13 @@ enum Command {
     },
     /// How many people in total, including those on no list (multiple systems estimation).
     Estimate(estimate::EstimateArgs),
+    /// Add a list to a store: records kept by (source, id) with their history, linked to the
+    /// stored ones, persons with stable ids.
+    Add(store::AddArgs),
+    /// Write a store's roster.csv (one row per person), history.csv and changes.csv.
+    Roster(store::RosterArgs),
+    /// Record a person's decision on two records of a store (append-only).
+    Decide(store::DecideArgs),
     /// Write synthetic lists with truth: the cross-script demo lists (a consular list and a
     /// roster), or with `--kind febrl` one FEBRL-like list of any size with duplicates.
     Generate {
@@ -269,11 +281,25 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         }
         Command::Encode(args) => pprl::encode(&args),
         Command::Find {
+            store: Some(store),
+            list,
+            top,
+            common,
+            ..
+        } => store::find(&store, &list, top, &common),
+        Command::Find { roster, .. } if roster.is_empty() => Err(Failure::Usage(anyhow::anyhow!(
+            "find needs --roster FILE... or --store S.db to search in"
+        ))),
+        Command::Find {
             roster,
             list,
             top,
             common,
+            ..
         } => commands::linkage(LinkType::Find, &list, &roster, &common, top).map(|_| ()),
+        Command::Add(args) => store::add(args),
+        Command::Roster(args) => store::roster(args),
+        Command::Decide(args) => store::decide(args),
         Command::Evaluate {
             out,
             truth,

@@ -19,6 +19,9 @@ pub const OWNED: &[&str] = &[
     "evaluation.json",
     "estimate.json",
     "estimate.svg",
+    "roster.csv",
+    "history.csv",
+    "changes.csv",
 ];
 
 /// A run's outputs being written, swapped in by [`Staging::commit`]; dropped uncommitted, they
