@@ -1428,14 +1428,13 @@ fn choose_alignment(
     readings: (usize, usize),
 ) -> (AlignKey, Aligned) {
     // Swapped, the two cross levels are the same pair whichever record leads; the better
-    // one goes to the family name.
-    let swapped = (
-        cross.0.max(cross.1),
-        match (cross.0, cross.1) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
-        },
-    );
+    // one goes to the family name. When only one cross pair exists (a record with one part
+    // only), the swap explains that one token and the other part is missing: one token never
+    // stands for both parts.
+    let swapped = match (cross.0, cross.1) {
+        (Some(x), Some(y)) => (Some(x.max(y)), Some(x.min(y))),
+        (x, y) => (None, x.or(y)),
+    };
     let s_score = rank(straight.0) + rank(straight.1);
     let w_score = rank(swapped.0) + rank(swapped.1);
     let (is_swapped, (given, family), score) = if w_score < s_score {
@@ -2027,6 +2026,24 @@ mod tests {
         assert!(why[0].as_deref().unwrap().contains("swapped"), "{why:?}");
         assert_eq!(label(&c, &f, "given_name", 0, 3), "null");
         assert_eq!(label(&c, &f, "given_name", 0, 4), "else");
+    }
+
+    /// A one-part name sharing a token with a two-part name agrees on one part, never on both:
+    /// swapped or straight, one token explains one part.
+    #[test]
+    fn one_token_never_stands_for_both_parts() {
+        let (c, f) = levels(
+            &["given_name", "surname"],
+            &[&["Yosef", "Rom"], &["", "Yosef"], &["Yosef", ""]],
+        );
+        for b in [1, 2] {
+            let given = label(&c, &f, "given_name", 0, b);
+            let family = label(&c, &f, "family_name", 0, b);
+            assert!(
+                [&given, &family].iter().filter(|l| **l == "null").count() == 1,
+                "row {b}: given {given}, family {family}"
+            );
+        }
     }
 
     #[test]

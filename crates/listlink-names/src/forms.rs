@@ -37,6 +37,9 @@ pub enum TokenLevel {
     Different,
 }
 
+/// The fewest consonant classes a shared skeleton needs to make two tokens agree by skeleton.
+pub const SKELETON_MIN: usize = 3;
+
 /// Jaro–Winkler thresholds of the two fuzzy levels.
 pub const SIMILAR: f64 = 0.92;
 pub const CLOSE: f64 = 0.85;
@@ -164,10 +167,12 @@ pub fn compare(
             explain.then(|| format!("feminine form: {}", pair(a, b))),
         );
     }
+    // A shared skeleton of two consonants (Amna, Muna, Iman: MN) is shared by too many unrelated
+    // names to be a level of its own: such tokens are compared as spellings below.
     if let Some(shared) = a
         .skeletons
         .iter()
-        .find(|s| s.chars().count() >= 2 && b.skeletons.contains(s))
+        .find(|s| s.chars().count() >= SKELETON_MIN && b.skeletons.contains(s))
     {
         return (
             TokenLevel::Skeleton,

@@ -171,22 +171,33 @@ pub fn unique_source_names(files: &[&PathBuf]) -> Result<Vec<String>, Failure> {
     Ok(names)
 }
 
-/// Settings given by the user that name id or source columns: each file must have one of them,
-/// or its records would silently be numbered or named after the file instead.
+/// Settings given by the user that name id or source columns. Each file must have one of the
+/// id columns, or its records would silently be numbered instead. A source column is the source
+/// of the files that have one (the others are named after the file, as inferred settings assume
+/// when one list has a source column and the other not), so at least one file must have it, or
+/// the setting does nothing.
 fn check_id_and_source_columns(settings: &Settings, inputs: &[Input]) -> Result<(), Failure> {
     let mut missing = Vec::new();
-    for (key, columns) in [
-        ("id_columns", &settings.id_columns),
-        ("source_columns", &settings.source_columns),
-    ] {
+    let lacks =
+        |columns: &[String], i: &Input| !columns.iter().any(|c| i.table.headers.contains(c));
+    let ids = &settings.id_columns;
+    for i in inputs {
+        if !ids.is_empty() && lacks(ids, i) {
+            missing.push(format!(
+                "settings id_columns {ids:?}: none is in {} ({})",
+                i.table.path,
+                listlink_core::table::describe_headers(&i.table.headers)
+            ));
+        }
+    }
+    let sources = &settings.source_columns;
+    if !sources.is_empty() && inputs.iter().all(|i| lacks(sources, i)) {
         for i in inputs {
-            if !columns.is_empty() && !columns.iter().any(|c| i.table.headers.contains(c)) {
-                missing.push(format!(
-                    "settings {key} {columns:?}: none is in {} ({})",
-                    i.table.path,
-                    listlink_core::table::describe_headers(&i.table.headers)
-                ));
-            }
+            missing.push(format!(
+                "settings source_columns {sources:?}: none is in {} ({})",
+                i.table.path,
+                listlink_core::table::describe_headers(&i.table.headers)
+            ));
         }
     }
     if missing.is_empty() {

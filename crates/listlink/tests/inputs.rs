@@ -158,6 +158,23 @@ fn files_of_the_same_name_stay_apart() {
         "{}",
         stderr(&a3)
     );
+    // A list with a source column linked to one without: the settings the run wrote (naming
+    // the source column) run again on the same two files.
+    let plain = write(dir.path(), "plain.csv", "id,full_name\n7,Anna Ivanova\n");
+    let run = dir.path().join("v");
+    cli!("link", &plain, &s1, "--out", &run).success();
+    let written = read(&run.join("settings.toml"));
+    assert!(written.contains("source_columns"), "{written}");
+    cli!(
+        "link",
+        &plain,
+        &s1,
+        "--settings",
+        run.join("settings.toml"),
+        "--out",
+        dir.path().join("w")
+    )
+    .success();
 }
 
 // 3. Every probability of a model is checked on load, named by its key.
