@@ -19,6 +19,13 @@ const MODEL_FORMAT: &str = "listlink-model";
 /// Probabilities below this are raised to it, so that no level has an infinite weight.
 const MIN_PROBABILITY: f64 = 1e-9;
 
+/// The least m (or r) a level's weight is computed from: one match in a thousand. EM drives the m
+/// of a level it sees in no match towards zero (on names-only lists a wholly different family
+/// name weighed −29.6, which no other evidence could outweigh), yet records of one person
+/// disagree that way at some rate: a clerk's error, a changed name. Weights are floored there,
+/// at most ten bits against a pair per comparison; the fitted m is kept as it is.
+const M_FLOOR: f64 = 1e-3;
+
 /// m and u of one level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LevelModel {
@@ -224,7 +231,7 @@ impl Model {
             if i == 0 {
                 0.0
             } else {
-                (numerator(l).max(MIN_PROBABILITY) / l.u.max(MIN_PROBABILITY)).log2()
+                (numerator(l).max(M_FLOOR) / l.u.max(MIN_PROBABILITY)).log2()
             }
         };
         self.comparisons

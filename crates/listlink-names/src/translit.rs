@@ -382,11 +382,32 @@ impl AbjadWord {
 /// to a written vowel; a letter read as another Latin letter of its consonant class (ف as v,
 /// و as v) costs 1; any other leftover character, letter left out or substitution costs 2.
 /// 0 means `latin` is a faithful reading of the letters.
+///
+/// The word's first letter and the Latin's first consonant are anchored: a name's first sound is
+/// written on both sides, so the first letter is never absorbed as a vowel letter (ולש is not
+/// Elsa) unless it is silent (א, ע), a Latin first vowel is unread only beside a first letter
+/// that can be silent (לוי is not Ulya), and a leading `y` or `i` before a vowel is a consonant
+/// (לוי is not Yulia or Iulia). A doubled Latin consonant is one sound (Eddie אדי, Lloyd לויד).
 pub fn abjad_cost(word: &AbjadWord, latin: &str) -> u32 {
-    let l = latin.as_bytes();
+    let mut undoubled = Vec::with_capacity(latin.len());
+    for &b in latin.as_bytes() {
+        if undoubled.last() == Some(&b) && !b"aeiouy".contains(&b) {
+            continue;
+        }
+        undoubled.push(b);
+    }
+    let l = &undoubled[..];
     let n = word.letters.len();
     const INF: u32 = u32::MAX / 2;
     let is_vowel = |b: u8| b"aeiouy".contains(&b);
+    // Iu, Ya, Yo at the start are a consonant y and a vowel (Iulia, Yulia, Iosif).
+    let leading_consonant_y = l.len() > 1 && matches!(l[0], b'y' | b'i') && is_vowel(l[1]);
+    // A name that starts with a vowel is written with a letter for it (א, ע, ا): the Latin's
+    // first vowel goes unread only beside a first letter that can be silent (Uri אורי).
+    let first_silent = word
+        .letters
+        .first()
+        .is_some_and(|alts| alts.iter().any(|a| a.is_empty()));
     let vowel_letter: Vec<bool> = word
         .letters
         .iter()
@@ -407,7 +428,11 @@ pub fn abjad_cost(word: &AbjadWord, latin: &str) -> u32 {
                 continue;
             }
             if j < l.len() {
-                let skip = if is_vowel(l[j]) { 0 } else { 2 };
+                let skip = if is_vowel(l[j]) && (j > 0 || first_silent && !leading_consonant_y) {
+                    0
+                } else {
+                    2
+                };
                 cost[k][j + 1] = cost[k][j + 1].min(c + skip);
             }
             if k < n {
@@ -419,7 +444,11 @@ pub fn abjad_cost(word: &AbjadWord, latin: &str) -> u32 {
                 }
                 // A vowel letter absorbed by a neighbouring written vowel.
                 let near_vowel = (j > 0 && is_vowel(l[j - 1])) || (j < l.len() && is_vowel(l[j]));
-                let drop = if vowel_letter[k] && near_vowel { 0 } else { 2 };
+                let drop = if vowel_letter[k] && near_vowel && k > 0 {
+                    0
+                } else {
+                    2
+                };
                 cost[k + 1][j] = cost[k + 1][j].min(c + drop);
                 if j < l.len() {
                     let same_class = matches!((word.classes[k], latin_class[j]), (Some(x), Some(y)) if x == y && x != '0');

@@ -128,6 +128,38 @@ fn the_briefs_examples() {
     assert_eq!(level("Petrov", "Sidorov").0, TokenLevel::Different);
 }
 
+/// Hebrew letters read against Latin names of people of every origin: the first sound is written
+/// on both sides, and a doubled consonant is one sound. Pairs from the real names' errors.
+#[test]
+fn abjad_readings_anchor_the_first_letter() {
+    let v = variants::bundled();
+    let level =
+        |a: &str, b: &str| compare(&analyse(&fold(a), v), &analyse(&fold(b), v), Some(v), false).0;
+    for (hebrew, latin) in [("ולש", "Elsa"), ("לוי", "Julia"), ("וייס", "Jose")] {
+        assert!(
+            level(hebrew, latin) > TokenLevel::Skeleton,
+            "{hebrew} ~ {latin}: {:?}",
+            level(hebrew, latin)
+        );
+    }
+    for (hebrew, latin) in [
+        ("אדי", "Eddie"),
+        ("פגי", "Peggy"),
+        ("לויד", "Lloyd"),
+        ("ולש", "Welch"),
+        ("לוי", "Levy"),
+        ("וייס", "Weiss"),
+        ("יוסף", "Yosef"),
+        ("אמיר", "Amir"),
+    ] {
+        assert_eq!(
+            level(hebrew, latin),
+            TokenLevel::Transliteration,
+            "{hebrew} ~ {latin}"
+        );
+    }
+}
+
 proptest! {
     #[test]
     fn every_function_is_total(s in "\\PC{0,24}") {
