@@ -746,6 +746,32 @@ mod tests {
         ]
     }
 
+    /// A level EM never saw among matches weighs at most ten bits against a pair, not thirty.
+    #[test]
+    fn weights_are_floored_at_one_match_in_a_thousand() {
+        let level = |m: f64, u: f64| LevelModel {
+            label: String::new(),
+            m,
+            u,
+            r: None,
+        };
+        let model = Model {
+            format: String::new(),
+            version: 1,
+            link_type: crate::prepare::LinkType::Dedupe,
+            prior: 1e-4,
+            related_prior: None,
+            comparisons: vec![ComparisonModel {
+                name: "family_name".into(),
+                levels: vec![level(0.0, 0.0), level(0.9, 0.01), level(1e-12, 0.99)],
+            }],
+            training: TrainingInfo::default(),
+        };
+        let w = model.level_weights();
+        assert!((w[0][1] - (0.9f64 / 0.01).log2()).abs() < 1e-12);
+        assert!((w[0][2] - (1e-3f64 / 0.99).log2()).abs() < 1e-12, "{}", w[0][2]);
+    }
+
     #[test]
     fn em_recovers_a_clear_structure() {
         let u = vec![vec![0.0, 0.001, 0.05, 0.949], vec![0.0, 0.001, 0.05, 0.949]];

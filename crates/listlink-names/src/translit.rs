@@ -385,7 +385,7 @@ impl AbjadWord {
 ///
 /// The word's first letter and the Latin's first consonant are anchored: a name's first sound is
 /// written on both sides, so the first letter is never absorbed as a vowel letter (ולש is not
-/// Elsa) unless it is silent (א, ע), a Latin first vowel is unread only beside a first letter
+/// Elsa) unless it is silent (א, ע) before a Latin vowel, a Latin first vowel is unread only beside a first letter
 /// that can be silent (לוי is not Ulya), and a leading `y` or `i` before a vowel is a consonant
 /// (לוי is not Yulia or Iulia). A doubled Latin consonant is one sound (Eddie אדי, Lloyd לויד).
 pub fn abjad_cost(word: &AbjadWord, latin: &str) -> u32 {
@@ -408,6 +408,15 @@ pub fn abjad_cost(word: &AbjadWord, latin: &str) -> u32 {
         .letters
         .first()
         .is_some_and(|alts| alts.iter().any(|a| a.is_empty()));
+    // An h that English spelling writes and nobody says: after w (White), in a final gh or
+    // before t (McVeigh, Wright), after a vowel before a consonant or the end (Johnson, Sarah).
+    let silent_h = |j: usize| {
+        l[j] == b'h'
+            && j > 0
+            && (l[j - 1] == b'w'
+                || l[j - 1] == b'g' && (j + 1 == l.len() || l[j + 1] == b't')
+                || is_vowel(l[j - 1]) && (j + 1 == l.len() || !is_vowel(l[j + 1])))
+    };
     let vowel_letter: Vec<bool> = word
         .letters
         .iter()
@@ -428,7 +437,9 @@ pub fn abjad_cost(word: &AbjadWord, latin: &str) -> u32 {
                 continue;
             }
             if j < l.len() {
-                let skip = if is_vowel(l[j]) && (j > 0 || first_silent && !leading_consonant_y) {
+                let skip = if is_vowel(l[j]) && (j > 0 || first_silent && !leading_consonant_y)
+                    || silent_h(j)
+                {
                     0
                 } else {
                     2
@@ -438,6 +449,11 @@ pub fn abjad_cost(word: &AbjadWord, latin: &str) -> u32 {
             if k < n {
                 for alt in &word.letters[k] {
                     let a = alt.as_bytes();
+                    // A silent first letter (א, ע) stands for a first vowel: it is not silent
+                    // before a Latin consonant (אלכס is not Lukas).
+                    if k == 0 && a.is_empty() && l.first().is_some_and(|&b| !is_vowel(b)) {
+                        continue;
+                    }
                     if l[j..].starts_with(a) {
                         cost[k + 1][j + a.len()] = cost[k + 1][j + a.len()].min(c);
                     }

@@ -142,6 +142,9 @@ fn abjad_readings_anchor_the_first_letter() {
             level(hebrew, latin)
         );
     }
+    // Not read as Lukas (their skeletons, vowels left out, are still one).
+    assert!(level("אלכס", "Lukas") > TokenLevel::Variant);
+    assert!(level("אלכס", "Alex") <= TokenLevel::Variant);
     for (hebrew, latin) in [
         ("אדי", "Eddie"),
         ("פגי", "Peggy"),
@@ -151,6 +154,8 @@ fn abjad_readings_anchor_the_first_letter() {
         ("וייס", "Weiss"),
         ("יוסף", "Yosef"),
         ("אמיר", "Amir"),
+        ("וייט", "White"),
+        ("ג'ונסון", "Johnson"),
     ] {
         assert_eq!(
             level(hebrew, latin),
