@@ -769,7 +769,11 @@ mod tests {
         };
         let w = model.level_weights();
         assert!((w[0][1] - (0.9f64 / 0.01).log2()).abs() < 1e-12);
-        assert!((w[0][2] - (1e-3f64 / 0.99).log2()).abs() < 1e-12, "{}", w[0][2]);
+        assert!(
+            (w[0][2] - (1e-3f64 / 0.99).log2()).abs() < 1e-12,
+            "{}",
+            w[0][2]
+        );
     }
 
     #[test]

@@ -137,17 +137,12 @@ fn parse_full_name_as_written(raw: &str) -> NameParts {
             .filter(|t| !is_nasab(t))
             .cloned()
             .collect();
-        // The last word is a family name unless `bin` stands right before it (then it is a
-        // father's name): X bin Y bin Z Hashimi.
-        let last_is_family =
-            tokens.len() >= 2 && !is_nasab(&tokens[tokens.len() - 2]) && rest.len() >= 2;
-        let (patronymic, family) = if last_is_family {
-            (
-                rest[..rest.len() - 1].to_vec(),
-                vec![rest[rest.len() - 1].clone()],
-            )
-        } else {
-            (rest, Vec::new())
+        // The last word is the family name: after `bin` it is a father's name, but with no
+        // family name written it is the name that tells the person apart (Simeon ben Shetach,
+        // Ahmad bin Khalid), and lists that leave `bin` out write it as the family name.
+        let (patronymic, family) = match rest.split_last() {
+            Some((last, before)) => (before.to_vec(), vec![last.clone()]),
+            None => (Vec::new(), Vec::new()),
         };
         return NameParts {
             given,
@@ -156,10 +151,9 @@ fn parse_full_name_as_written(raw: &str) -> NameParts {
         };
     }
     // Family name in capitals among other words: "IVANOV Petr Sergeevich".
+    // (Two letters at least: an initial, `L.`, is no family name.)
     let is_caps = |t: &str| {
-        t.chars().count() > 1
-            && t.chars().any(char::is_alphabetic)
-            && t.chars().all(|c| !c.is_lowercase())
+        t.chars().filter(|c| c.is_alphabetic()).count() > 1 && t.chars().all(|c| !c.is_lowercase())
     };
     let caps: Vec<usize> = (0..raw_tokens.len())
         .filter(|&i| is_caps(raw_tokens[i]))
@@ -228,10 +222,9 @@ pub fn order_guessed(raw: &str) -> bool {
     if tokens.len() < 2 || raw.contains(',') || tokens.iter().any(|t| is_nasab(t)) {
         return false;
     }
+    // (Two letters at least: an initial, `L.`, is no family name.)
     let is_caps = |t: &str| {
-        t.chars().count() > 1
-            && t.chars().any(char::is_alphabetic)
-            && t.chars().all(|c| !c.is_lowercase())
+        t.chars().filter(|c| c.is_alphabetic()).count() > 1 && t.chars().all(|c| !c.is_lowercase())
     };
     let words: Vec<&str> = raw.split_whitespace().collect();
     let caps = words.iter().filter(|t| is_caps(t)).count();
@@ -349,6 +342,20 @@ mod tests {
             p(&["عبدالله"], &[], &["حداد"])
         );
         assert_eq!(parse_full_name("Smith"), p(&[], &[], &["smith"]));
+        // A middle initial is no family name in capitals.
+        assert_eq!(
+            parse_full_name("George L. Berry"),
+            p(&["george"], &["l"], &["berry"])
+        );
+        // With no family name after `ben`, the father's name is compared as one.
+        assert_eq!(
+            parse_full_name("Simeon ben Shetach"),
+            p(&["simeon"], &[], &["shetach"])
+        );
+        assert_eq!(
+            parse_full_name("שמעון בן שטח"),
+            p(&["שמעון"], &[], &["שטח"])
+        );
         assert_eq!(parse_full_name(""), NameParts::default());
     }
 
