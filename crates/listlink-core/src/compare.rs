@@ -1484,21 +1484,33 @@ fn describe_part(
         (_, p) => p,
     };
     let variants = &person.variants;
-    for &i in ra.part(part) {
-        for &j in rb.part(other(part)) {
-            let (l, why) = listlink_names::forms::compare(
-                &person.forms[i as usize],
-                &person.forms[j as usize],
-                Some(variants),
-                true,
-            );
-            if l == level {
-                let swapped = if al.swapped && part != NamePart::Patronymic {
-                    " (given and family names swapped)"
-                } else {
-                    ""
-                };
-                return why.map(|w| format!("{w}{swapped}"));
+    // Swapped, each part's level is one of the two cross pairs' (the better one is the family
+    // name's), so both are looked at.
+    let pairs = if al.swapped && part != NamePart::Patronymic {
+        vec![
+            (ra.part(part), rb.part(other(part))),
+            (ra.part(other(part)), rb.part(part)),
+        ]
+    } else {
+        vec![(ra.part(part), rb.part(part))]
+    };
+    for (xs, ys) in pairs {
+        for &i in xs {
+            for &j in ys {
+                let (l, why) = listlink_names::forms::compare(
+                    &person.forms[i as usize],
+                    &person.forms[j as usize],
+                    Some(variants),
+                    true,
+                );
+                if l == level {
+                    let swapped = if al.swapped && part != NamePart::Patronymic {
+                        " (given and family names swapped)"
+                    } else {
+                        ""
+                    };
+                    return why.map(|w| format!("{w}{swapped}"));
+                }
             }
         }
     }
@@ -2026,6 +2038,24 @@ mod tests {
         assert!(why[0].as_deref().unwrap().contains("swapped"), "{why:?}");
         assert_eq!(label(&c, &f, "given_name", 0, 3), "null");
         assert_eq!(label(&c, &f, "given_name", 0, 4), "else");
+    }
+
+    /// Swapped names are explained whichever cross pair gave each part its level.
+    #[test]
+    fn swapped_levels_are_explained() {
+        let (c, f) = levels(
+            &["given_name", "surname"],
+            &[&["Smith", "Jon"], &["John", "Smyth"]],
+        );
+        let why = c.describe(&f, 0, 1);
+        for (i, comp) in c.comparisons.iter().enumerate() {
+            if comp.name == "given_name" || comp.name == "family_name" {
+                let w = why[i]
+                    .as_deref()
+                    .unwrap_or_else(|| panic!("{} unexplained", comp.name));
+                assert!(w.contains("swapped"), "{w}");
+            }
+        }
     }
 
     /// A one-part name sharing a token with a two-part name agrees on one part, never on both:

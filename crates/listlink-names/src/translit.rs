@@ -379,7 +379,7 @@ impl AbjadWord {
 /// The cost of reading `latin` (an ASCII key) as the abjad letters, in half-errors: each letter
 /// rendered by one of its readings costs nothing; a Latin vowel (a e i o u y) left over costs
 /// nothing (short vowels are unwritten), nor does a vowel letter (ו, י, ا, و …) left unread next
-/// to a written vowel; a letter read as another Latin letter of its consonant class (ف as v,
+/// to a written vowel it can stand for; a letter read as another Latin letter of its consonant class (ف as v,
 /// و as v) costs 1; any other leftover character, letter left out or substitution costs 2.
 /// 0 means `latin` is a faithful reading of the letters.
 ///
@@ -417,12 +417,20 @@ pub fn abjad_cost(word: &AbjadWord, latin: &str) -> u32 {
                 || l[j - 1] == b'g' && (j + 1 == l.len() || l[j + 1] == b't')
                 || is_vowel(l[j - 1]) && (j + 1 == l.len() || !is_vowel(l[j + 1])))
     };
-    let vowel_letter: Vec<bool> = word
+    // Per letter, the Latin vowels it can stand for (ו: o, u; י: i, e): a vowel letter goes
+    // unread only beside one of them (the ו of שאטוב is not absorbed by the e of Steve).
+    let own_vowels: Vec<Vec<u8>> = word
         .letters
         .iter()
         .map(|alts| {
-            alts.iter()
-                .any(|a| !a.is_empty() && a.bytes().all(is_vowel))
+            let mut v: Vec<u8> = alts
+                .iter()
+                .filter(|a| !a.is_empty() && a.bytes().all(is_vowel))
+                .flat_map(|a| a.bytes())
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
         })
         .collect();
     let latin_class: Vec<Option<char>> =
@@ -459,12 +467,10 @@ pub fn abjad_cost(word: &AbjadWord, latin: &str) -> u32 {
                     }
                 }
                 // A vowel letter absorbed by a neighbouring written vowel.
-                let near_vowel = (j > 0 && is_vowel(l[j - 1])) || (j < l.len() && is_vowel(l[j]));
-                let drop = if vowel_letter[k] && near_vowel && k > 0 {
-                    0
-                } else {
-                    2
-                };
+                let own = &own_vowels[k];
+                let near_vowel =
+                    (j > 0 && own.contains(&l[j - 1])) || (j < l.len() && own.contains(&l[j]));
+                let drop = if near_vowel && k > 0 { 0 } else { 2 };
                 cost[k + 1][j] = cost[k + 1][j].min(c + drop);
                 if j < l.len() {
                     let same_class = matches!((word.classes[k], latin_class[j]), (Some(x), Some(y)) if x == y && x != '0');
