@@ -88,7 +88,65 @@ pub fn name_tokens(raw: &str) -> Vec<String> {
         glue_next = is_compound_head(t);
         out.push(t.to_string());
     }
+    // Particles between a given name and a family name (Ludwig van Beethoven, Charles de
+    // Gaulle, לודוויג ואן בטהובן) are not names: lists write them or not, and two that do
+    // would agree on them. First or last, a particle may be a name (Van Morrison, Le).
+    if out.len() >= 3 {
+        let last = out.len() - 1;
+        let mut i = 0;
+        out.retain(|t| {
+            let keep = i == 0 || i == last || !is_particle(t);
+            i += 1;
+            keep
+        });
+    }
     out
+}
+
+/// Name particles, in the scripts lists write them in (folded).
+fn is_particle(t: &str) -> bool {
+    matches!(
+        t,
+        "van"
+            | "von"
+            | "de"
+            | "da"
+            | "di"
+            | "du"
+            | "la"
+            | "le"
+            | "del"
+            | "della"
+            | "der"
+            | "den"
+            | "ten"
+            | "ter"
+            | "dos"
+            | "das"
+            | "do"
+            | "of"
+            | "ван"
+            | "фон"
+            | "де"
+            | "ди"
+            | "дю"
+            | "ла"
+            | "ле"
+            | "дер"
+            | "ואן"
+            | "פון"
+            | "פאן"
+            | "דה"
+            | "די"
+            | "דו"
+            | "לה"
+            | "דל"
+            | "דלה"
+            | "דר"
+            | "فان"
+            | "فون"
+            | "دي"
+    )
 }
 
 fn is_article(t: &str) -> bool {
@@ -342,6 +400,19 @@ mod tests {
             p(&["عبدالله"], &[], &["حداد"])
         );
         assert_eq!(parse_full_name("Smith"), p(&[], &[], &["smith"]));
+        // Particles between the parts are not names; first or last, they may be.
+        assert_eq!(
+            parse_full_name("Ludwig van Beethoven"),
+            p(&["ludwig"], &[], &["beethoven"])
+        );
+        assert_eq!(
+            parse_full_name("לודוויג ואן בטהובן"),
+            p(&["לודוויג"], &[], &["בטהובן"])
+        );
+        assert_eq!(
+            parse_full_name("Van Morrison"),
+            p(&["van"], &[], &["morrison"])
+        );
         // A middle initial is no family name in capitals.
         assert_eq!(
             parse_full_name("George L. Berry"),
