@@ -71,10 +71,21 @@ pub fn try_request(
     stream.write_all(head.as_bytes()).ok()?;
     // The server may answer (413) and close before reading a large body.
     let _ = stream.write_all(body);
+    // Read the head, then exactly the body it announces: some servers (chromedriver) keep the
+    // connection open whatever `Connection: close` says.
     let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..split]).ok()?;
+    let mut buf = [0u8; 16 * 1024];
+    let split = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = std::str::from_utf8(&raw[..split]).ok()?.to_string();
     let mut lines = head.split("\r\n");
     let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
     let headers: Vec<(String, String)> = lines
@@ -85,16 +96,31 @@ pub fn try_request(
     let chunked = headers.iter().any(|(k, v)| {
         k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
     });
-    if chunked {
-        body = decode_chunked(&body);
-    } else if let Some((_, len)) = headers
+    let length = headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-    {
-        let len: usize = len.parse().ok()?;
-        if body.len() < len {
-            return None;
+        .and_then(|(_, v)| v.parse::<usize>().ok());
+    loop {
+        let whole = match length {
+            Some(len) => body.len() >= len,
+            None if chunked => body.ends_with(b"0\r\n\r\n"),
+            None => false,
+        };
+        if whole {
+            break;
         }
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            if length.is_some() || chunked {
+                return None;
+            }
+            break;
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
+    if chunked {
+        body = decode_chunked(&body);
+    } else if let Some(len) = length {
         body.truncate(len);
     }
     Some(Reply {

@@ -2,7 +2,7 @@
 //! security rules; the OpenAPI document against the routes; and a fault test (decisions posted
 //! from 8 clients while the server is SIGKILLed: every decision acknowledged is kept).
 
-
+mod browser;
 mod http;
 
 use assert_cmd::Command;
