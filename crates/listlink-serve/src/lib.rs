@@ -13,6 +13,7 @@
 //! and latency, never a name or a record's field.
 
 mod api;
+mod lookup;
 mod openapi;
 mod page;
 mod security;
@@ -90,10 +91,10 @@ fn router(state: Arc<state::AppState>) -> Router {
         .route("/api/healthz", get(api::healthz))
         .route("/api/csrf", get(api::csrf))
         .route("/api/openapi.json", get(api::openapi))
-        .route("/api/match", post(api::match_records))
+        .route("/api/match", post(lookup::match_records))
         .route("/api/persons/{person_id}", get(api::person))
         .route("/api/review", get(api::review))
-        .route("/api/pair", get(api::pair))
+        .route("/api/pair", get(lookup::pair))
         .route("/api/roster", get(api::roster))
         .route("/api/model", get(api::model))
         .route(

@@ -666,7 +666,7 @@ fn every_route_served_is_documented_and_every_documented_route_is_served() {
     for chunk in router.split(".route(").skip(1) {
         let path = chunk.split('"').nth(1).unwrap().to_string();
         for method in ["get", "post", "delete", "put", "patch"] {
-            if chunk.contains(&format!("{method}(api::")) {
+            if chunk.contains(&format!("{method}(")) {
                 served.push((method.to_string(), path.clone()));
             }
         }
@@ -906,4 +906,45 @@ fn every_acknowledged_decision_survives_a_sigkill() {
         acked.len(),
         stored.len()
     );
+}
+
+/// A store written before undos (schema 1) is brought to schema 2 when opened, and its
+/// decisions can be undone.
+#[test]
+fn a_schema_1_store_gains_undos_when_served() {
+    let (_dir, store) = store();
+    listlink()
+        .args(["decide", "--store"])
+        .arg(&store)
+        .args(["--unsure", "consulate:c3", "hospital:h2", "--by", "desk-0"])
+        .assert()
+        .success();
+    {
+        let conn = rusqlite::Connection::open(&store).unwrap();
+        conn.execute_batch("ALTER TABLE decisions DROP COLUMN undoes; PRAGMA user_version = 1;")
+            .unwrap();
+    }
+    let server = Server::start(&store, &[]);
+    let token = csrf(&server);
+    let r = server.send(
+        "DELETE",
+        "/api/decisions/1",
+        &[("X-CSRF-Token", &token)],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    drop(server);
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let undoes: i64 = conn
+        .query_row(
+            "SELECT undoes FROM decisions WHERE decision = 'undo'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(undoes, 1);
 }
