@@ -7,10 +7,15 @@
 //! version is refused with a message.
 
 mod add;
+mod desk;
 mod output;
 mod persons;
 
 pub use add::{AddOptions, AddReport, add};
+pub use desk::{
+    DecisionRow, Matcher, PersonRecord, PersonView, ReviewPair, StoredRecord, UndoReport,
+    decisions_since, pair_probabilities, person, person_of_records, review_queue, undo,
+};
 pub use output::{RosterFiles, Since, found_with_persons, roster};
 pub use persons::{DecideReport, Decision, decide};
 
@@ -20,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The layout of the store's tables, kept in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// What went wrong, always naming the store file, the list or the record.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +41,12 @@ pub enum Error {
     Busy { path: String, seconds: u64 },
     #[error("{0}")]
     Usage(String),
+    /// A record, person or decision the store does not hold.
+    #[error("store {path}: {message}")]
+    NotFound { path: String, message: String },
+    /// A decision (or an undo) that would contradict the decisions in force: nothing recorded.
+    #[error("{0}")]
+    Contradiction(String),
     /// Rows rejected under `--strict`: nothing was added.
     #[error("{0}")]
     Rejected(String),
@@ -75,7 +86,7 @@ CREATE INDEX edges_b ON edges (b);
 CREATE TABLE decisions (
     seq INTEGER PRIMARY KEY, a INTEGER NOT NULL, b INTEGER NOT NULL, decision TEXT NOT NULL,
     by TEXT NOT NULL, at TEXT NOT NULL, note TEXT NOT NULL, model_version INTEGER,
-    probability REAL);
+    probability REAL, undoes INTEGER);
 CREATE TABLE events (
     seq INTEGER PRIMARY KEY, date TEXT NOT NULL, version INTEGER, person INTEGER,
     rid INTEGER, event TEXT NOT NULL, detail TEXT NOT NULL);
@@ -132,6 +143,16 @@ impl Store {
                 .execute_batch(&format!(
                     "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
+                .map_err(|e| store.sql_err(e))?;
+        } else if version == 1 {
+            // Version 2 adds undos (a decision row that takes back an earlier one): an old
+            // store gains the column, empty, in one transaction.
+            store
+                .conn
+                .execute_batch(
+                    "BEGIN IMMEDIATE; ALTER TABLE decisions ADD COLUMN undoes INTEGER;
+                     PRAGMA user_version = 2; COMMIT;",
+                )
                 .map_err(|e| store.sql_err(e))?;
         } else if version != SCHEMA_VERSION {
             return Err(store_err(format!(
@@ -237,7 +258,10 @@ impl Store {
             )
             .optional()
             .map_err(|e| self.sql_err(e))?
-            .ok_or_else(|| self.err(format!("no record `{source}:{id}` in the store")))
+            .ok_or_else(|| Error::NotFound {
+                path: self.path.display().to_string(),
+                message: format!("no record `{source}:{id}` in the store"),
+            })
     }
 }
 

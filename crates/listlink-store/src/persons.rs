@@ -68,11 +68,17 @@ impl Decision {
     }
 }
 
-/// The latest decision on each pair of records (`a < b`).
+/// The latest decision in force on each pair of records (`a < b`): undo rows, and the
+/// decisions they take back, are passed over, so an undo restores the pair's decision before.
 pub(crate) fn latest_decisions(store: &Store) -> Result<FxHashMap<(i64, i64), (i64, String)>> {
     let mut stmt = store
         .conn
-        .prepare("SELECT seq, a, b, decision FROM decisions ORDER BY seq")
+        .prepare(
+            "SELECT seq, a, b, decision FROM decisions
+             WHERE decision <> 'undo' AND seq NOT IN
+                 (SELECT undoes FROM decisions WHERE undoes IS NOT NULL)
+             ORDER BY seq",
+        )
         .map_err(|e| store.sql_err(e))?;
     let rows = stmt
         .query_map([], |r| {
@@ -369,6 +375,8 @@ pub(crate) fn recluster(
 /// What a decision did.
 #[derive(Debug, Clone)]
 pub struct DecideReport {
+    /// The decision's id (its place in the append-only log).
+    pub id: i64,
     /// The persons of the two records after the decision.
     pub persons: (String, String),
     /// The model's probability of the pair, when it was a stored candidate pair.
@@ -424,6 +432,7 @@ pub fn decide(
             ],
         )
         .map_err(sql)?;
+        let id = conn.last_insert_rowid();
         let date = crate::today();
         let p = probability.map_or("not a candidate pair".to_string(), |p| {
             format!("probability {p:.4}")
@@ -446,31 +455,7 @@ pub fn decide(
             )
             .map_err(sql)?;
         }
-        let settings = store
-            .settings()?
-            .ok_or_else(|| store.err("the store has no lists yet"))?;
-        let changes = recluster(store, None, &date, &settings.thresholds)?;
-        if !changes.broken_matches.is_empty() {
-            let pairs: Vec<String> = changes
-                .broken_matches
-                .iter()
-                .map(|(a, b)| -> Result<String> {
-                    let name = |r: i64| -> Result<String> {
-                        conn.query_row(
-                            "SELECT source || ':' || id FROM records WHERE rid = ?1",
-                            [r],
-                            |row| row.get(0),
-                        )
-                        .map_err(sql)
-                    };
-                    Ok(format!("{} = {}", name(*a)?, name(*b)?))
-                })
-                .collect::<Result<_>>()?;
-            return Err(Error::Usage(format!(
-                "this decision contradicts earlier ones: the match decision(s) {} and the not-match decision(s) cannot all hold; decide one of those pairs again first (nothing recorded)",
-                pairs.join(", ")
-            )));
-        }
+        let changes = recluster_refusing_contradictions(store, &date)?;
         let person_of = |rid: i64| -> Result<String> {
             conn.query_row("SELECT person FROM membership WHERE rid = ?1", [rid], |r| {
                 r.get::<_, i64>(0)
@@ -479,10 +464,48 @@ pub fn decide(
             .map_err(sql)
         };
         Ok(DecideReport {
+            id,
             persons: (person_of(ra)?, person_of(rb)?),
             probability,
             model_version,
             changes,
         })
     })
+}
+
+/// Recomputes persons after a decision or an undo dated `date`; refuses (as
+/// [`Error::Contradiction`], for the caller to roll back) when match decisions in force cannot
+/// all hold beside the not-match ones.
+pub(crate) fn recluster_refusing_contradictions(
+    store: &Store,
+    date: &str,
+) -> Result<ClusterReport> {
+    let conn = &store.conn;
+    let sql = |e| store.sql_err(e);
+    let settings = store
+        .settings()?
+        .ok_or_else(|| store.err("the store has no lists yet"))?;
+    let changes = recluster(store, None, date, &settings.thresholds)?;
+    if !changes.broken_matches.is_empty() {
+        let pairs: Vec<String> = changes
+            .broken_matches
+            .iter()
+            .map(|(a, b)| -> Result<String> {
+                let name = |r: i64| -> Result<String> {
+                    conn.query_row(
+                        "SELECT source || ':' || id FROM records WHERE rid = ?1",
+                        [r],
+                        |row| row.get(0),
+                    )
+                    .map_err(sql)
+                };
+                Ok(format!("{} = {}", name(*a)?, name(*b)?))
+            })
+            .collect::<Result<_>>()?;
+        return Err(Error::Contradiction(format!(
+            "this decision contradicts earlier ones: the match decision(s) {} and the not-match decision(s) cannot all hold; decide one of those pairs again first (nothing recorded)",
+            pairs.join(", ")
+        )));
+    }
+    Ok(changes)
 }

@@ -10,6 +10,7 @@ mod estimate;
 mod eval;
 mod outdir;
 mod pprl;
+mod serve;
 mod store;
 
 use clap::{Args, Parser, Subcommand};
@@ -116,6 +117,8 @@ enum Command {
     Roster(store::RosterArgs),
     /// Record a person's decision on two records of a store (append-only).
     Decide(store::DecideArgs),
+    /// Serve a store over HTTP: a JSON API and the review desk page.
+    Serve(serve::ServeArgs),
     /// Write synthetic lists with truth: the cross-script demo lists (a consular list and a
     /// roster), or with `--kind febrl` one FEBRL-like list of any size with duplicates.
     Generate {
@@ -217,9 +220,10 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LISTLINK_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                .unwrap_or_else(|_| "warn,listlink_serve=info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     if let Some(asked) = cli.threads {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -300,6 +304,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Add(args) => store::add(args),
         Command::Roster(args) => store::roster(args),
         Command::Decide(args) => store::decide(args),
+        Command::Serve(args) => serve::run(args),
         Command::Evaluate {
             out,
             truth,
