@@ -190,6 +190,9 @@ fn contextual(
         Some(Script::Cyrillic) => one(class),
         _ => match unit {
             ['c'] if next.is_some_and(|c| "eiy".contains(c)) => one('S'),
+            // g before e, i, y: hard in German and Slavic spellings, soft (C) in English and
+            // French ones (George, Gérard: ג׳ורג׳, جورج), as the table says.
+            ['g'] if next.is_some_and(|c| "eiy".contains(c)) => vec!['K', 'C'],
             ['h'] if last && prev.is_some_and(latin_vowel) => one(DROPPED),
             // j: a semivowel in German, Slavic and biblical spellings, a consonant in English.
             ['j'] if i == 0 => vec![DROPPED, 'C'],

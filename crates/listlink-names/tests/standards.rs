@@ -144,6 +144,9 @@ fn abjad_readings_anchor_the_first_letter() {
     }
     // Not read as Lukas (their skeletons, vowels left out, are still one).
     assert!(level("אלכס", "Lukas") > TokenLevel::Variant);
+    // A soft g meets the geresh letter's skeleton (ג׳ורג׳: CRC); a hard one keeps its own.
+    assert!(listlink_names::skeleton::skeletons("George").contains(&"CRC".to_string()));
+    assert!(listlink_names::skeleton::skeletons("Georgii").contains(&"KRK".to_string()));
     assert!(level("אלכס", "Alex") <= TokenLevel::Variant);
     for (hebrew, latin) in [
         ("אדי", "Eddie"),
