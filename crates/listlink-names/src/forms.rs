@@ -52,7 +52,8 @@ pub fn analyse(token: &str, variants: &Variants) -> NameForms {
     let keys: Vec<&str> = renderings.iter().map(|r| r.key.as_str()).collect();
     let skeletons = crate::skeleton::skeletons(token);
     let mut groups = variants.groups_of(token, &keys);
-    if let Some(w) = &abjad {
+    // (An initial, one letter, reads as too many names to be any one's variant.)
+    if let Some(w) = abjad.as_ref().filter(|w| w.letters.len() >= 2) {
         groups.extend(variants.groups_of_abjad(w, &skeletons));
         groups.sort_unstable();
         groups.dedup();
@@ -179,6 +180,24 @@ pub fn compare(
             explain.then(|| format!("skeleton {shared}: {}", pair(a, b))),
         );
     }
+    // An initial against a name it can stand for (J. ~ John, ל. ~ Leon): weak agreement, never
+    // a different name.
+    if let Some((initial, name)) = match (is_initial(a), is_initial(b)) {
+        (true, false) => Some((a, b)),
+        (false, true) => Some((b, a)),
+        _ => None,
+    } && initial.renderings.iter().any(|i| {
+        i.key.len() == 1
+            && name
+                .renderings
+                .iter()
+                .any(|n| n.key.as_bytes().first() == i.key.as_bytes().first())
+    }) {
+        return (
+            TokenLevel::Close,
+            explain.then(|| format!("initial: {}", pair(a, b))),
+        );
+    }
     // Fuzzy: the best Jaro–Winkler of any two renderings, or an abjad reading one letter off.
     fn renderings(f: &NameForms) -> impl Iterator<Item = (u64, &[u8])> + Clone {
         f.shapes
@@ -205,6 +224,11 @@ pub fn compare(
         _ => format!("similar ({best:.2}): {}", pair(a, b)),
     });
     (level, why)
+}
+
+/// Whether a token is an initial: one letter (a Hebrew letter with its geresh counts as one).
+fn is_initial(f: &NameForms) -> bool {
+    f.written.chars().filter(|c| c.is_alphabetic()).count() == 1
 }
 
 /// The best Jaro–Winkler of any rendering of one token with any of another's, each given as
@@ -316,6 +340,7 @@ impl TokenSig {
             .collect();
         let mut sig = TokenSig {
             unsure: f.abjad.is_some()
+                || is_initial(f)
                 || !f.groups.is_empty()
                 || !f.masculine.is_empty()
                 || f.renderings.len() > 3

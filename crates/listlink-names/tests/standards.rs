@@ -144,6 +144,10 @@ fn abjad_readings_anchor_the_first_letter() {
     }
     // Not read as Lukas (their skeletons, vowels left out, are still one).
     assert!(level("אלכס", "Lukas") > TokenLevel::Variant);
+    // An initial agrees weakly with the names it can stand for, in any script.
+    assert!(level("J", "John") <= TokenLevel::Close);
+    assert_eq!(level("ל", "Leon"), TokenLevel::Close);
+    assert_eq!(level("J", "Peter"), TokenLevel::Different);
     // A soft g meets the geresh letter's skeleton (ג׳ורג׳: CRC); a hard one keeps its own.
     assert!(listlink_names::skeleton::skeletons("George").contains(&"CRC".to_string()));
     assert!(listlink_names::skeleton::skeletons("Georgii").contains(&"KRK".to_string()));
