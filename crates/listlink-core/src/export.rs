@@ -309,14 +309,28 @@ pub fn birth_of(run: &Run, row: usize) -> String {
 /// `status` is the person's (from the best candidate) on every row, so a filter counts people
 /// right; `candidate_band` is each candidate's own.
 pub fn found_csv(run: &Run) -> Vec<u8> {
+    found_csv_with_persons(run, None)
+}
+
+/// [`found_csv`], with `candidate_person_id` after `rank` when `person_of_row` is given (a
+/// roster's person id of a candidate, by its row in the run).
+pub fn found_csv_with_persons(
+    run: &Run,
+    person_of_row: Option<&dyn Fn(usize) -> String>,
+) -> Vec<u8> {
     let mut w = csv_writer();
-    w.write_record([
+    let mut header = vec![
         "query_source",
         "query_id",
         "query_name",
         "query_birth",
         "status",
         "rank",
+    ];
+    if person_of_row.is_some() {
+        header.push("candidate_person_id");
+    }
+    header.extend([
         "candidate_source",
         "candidate_id",
         "candidate_name",
@@ -325,8 +339,8 @@ pub fn found_csv(run: &Run) -> Vec<u8> {
         "match_probability",
         "match_weight",
         "explanation",
-    ])
-    .expect("in memory");
+    ]);
+    w.write_record(&header).expect("in memory");
     for f in run.find.iter().flatten() {
         let q = f.query.index();
         let (qs, qi) = run.key(q);
@@ -347,15 +361,18 @@ pub fn found_csv(run: &Run) -> Vec<u8> {
         };
         if shown.is_empty() {
             let mut row = query.to_vec();
-            row.resize(14, String::new());
+            row.resize(header.len(), String::new());
             w.write_record(&row).expect("in memory");
         }
         for (rank, p) in shown.into_iter().enumerate() {
             let c = p.b.index();
             let (cs, ci) = run.key(c);
             let mut row = query.to_vec();
+            row.push((rank + 1).to_string());
+            if let Some(person) = person_of_row {
+                row.push(safe_cell(&person(c)).into_owned());
+            }
             row.extend([
-                (rank + 1).to_string(),
                 safe_cell(cs).into_owned(),
                 safe_cell(ci).into_owned(),
                 safe_cell(&display_name(run, c)).into_owned(),

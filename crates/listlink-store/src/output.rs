@@ -6,9 +6,8 @@
 use crate::add::{load_records, load_shapes, tables_of};
 use crate::persons::latest_decisions;
 use crate::{Result, Store, person_label};
-use listlink_core::export::{BOM, birth_of, display_name, explanation, safe_cell};
+use listlink_core::export::{BOM, safe_cell};
 use listlink_core::ingest::{ReadOptions, read_file};
-use listlink_core::pipeline::{FindStatus, ScoredPair};
 use listlink_core::{Input, LinkType, Reject, Run, RunOptions};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::Path;
@@ -530,83 +529,6 @@ pub fn found_with_persons(
             .and_then(|rid| person.get(rid))
             .map_or(String::new(), |p| person_label(*p))
     };
-    let bytes = found_csv(&run, &person_of_row);
+    let bytes = listlink_core::export::found_csv_with_persons(&run, Some(&person_of_row));
     Ok((run, bytes, rejects))
-}
-
-/// Core's `found.csv` with `candidate_person_id` beside each candidate.
-fn found_csv(run: &Run, person_of_row: &dyn Fn(usize) -> String) -> Vec<u8> {
-    let mut w = writer();
-    row(
-        &mut w,
-        &[
-            "query_source",
-            "query_id",
-            "query_name",
-            "query_birth",
-            "status",
-            "rank",
-            "candidate_person_id",
-            "candidate_source",
-            "candidate_id",
-            "candidate_name",
-            "candidate_birth",
-            "candidate_band",
-            "match_probability",
-            "match_weight",
-            "explanation",
-        ]
-        .map(String::from),
-    );
-    let t = &run.settings.thresholds;
-    let band = |p: &ScoredPair| {
-        let prob = p.probability();
-        if prob >= t.match_probability {
-            FindStatus::Found
-        } else if prob >= t.review_probability {
-            FindStatus::Possible
-        } else {
-            FindStatus::NotFound
-        }
-    };
-    for f in run.find.iter().flatten() {
-        let q = f.query.index();
-        let (qs, qi) = run.key(q);
-        let query = [
-            qs.to_string(),
-            qi.to_string(),
-            display_name(run, q),
-            birth_of(run, q),
-            f.status.as_str().to_string(),
-        ];
-        let shown: Vec<&ScoredPair> = if f.candidates.is_empty() {
-            f.nearest.iter().collect()
-        } else {
-            f.candidates.iter().map(|&i| &run.pairs[i]).collect()
-        };
-        if shown.is_empty() {
-            let mut cells = query.to_vec();
-            cells.resize(15, String::new());
-            row(&mut w, &cells);
-        }
-        for (rank, p) in shown.into_iter().enumerate() {
-            let c = p.b.index();
-            let (cs, ci) = run.key(c);
-            let mut cells = query.to_vec();
-            cells.extend([
-                (rank + 1).to_string(),
-                person_of_row(c),
-                cs.to_string(),
-                ci.to_string(),
-                display_name(run, c),
-                birth_of(run, c),
-                band(p).as_str().to_string(),
-                format!("{:.6}", p.probability()),
-                format!("{:.4}", p.weight),
-                explanation(run, p),
-            ]);
-            row(&mut w, &cells);
-        }
-    }
-    finish(w)
 }
