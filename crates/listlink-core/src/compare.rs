@@ -249,6 +249,12 @@ impl Comparator {
     }
 
     /// The same comparisons with empty memos.
+    /// Sizes the memos for a run over this many rows (before the run compares anything).
+    pub fn size_memos(&self, rows: usize) {
+        self.memo.size_for(rows);
+        self.token_memo.size_for(rows);
+    }
+
     pub fn clone_fresh(&self) -> Comparator {
         Comparator {
             comparisons: self.comparisons.clone(),
@@ -1241,21 +1247,37 @@ const MEMO_MAX_ID: u32 = 1 << 27;
 #[derive(Debug)]
 pub struct Memo {
     owner: AtomicU64,
-    slots: Box<[AtomicU64]>,
+    /// log2 of the slots to make at first use ([`Memo::size_for`]).
+    bits: std::sync::atomic::AtomicU32,
+    /// Made at first use: a run over a few records (a look-up) does not clear megabytes.
+    slots: std::sync::OnceLock<Box<[AtomicU64]>>,
 }
 
 impl Default for Memo {
     fn default() -> Self {
         Memo {
             owner: AtomicU64::new(0),
-            slots: (0..1usize << MEMO_BITS)
-                .map(|_| AtomicU64::new(0))
-                .collect(),
+            bits: MEMO_BITS.into(),
+            slots: std::sync::OnceLock::new(),
         }
     }
 }
 
 impl Memo {
+    /// Sizes the memo, before its first use, for the values of this many rows.
+    fn size_for(&self, rows: usize) {
+        let bits = (usize::BITS - rows.leading_zeros() + 4).clamp(12, MEMO_BITS);
+        self.bits.store(bits, Ordering::Relaxed);
+    }
+
+    fn slots(&self) -> &[AtomicU64] {
+        self.slots.get_or_init(|| {
+            (0..1usize << self.bits.load(Ordering::Relaxed))
+                .map(|_| AtomicU64::new(0))
+                .collect()
+        })
+    }
+
     fn serves(&self, id: u64) -> bool {
         let owner = self.owner.load(Ordering::Relaxed);
         owner == id
@@ -1276,8 +1298,10 @@ impl Memo {
         }
         // Never 0: the comparison's number starts at 1.
         let key = ((c as u64 + 1) << 54) | (u64::from(lo) << 27) | u64::from(hi);
-        let index = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - MEMO_BITS)) as usize;
-        let slot = &self.slots[index];
+        let slots = self.slots();
+        let bits = slots.len().trailing_zeros();
+        let index = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
+        let slot = &slots[index];
         let entry = slot.load(Ordering::Relaxed);
         if entry >> 4 == key {
             return (entry & 0xF) as u8;

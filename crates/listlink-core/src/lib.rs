@@ -12,6 +12,7 @@ mod delimited;
 pub mod error;
 pub mod evaluate;
 pub mod export;
+pub mod frequency;
 pub mod ingest;
 pub mod model;
 pub mod pipeline;

@@ -193,28 +193,67 @@ pub fn run(inputs: Vec<Input>, settings: Settings, options: &RunOptions) -> Resu
 /// that compare candidate pairs, how many are done.
 pub fn run_with_progress(
     inputs: Vec<Input>,
-    mut settings: Settings,
+    settings: Settings,
     options: &RunOptions,
     on_progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Run> {
-    let progress = |name: &str| on_progress(Progress::Stage { name, total: None });
-    let mut timings = Timings::default();
+    on_progress(Progress::Stage {
+        name: "preparing names and keys",
+        total: None,
+    });
+    let prepared = prepare(inputs, &settings, options);
+    run_prepared(prepared, settings, options, on_progress)
+}
+
+/// Input tables with their per-record features: the first stage of a run, which a caller may
+/// adjust before the rest (a store gives the shares of values in its whole roster with
+/// `frequency::reweigh`).
+pub struct Prepared {
+    pub inputs: Vec<Input>,
+    pub features: Features,
+    /// Seconds the preparing took.
+    pub seconds: f64,
+}
+
+/// Prepares the inputs' names, values and keys for a run under `settings`.
+pub fn prepare(inputs: Vec<Input>, settings: &Settings, options: &RunOptions) -> Prepared {
+    let clock = Instant::now();
     let sides: Vec<u8> = inputs.iter().map(|i| i.side).collect();
     let tables: Vec<RecordTable> = inputs.into_iter().map(|i| i.table).collect();
-    let clock = Instant::now();
-    progress("preparing names and keys");
     let variants = options
         .variants
         .clone()
-        .unwrap_or_else(|| std::sync::Arc::new(listlink_names::variants::bundled().clone()));
+        .unwrap_or_else(crate::prepare::bundled_variants);
     let features =
-        crate::prepare::prepare_with(&tables, &sides, &settings, options.link_type, variants);
+        crate::prepare::prepare_with(&tables, &sides, settings, options.link_type, variants);
     let inputs: Vec<Input> = tables
         .into_iter()
         .zip(&sides)
         .map(|(table, &side)| Input { table, side })
         .collect();
-    timings.prepare = clock.elapsed().as_secs_f64();
+    Prepared {
+        inputs,
+        features,
+        seconds: clock.elapsed().as_secs_f64(),
+    }
+}
+
+/// The rest of a run from prepared inputs: blocking, training when no model is given,
+/// scoring, clustering.
+pub fn run_prepared(
+    prepared: Prepared,
+    mut settings: Settings,
+    options: &RunOptions,
+    on_progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Run> {
+    let progress = |name: &str| on_progress(Progress::Stage { name, total: None });
+    let mut timings = Timings {
+        prepare: prepared.seconds,
+        ..Default::default()
+    };
+    let Prepared {
+        inputs, features, ..
+    } = prepared;
 
     // Blocking, and u from random pairs (which needs no candidate pairs): side by side, each
     // stage timed on its own.
@@ -224,6 +263,7 @@ pub fn run_with_progress(
         "blocking"
     });
     let comparator = Comparator::new(&settings);
+    comparator.size_memos(features.len());
     let (blocked, (u_estimate, (screen, screen_seconds))) = rayon::join(
         || block_candidates(&settings, &features, options),
         || {

@@ -374,6 +374,9 @@ pub struct TextFeature {
     pub lines: Vec<ValueLine>,
     /// Share of non-missing rows with each code (index 0 unused).
     pub frequency: Vec<f64>,
+    /// The non-missing rows `frequency` shares are of (a store's whole roster when
+    /// `frequency::reweigh` gave its shares).
+    pub present: u64,
 }
 
 /// Features of one date or age field.
@@ -606,6 +609,19 @@ impl PersonFeature {
     }
 }
 
+/// What a name token counts as in [`PersonFeature::share`]: its variant group, else its
+/// consonant skeleton, else the token as written.
+pub fn share_key(forms: &NameForms) -> String {
+    match (
+        forms.groups.first(),
+        forms.skeletons.first().filter(|s| s.chars().count() >= 2),
+    ) {
+        (Some(g), _) => format!("g{g}"),
+        (None, Some(sk)) => format!("s{sk}"),
+        (None, None) => format!("w{}", forms.written),
+    }
+}
+
 pub fn part_index(part: NamePart) -> usize {
     match part {
         NamePart::Given => 0,
@@ -720,14 +736,7 @@ fn person_feature(
     let token_key: Vec<usize> = forms
         .iter()
         .map(|f| {
-            let key = match (
-                f.groups.first(),
-                f.skeletons.first().filter(|s| s.chars().count() >= 2),
-            ) {
-                (Some(g), _) => format!("g{g}"),
-                (None, Some(sk)) => format!("s{sk}"),
-                (None, None) => format!("w{}", f.written),
-            };
+            let key = share_key(f);
             let next = key_index.len();
             *key_index.entry(key).or_insert(next)
         })
@@ -833,8 +842,16 @@ pub fn prepare(
     settings: &Settings,
     link_type: LinkType,
 ) -> Features {
-    let bundled = std::sync::Arc::new(listlink_names::variants::bundled().clone());
-    prepare_with(tables, sides, settings, link_type, bundled)
+    prepare_with(tables, sides, settings, link_type, bundled_variants())
+}
+
+/// The bundled given-name variants, shared (not copied) by every run that uses them.
+pub fn bundled_variants() -> std::sync::Arc<listlink_names::variants::Variants> {
+    static SHARED: std::sync::OnceLock<std::sync::Arc<listlink_names::variants::Variants>> =
+        std::sync::OnceLock::new();
+    SHARED
+        .get_or_init(|| std::sync::Arc::new(listlink_names::variants::bundled().clone()))
+        .clone()
 }
 
 /// [`prepare`] with the given-name variants to use (the bundled table and a user's own files).
@@ -1025,6 +1042,7 @@ fn text_feature(raw: &[&str], key_of: fn(&str) -> String) -> TextFeature {
         codes,
         lines,
         frequency,
+        present,
     }
 }
 

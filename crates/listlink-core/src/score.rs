@@ -150,10 +150,9 @@ impl Scorer {
                 // A value's share is at least one record's worth.
                 let (source, present) = match (c.person_part, &f.fields[c.field], &f.person) {
                     (Some(part), _, Some(person)) => (TfSource::Person(part), person.present(part)),
-                    (None, FieldFeature::Text(t), _) => (
-                        TfSource::Text(c.field),
-                        t.codes.par_iter().filter(|code| **code != 0).count(),
-                    ),
+                    (None, FieldFeature::Text(t), _) => {
+                        (TfSource::Text(c.field), t.present as usize)
+                    }
                     _ => return None,
                 };
                 // Person names: agreeing exactly, after transliteration or as variants says more

@@ -89,6 +89,25 @@ impl RecordTable {
         self.ids.len()
     }
 
+    /// The given rows, in the given order, as a table of their own.
+    pub fn rows(&self, rows: &[usize]) -> RecordTable {
+        let mut out = RecordTable {
+            path: self.path.clone(),
+            headers: self.headers.clone(),
+            columns: vec![StrColumn::with_capacity(rows.len()); self.headers.len()],
+            ..Default::default()
+        };
+        for &r in rows {
+            out.sources.push(self.sources.get(r));
+            out.ids.push(self.ids.get(r));
+            out.lines.push(self.lines[r]);
+            for (c, col) in self.columns.iter().enumerate() {
+                out.columns[c].push(col.get(r));
+            }
+        }
+        out
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }

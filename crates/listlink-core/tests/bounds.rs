@@ -4,33 +4,15 @@
 //! evaluation order.
 
 use listlink_core::block::{Blocker, CollectPairs, parse_rule};
-use listlink_core::ingest::{ReadOptions, read_bytes};
-use listlink_core::settings::Settings;
 use listlink_core::{Input, LinkType, RunOptions};
-use std::path::Path;
+
+mod common;
+use common::febrl_table;
 
 /// A model trained on a generated FEBRL-like list of 3,000 records, with the scale benchmark's
 /// settings.
 fn febrl_run() -> listlink_core::Run {
-    let config = listlink_synth::febrl::FebrlConfig {
-        seed: 9,
-        records: 3_000,
-        ..Default::default()
-    };
-    let mut csv = Vec::new();
-    listlink_synth::febrl::write_febrl(&config, &mut csv).unwrap();
-    let toml = include_str!("fixtures/febrl-settings.toml");
-    let settings = Settings::from_toml(toml, "tests/fixtures/febrl-settings.toml").unwrap();
-    let table = read_bytes(
-        &csv,
-        Path::new("people.csv"),
-        &ReadOptions {
-            id_columns: settings.id_columns.clone(),
-            ..Default::default()
-        },
-    )
-    .unwrap()
-    .table;
+    let (table, settings) = febrl_table(9, 3_000);
     listlink_core::run(
         vec![Input { table, side: 0 }],
         settings,

@@ -2,8 +2,9 @@
 //! where a person decides the uncertain pairs.
 //!
 //! One process holds the store open (a writer connection and a reader connection, SQLite in
-//! WAL mode) and the roster's records in memory for look-ups ([`listlink_store::Matcher`],
-//! loaded at start and again after each added list). Writes go through `listlink-store`
+//! WAL mode) and a look-up connection that reads the stored records through the store's index
+//! ([`listlink_store::Matcher`], its settings and model loaded at start and again after each
+//! added list). Writes go through `listlink-store`
 //! (`decide`, `undo`, `add`), each one transaction, answered only once committed.
 //!
 //! Security: loopback unless `--bind` names another address, which then needs a token file

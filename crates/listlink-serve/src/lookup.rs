@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use listlink_core::Run;
 use listlink_core::ingest::{ReadOptions, TableBuilder};
 use listlink_core::pipeline::ScoredPair;
-use listlink_store::Matcher;
+use listlink_store::{Looked, Matcher};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -163,14 +163,13 @@ fn explanation_json(run: &Run, pair: &ScoredPair) -> Value {
 
 fn candidate_json(
     run: &Run,
-    matcher: &Matcher,
-    query_rows: usize,
+    looked: &Looked,
     persons: &rustc_hash::FxHashMap<i64, String>,
     pair: &ScoredPair,
 ) -> Value {
     let b = pair.b.index();
-    let person = matcher
-        .rid_of_row(query_rows, b)
+    let person = looked
+        .rid_of_row(b)
         .and_then(|rid| persons.get(&rid))
         .cloned();
     json!({
@@ -211,12 +210,12 @@ pub async fn match_records(
     }
     let matcher = state.matcher();
     let table = query_table(&matcher, &request.records)?;
-    let query_rows = table.len();
     let top = request.top;
     blocking(move || {
-        let run = matcher
+        let looked = matcher
             .find(table, top)
             .map_err(|e| ApiError::store("records", e))?;
+        let run = &looked.run;
         let mut found: Vec<_> = run.find.iter().flatten().collect();
         found.sort_by_key(|f| f.query);
         let shown = |f: &listlink_core::pipeline::FindResult| -> Vec<ScoredPair> {
@@ -229,7 +228,7 @@ pub async fn match_records(
         let rids: Vec<i64> = found
             .iter()
             .flat_map(|f| shown(f))
-            .filter_map(|p| matcher.rid_of_row(query_rows, p.b.index()))
+            .filter_map(|p| looked.rid_of_row(p.b.index()))
             .collect();
         let persons = {
             let reader = lock(&state.reader);
@@ -240,10 +239,10 @@ pub async fn match_records(
             .map(|f| {
                 json!({
                     "status": f.status.as_str(),
-                    "query": record_json(&run, f.query.index()),
+                    "query": record_json(run, f.query.index()),
                     "candidates": shown(f)
                         .iter()
-                        .map(|p| candidate_json(&run, &matcher, query_rows, &persons, p))
+                        .map(|p| candidate_json(run, &looked, &persons, p))
                         .collect::<Vec<_>>(),
                 })
             })
@@ -292,31 +291,35 @@ pub async fn pair(
             )
         };
         let matcher = state.matcher();
-        let Some(table) = matcher.record_table(ra) else {
+        let table = matcher
+            .record_table(ra)
+            .map_err(|e| ApiError::store("left", e))?;
+        let Some(table) = table else {
             return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "left",
                 "the record was added after the roster was loaded; try again",
             ));
         };
-        let run = matcher
+        let looked = matcher
             .find(table, 50)
             .map_err(|e| ApiError::store("left", e))?;
+        let run = &looked.run;
         let f = run.find.iter().flatten().next();
         let pair = f.and_then(|f| {
             f.candidates
                 .iter()
                 .map(|&i| run.pairs[i])
                 .chain(f.nearest)
-                .find(|p| matcher.rid_of_row(1, p.b.index()) == Some(rb))
+                .find(|p| looked.rid_of_row(p.b.index()) == Some(rb))
         });
         Ok(Json(match pair {
             Some(p) => json!({
                 "candidate": true,
                 "probability": p.probability(),
                 "weight": p.weight,
-                "explanation": explanation_json(&run, &p),
-                "explanation_text": listlink_core::export::explanation(&run, &p),
+                "explanation": explanation_json(run, &p),
+                "explanation_text": listlink_core::export::explanation(run, &p),
             }),
             None => json!({
                 "candidate": false,

@@ -1,4 +1,4 @@
-//! What the server holds: the store's two connections and the roster in memory.
+//! What the server holds: the store's connections and the look-up matcher.
 
 use crate::Error;
 use listlink_store::{Matcher, Store};
@@ -12,7 +12,8 @@ pub struct AppState {
     pub writer: Mutex<Store>,
     /// Reads; WAL lets them run beside a write.
     pub reader: Mutex<Store>,
-    /// The stored records, settings and model, for look-ups; replaced after an add.
+    /// Look-ups: the settings and model, and a connection reading records through the store's
+    /// index; replaced after an add.
     pub matcher: RwLock<Arc<Matcher>>,
     /// The Bearer token, when the server was given one.
     pub token: Option<String>,

@@ -8,9 +8,10 @@ use listlink_core::ingest::{ReadOptions, read_file};
 use listlink_core::settings::FieldKind;
 use listlink_core::table::StrColumn;
 use listlink_core::{Input, LinkType, Model, RecordTable, Reject, RunOptions, Settings, Severity};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use rustc_hash::FxHashMap;
 use sha2::Digest;
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Instant;
 
@@ -213,12 +214,12 @@ fn add_in(store: &Store, list: &Path, options: &AddOptions) -> Result<AddReport>
             s
         }
     };
-    let mut records = load_records(store)?;
-    let by_key: FxHashMap<(String, String), usize> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| ((r.source.clone(), r.id.clone()), i))
-        .collect();
+    // Scoring against the stored records reads the look-up index: made again first if the
+    // settings changed (a list's columns joined the fields) or a store of version 2 has none.
+    let incremental = !first && !options.retrain;
+    if incremental {
+        crate::index::ensure(store, &settings)?;
+    }
     report
         .seconds
         .push(("load store", clock.elapsed().as_secs_f64()));
@@ -230,7 +231,12 @@ fn add_in(store: &Store, list: &Path, options: &AddOptions) -> Result<AddReport>
     let mut query_rows: Vec<usize> = Vec::new();
     let mut query_rids: Vec<i64> = Vec::new();
     let mut rescored: Vec<i64> = Vec::new();
+    // The stored versions of changed records: their keys and counts leave the index.
+    let mut old_versions: Vec<Stored> = Vec::new();
     {
+        let mut stored = conn
+            .prepare_cached("SELECT rid FROM records WHERE source = ?1 AND id = ?2")
+            .map_err(sql)?;
         let mut insert = conn
             .prepare_cached(
                 "INSERT INTO records (source, id, shape, line, vals, name, sex, birth, status,
@@ -261,7 +267,15 @@ fn add_in(store: &Store, list: &Path, options: &AddOptions) -> Result<AddReport>
             let described = Described::of(&settings, &table.headers, &vals);
             let vals_json = serde_json::to_string(&vals).expect("strings serialise");
             let line = table.lines[row];
-            match by_key.get(&(source.to_string(), id.to_string())) {
+            let known: Option<i64> = stored
+                .query_row(params![source, id], |r| r.get(0))
+                .optional()
+                .map_err(sql)?;
+            let old = match known {
+                Some(rid) => crate::index::load(store, &[rid])?.pop(),
+                None => None,
+            };
+            match old {
                 None => {
                     insert
                         .execute(params![
@@ -289,19 +303,10 @@ fn add_in(store: &Store, list: &Path, options: &AddOptions) -> Result<AddReport>
                         .execute(params![received, version, rid, "added", detail])
                         .map_err(sql)?;
                     report.new_records += 1;
-                    records.push(Stored {
-                        rid,
-                        source: source.to_string(),
-                        id: id.to_string(),
-                        shape,
-                        line,
-                        vals: vals.iter().map(|v| v.to_string()).collect(),
-                    });
                     query_rows.push(row);
                     query_rids.push(rid);
                 }
-                Some(&i) => {
-                    let old = &records[i];
+                Some(old) => {
                     let old_headers = &shapes
                         .iter()
                         .find(|(s, _)| *s == old.shape)
@@ -378,10 +383,9 @@ fn add_in(store: &Store, list: &Path, options: &AddOptions) -> Result<AddReport>
                         rescored.push(rid);
                     }
                     report.updated_records += 1;
-                    let old = &mut records[i];
-                    old.shape = shape;
-                    old.line = line;
-                    old.vals = vals.iter().map(|v| v.to_string()).collect();
+                    if !changes.is_empty() {
+                        old_versions.push(old);
+                    }
                 }
             }
         }
@@ -421,38 +425,34 @@ fn add_in(store: &Store, list: &Path, options: &AddOptions) -> Result<AddReport>
     };
     let (model, trained, full) = match stored_model {
         Some(model) => {
-            let query: std::collections::HashSet<i64> = query_rids.iter().copied().collect();
+            let qtable = table.rows(&query_rows);
+            // The index: the changed records' stored versions leave it, the list's records
+            // join it.
+            if !old_versions.is_empty() {
+                let (tables, rids) = tables_of(store, &shapes, old_versions.iter());
+                let (keys, counts) = crate::index::describe(tables, &settings)?;
+                crate::index::put_keys(store, &rids, &keys, false)?;
+                crate::index::put_counts(store, &counts, -1)?;
+            }
             if !query_rows.is_empty() {
-                let qtable = subset(&table, &query_rows);
-                let (roster, roster_rids) = tables_of(
+                let (keys, counts) = crate::index::describe(vec![qtable.clone()], &settings)?;
+                crate::index::put_keys(store, &query_rids, &keys, true)?;
+                crate::index::put_counts(store, &counts, 1)?;
+                let query: BTreeSet<i64> = query_rids.iter().copied().collect();
+                let (run, roster_rids) = crate::index::find_in_store(
                     store,
-                    &shapes,
-                    records.iter().filter(|r| !query.contains(&r.rid)),
-                );
-                if !roster.is_empty() {
-                    let mut inputs = vec![Input {
-                        table: qtable.clone(),
-                        side: 0,
-                    }];
-                    inputs.extend(roster.into_iter().map(|table| Input { table, side: 1 }));
-                    let mut rids = query_rids.clone();
-                    rids.extend(roster_rids);
-                    let run = listlink_core::run(
-                        inputs,
-                        settings.clone(),
-                        &run_options(LinkType::Find, Some(model.clone())),
-                    )?;
-                    keep_pairs(&run, &rids, &mut edges);
-                }
+                    &settings,
+                    &model,
+                    qtable.clone(),
+                    &keys,
+                    &query,
+                    1,
+                )?;
+                let mut rids = query_rids.clone();
+                rids.extend(roster_rids);
+                keep_pairs(&run, &rids, &mut edges);
                 if query_rows.len() >= 2 {
-                    let run = listlink_core::run(
-                        vec![Input {
-                            table: qtable,
-                            side: 0,
-                        }],
-                        settings.clone(),
-                        &run_options(LinkType::Dedupe, Some(model.clone())),
-                    )?;
+                    let run = crate::index::dedupe_in_store(store, &settings, &model, qtable)?;
                     keep_pairs(&run, &query_rids, &mut edges);
                 }
             }
@@ -460,8 +460,10 @@ fn add_in(store: &Store, list: &Path, options: &AddOptions) -> Result<AddReport>
         }
         None => {
             // First add or --retrain: one dedupe run over every record trains the model and
-            // scores every pair.
+            // scores every pair; the look-up index is made from it.
+            let records = load_records(store)?;
             let (all, rids) = tables_of(store, &shapes, records.iter());
+            drop(records);
             let inputs = all
                 .into_iter()
                 .map(|table| Input { table, side: 0 })
@@ -472,6 +474,10 @@ fn add_in(store: &Store, list: &Path, options: &AddOptions) -> Result<AddReport>
                 &run_options(LinkType::Dedupe, None),
             )?;
             keep_pairs(&run, &rids, &mut edges);
+            // The rules the run used (inferred ones over the pair budget dropped) are the
+            // store's from now on.
+            settings.blocking.rules = run.settings.blocking.rules.clone();
+            crate::index::rebuild_from(store, &run, &rids)?;
             (run.model.clone(), true, true)
         }
     };
@@ -573,58 +579,42 @@ pub(crate) fn load_shapes(store: &Store) -> Result<Vec<(i64, Vec<String>)>> {
     Ok(out)
 }
 
+/// The columns [`Stored::from_row`] reads, in its order.
+pub(crate) const STORED_COLUMNS: &str = "rid, source, id, shape, line, vals";
+
+impl Stored {
+    /// A record from a row of [`STORED_COLUMNS`]; its values decoded, or an error naming it.
+    pub(crate) fn from_row(store: &Store, r: &rusqlite::Row) -> Result<Stored> {
+        let sql = |e| store.sql_err(e);
+        let (source, id): (String, String) = (r.get(1).map_err(sql)?, r.get(2).map_err(sql)?);
+        let vals: String = r.get(5).map_err(sql)?;
+        let vals: Vec<String> = serde_json::from_str(&vals)
+            .map_err(|e| store.err(format!("record {source}:{id} is damaged: {e}")))?;
+        Ok(Stored {
+            rid: r.get(0).map_err(sql)?,
+            source,
+            id,
+            shape: r.get(3).map_err(sql)?,
+            line: r.get::<_, i64>(4).map_err(sql)? as u64,
+            vals,
+        })
+    }
+}
+
 /// Every stored record, in record order.
 pub(crate) fn load_records(store: &Store) -> Result<Vec<Stored>> {
     let mut stmt = store
         .conn
-        .prepare("SELECT rid, source, id, shape, line, vals FROM records ORDER BY rid")
+        .prepare(&format!(
+            "SELECT {STORED_COLUMNS} FROM records ORDER BY rid"
+        ))
         .map_err(|e| store.sql_err(e))?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        })
-        .map_err(|e| store.sql_err(e))?;
+    let mut rows = stmt.query([]).map_err(|e| store.sql_err(e))?;
     let mut out = Vec::new();
-    for row in rows {
-        let (rid, source, id, shape, line, vals) = row.map_err(|e| store.sql_err(e))?;
-        let vals: Vec<String> = serde_json::from_str(&vals)
-            .map_err(|e| store.err(format!("record {source}:{id} is damaged: {e}")))?;
-        out.push(Stored {
-            rid,
-            source,
-            id,
-            shape,
-            line: line as u64,
-            vals,
-        });
+    while let Some(r) = rows.next().map_err(|e| store.sql_err(e))? {
+        out.push(Stored::from_row(store, r)?);
     }
     Ok(out)
-}
-
-/// The given rows of a table, as a table of their own.
-fn subset(table: &RecordTable, rows: &[usize]) -> RecordTable {
-    let mut out = RecordTable {
-        path: table.path.clone(),
-        headers: table.headers.clone(),
-        columns: vec![StrColumn::with_capacity(rows.len()); table.headers.len()],
-        ..Default::default()
-    };
-    for &r in rows {
-        out.sources.push(table.sources.get(r));
-        out.ids.push(table.ids.get(r));
-        out.lines.push(table.lines[r]);
-        for (c, col) in table.columns.iter().enumerate() {
-            out.columns[c].push(col.get(r));
-        }
-    }
-    out
 }
 
 /// Stored records rebuilt as record tables, one per shape (in shape order), and the record id

@@ -2,14 +2,15 @@
 //! history, the queue of pairs to review (most consequential first), the decision log, undos,
 //! and a [`Matcher`] that keeps the roster's records in memory for repeated look-ups.
 
-use crate::add::{Stored, load_records, load_shapes, tables_of};
+use crate::add::{load_shapes, tables_of};
 use crate::persons::{
     ClusterReport, in_transaction, latest_decisions, recluster_refusing_contradictions,
 };
 use crate::{Error, Result, Store, person_label};
-use listlink_core::{Input, LinkType, Model, RecordTable, Run, RunOptions, Settings};
+use listlink_core::{Model, RecordTable, Run, Settings};
 use rusqlite::{OptionalExtension, params};
 use rustc_hash::FxHashMap;
+use std::sync::Mutex;
 
 /// A stored record as the desk shows it: its key, its values by column as written, its status.
 #[derive(Debug, Clone)]
@@ -531,39 +532,59 @@ pub fn undo(store: &mut Store, id: i64, by: &str, note: &str) -> Result<UndoRepo
     })
 }
 
-/// The stored records, settings and model, held in memory to answer look-ups without reading
-/// the store each time (load again after an add).
+/// Look-ups against the store: its settings and model held in memory, its records read through
+/// the look-up index (only those sharing a blocking key with the query), on a connection of
+/// its own. Load again after an add that trained a new model.
 pub struct Matcher {
     settings: Settings,
     model: Model,
     model_version: i64,
-    roster: Vec<RecordTable>,
+    records: usize,
+    store: Mutex<Store>,
+}
+
+/// A look-up's run: the query's rows first, then the stored records it was compared with.
+pub struct Looked {
+    pub run: Run,
+    query_rows: usize,
     rids: Vec<i64>,
-    rules_inferred: bool,
+}
+
+impl Looked {
+    /// The stored record's id of a row of the run, when the row is a stored record.
+    pub fn rid_of_row(&self, row: usize) -> Option<i64> {
+        row.checked_sub(self.query_rows)
+            .and_then(|i| self.rids.get(i))
+            .copied()
+    }
 }
 
 impl Matcher {
     pub fn load(store: &Store) -> Result<Matcher> {
-        let mut settings = store
+        let mut own = Store::open(&store.path, false, store.wait)?;
+        let mut settings = own
             .settings()?
-            .ok_or_else(|| store.err("the store has no lists yet: add one first"))?;
+            .ok_or_else(|| own.err("the store has no lists yet: add one first"))?;
         settings.as_of = Some(crate::today());
-        let (model, model_version) = store
+        let (model, model_version) = own
             .model()?
-            .ok_or_else(|| store.err("the store has no model yet: add a list first"))?;
-        let shapes = load_shapes(store)?;
-        let records: Vec<Stored> = load_records(store)?;
-        let (roster, rids) = tables_of(store, &shapes, records.iter());
-        if roster.is_empty() {
-            return Err(store.err("the store holds no records"));
+            .ok_or_else(|| own.err("the store has no model yet: add a list first"))?;
+        if !crate::index::is_current(&own, &settings)? {
+            crate::persons::in_transaction(&mut own, |s| crate::index::ensure(s, &settings))?;
+        }
+        let records: i64 = own
+            .conn
+            .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+            .map_err(|e| own.sql_err(e))?;
+        if records == 0 {
+            return Err(own.err("the store holds no records"));
         }
         Ok(Matcher {
             settings,
             model,
             model_version,
-            roster,
-            rids,
-            rules_inferred: store.meta("settings_inferred")?.as_deref() == Some("true"),
+            records: records as usize,
+            store: Mutex::new(own),
         })
     }
 
@@ -579,65 +600,53 @@ impl Matcher {
         self.model_version
     }
 
-    /// Stored records held.
+    /// Stored records when loaded.
     pub fn records(&self) -> usize {
-        self.rids.len()
+        self.records
     }
 
-    /// The stored record's id of a row of a [`Matcher::find`] run, when the row is a stored
-    /// record (rows before `query_rows` are the query's).
-    pub fn rid_of_row(&self, query_rows: usize, row: usize) -> Option<i64> {
-        row.checked_sub(query_rows)
-            .and_then(|i| self.rids.get(i))
-            .copied()
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The query's records against the stored ones, with the store's model, as `find` does;
     /// keeps `top` candidates per query record.
-    pub fn find(&self, query: RecordTable, top: usize) -> Result<Run> {
-        let mut inputs = vec![Input {
-            table: query,
-            side: 0,
-        }];
-        inputs.extend(self.roster.iter().map(|table| Input {
-            table: table.clone(),
-            side: 1,
-        }));
-        Ok(listlink_core::run(
-            inputs,
-            self.settings.clone(),
-            &RunOptions {
-                link_type: LinkType::Find,
-                model: Some(self.model.clone()),
-                rules_inferred: self.rules_inferred,
-                top_k: top.max(1),
-                variants: None,
-            },
-        )?)
+    pub fn find(&self, query: RecordTable, top: usize) -> Result<Looked> {
+        let query_rows = query.len();
+        let (keys, _) = crate::index::describe(vec![query.clone()], &self.settings)?;
+        let store = self.store();
+        let (run, rids) = crate::index::find_in_store(
+            &store,
+            &self.settings,
+            &self.model,
+            query,
+            &keys,
+            &Default::default(),
+            top,
+        )?;
+        Ok(Looked {
+            run,
+            query_rows,
+            rids,
+        })
     }
 
     /// The stored record `rid` as a table of one row, to look it up as a query.
-    pub fn record_table(&self, rid: i64) -> Option<RecordTable> {
-        let mut row = self.rids.iter().position(|&r| r == rid)?;
-        for t in &self.roster {
-            if row < t.len() {
-                let mut out = RecordTable {
-                    path: t.path.clone(),
-                    headers: t.headers.clone(),
-                    columns: vec![Default::default(); t.headers.len()],
-                    ..Default::default()
-                };
-                out.sources.push(t.sources.get(row));
-                out.ids.push(t.ids.get(row));
-                out.lines.push(t.lines[row]);
-                for (c, col) in t.columns.iter().enumerate() {
-                    out.columns[c].push(col.get(row));
-                }
-                return Some(out);
-            }
-            row -= t.len();
+    pub fn record_table(&self, rid: i64) -> Result<Option<RecordTable>> {
+        let store = self.store();
+        let known: Option<i64> = store
+            .conn
+            .query_row("SELECT rid FROM records WHERE rid = ?1", [rid], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| store.sql_err(e))?;
+        if known.is_none() {
+            return Ok(None);
         }
-        None
+        let shapes = load_shapes(&store)?;
+        let records = crate::index::load(&store, &[rid])?;
+        Ok(tables_of(&store, &shapes, records.iter()).0.pop())
     }
 }
 

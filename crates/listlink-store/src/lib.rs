@@ -8,12 +8,13 @@
 
 mod add;
 mod desk;
+mod index;
 mod output;
 mod persons;
 
 pub use add::{AddOptions, AddReport, add};
 pub use desk::{
-    DecisionRow, Matcher, PersonRecord, PersonView, ReviewPair, StoredRecord, UndoReport,
+    DecisionRow, Looked, Matcher, PersonRecord, PersonView, ReviewPair, StoredRecord, UndoReport,
     decisions_since, pair_probabilities, person, person_of_records, review_queue, undo,
 };
 pub use output::{RosterFiles, Since, found_with_persons, roster};
@@ -25,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The layout of the store's tables, kept in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// What went wrong, always naming the store file, the list or the record.
 #[derive(Debug, thiserror::Error)]
@@ -61,8 +62,17 @@ pub struct Store {
     wait: Duration,
 }
 
+/// The look-up index (`index.rs`): version 3.
+const INDEX_SCHEMA: &str = "
+CREATE TABLE keys (key INTEGER NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (key, rid)) WITHOUT ROWID;
+CREATE TABLE counts (
+    source TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (source, value)) WITHOUT ROWID;
+";
+
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+$INDEX
 CREATE TABLE lists (
     version INTEGER PRIMARY KEY, source TEXT NOT NULL, file_name TEXT NOT NULL,
     sha256 TEXT NOT NULL, received TEXT NOT NULL, added_at TEXT NOT NULL,
@@ -141,18 +151,24 @@ impl Store {
             store
                 .conn
                 .execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
+                    SCHEMA.replace("$INDEX", INDEX_SCHEMA)
                 ))
                 .map_err(|e| store.sql_err(e))?;
-        } else if version == 1 {
+        } else if version == 1 || version == 2 {
             // Version 2 adds undos (a decision row that takes back an earlier one): an old
-            // store gains the column, empty, in one transaction.
+            // store gains the column, empty. Version 3 adds the look-up index, made from the
+            // records by the next add or look-up. One transaction.
+            let undo = if version == 1 {
+                "ALTER TABLE decisions ADD COLUMN undoes INTEGER;"
+            } else {
+                ""
+            };
             store
                 .conn
-                .execute_batch(
-                    "BEGIN IMMEDIATE; ALTER TABLE decisions ADD COLUMN undoes INTEGER;
-                     PRAGMA user_version = 2; COMMIT;",
-                )
+                .execute_batch(&format!(
+                    "BEGIN IMMEDIATE; {undo} {INDEX_SCHEMA} PRAGMA user_version = 3; COMMIT;"
+                ))
                 .map_err(|e| store.sql_err(e))?;
         } else if version != SCHEMA_VERSION {
             return Err(store_err(format!(

@@ -3,12 +3,12 @@
 //! Every CSV starts with a byte-order mark and passes its cells through `safe_cell`; rows are
 //! sorted, so the same store gives the same bytes.
 
-use crate::add::{load_records, load_shapes, tables_of};
 use crate::persons::latest_decisions;
 use crate::{Result, Store, person_label};
 use listlink_core::export::{BOM, safe_cell};
 use listlink_core::ingest::{ReadOptions, read_file};
-use listlink_core::{Input, LinkType, Reject, Run, RunOptions};
+use listlink_core::{Reject, Run};
+use rusqlite::OptionalExtension;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::Path;
 
@@ -459,7 +459,7 @@ pub fn roster(store: &Store, since: &Since) -> Result<RosterFiles> {
 /// `find --store`: each record of `list` against the stored records with the stored model,
 /// answered like `find` (`found.csv`) with the candidate's `person_id`; the list's rejects.
 pub fn found_with_persons(
-    store: &Store,
+    store: &mut Store,
     list: &Path,
     encoding: Option<String>,
     top: usize,
@@ -480,11 +480,8 @@ pub fn found_with_persons(
             source_name: list.file_stem().map(|s| s.to_string_lossy().into_owned()),
         },
     )?;
-    let shapes = load_shapes(store)?;
-    let records = load_records(store)?;
-    let (roster, rids) = tables_of(store, &shapes, records.iter());
-    if roster.is_empty() {
-        return Err(store.err("the store holds no records"));
+    if !crate::index::is_current(store, &settings)? {
+        crate::persons::in_transaction(store, |store| crate::index::ensure(store, &settings))?;
     }
     let mut rejects = read.rejects;
     rejects.extend(listlink_core::prepare::field_warnings(
@@ -492,35 +489,30 @@ pub fn found_with_persons(
         &settings,
     ));
     let query_rows = read.table.len();
-    let mut inputs = vec![Input {
-        table: read.table,
-        side: 0,
-    }];
-    inputs.extend(roster.into_iter().map(|table| Input { table, side: 1 }));
-    let rules_inferred = store.meta("settings_inferred")?.as_deref() == Some("true");
-    let run = listlink_core::run(
-        inputs,
-        settings,
-        &RunOptions {
-            link_type: LinkType::Find,
-            model: Some(model),
-            rules_inferred,
-            top_k: top.max(1),
-            variants: None,
-        },
+    let (keys, _) = crate::index::describe(vec![read.table.clone()], &settings)?;
+    let (run, rids) = crate::index::find_in_store(
+        store,
+        &settings,
+        &model,
+        read.table,
+        &keys,
+        &Default::default(),
+        top,
     )?;
     let mut person: FxHashMap<i64, i64> = FxHashMap::default();
     {
         let mut stmt = store
             .conn
-            .prepare("SELECT rid, person FROM membership")
+            .prepare_cached("SELECT person FROM membership WHERE rid = ?1")
             .map_err(|e| store.sql_err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(|e| store.sql_err(e))?;
-        for r in rows {
-            let (rid, p) = r.map_err(|e| store.sql_err(e))?;
-            person.insert(rid, p);
+        for &rid in &rids {
+            let p: Option<i64> = stmt
+                .query_row([rid], |r| r.get(0))
+                .optional()
+                .map_err(|e| store.sql_err(e))?;
+            if let Some(p) = p {
+                person.insert(rid, p);
+            }
         }
     }
     let person_of_row = |row: usize| -> String {

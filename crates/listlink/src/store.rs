@@ -275,9 +275,9 @@ pub fn find(store: &Path, list: &[PathBuf], top: usize, common: &Common) -> Resu
         )));
     };
     let started = Instant::now();
-    let store = Store::open(store, false, Duration::from_secs(30))?;
+    let mut store = Store::open(store, false, Duration::from_secs(30))?;
     let (run, found, rejects) =
-        listlink_store::found_with_persons(&store, list, common.encoding.clone(), top)?;
+        listlink_store::found_with_persons(&mut store, list, common.encoding.clone(), top)?;
     let staging = Staging::begin(&common.out)?;
     export::write_atomic(&staging.path("rejects.csv"), &export::rejects_csv(&rejects))?;
     if common.strict && !rejects.is_empty() {

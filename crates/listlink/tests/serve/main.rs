@@ -908,10 +908,10 @@ fn every_acknowledged_decision_survives_a_sigkill() {
     );
 }
 
-/// A store written before undos (schema 1) is brought to schema 2 when opened, and its
-/// decisions can be undone.
+/// A store written before undos and the look-up index (schema 1) is brought to schema 3 when
+/// opened: its decisions can be undone and its records looked up.
 #[test]
-fn a_schema_1_store_gains_undos_when_served() {
+fn a_schema_1_store_gains_undos_and_its_index_when_served() {
     let (_dir, store) = store();
     listlink()
         .args(["decide", "--store"])
@@ -921,8 +921,11 @@ fn a_schema_1_store_gains_undos_when_served() {
         .success();
     {
         let conn = rusqlite::Connection::open(&store).unwrap();
-        conn.execute_batch("ALTER TABLE decisions DROP COLUMN undoes; PRAGMA user_version = 1;")
-            .unwrap();
+        conn.execute_batch(
+            "ALTER TABLE decisions DROP COLUMN undoes; DROP TABLE keys; DROP TABLE counts;
+             DELETE FROM meta WHERE key = 'index_settings'; PRAGMA user_version = 1;",
+        )
+        .unwrap();
     }
     let server = Server::start(&store, &[]);
     let token = csrf(&server);
@@ -933,12 +936,19 @@ fn a_schema_1_store_gains_undos_when_served() {
         b"",
     );
     assert_eq!(r.status, 200, "{}", r.text());
+    let r = server.get("/api/pair?left=consulate:c5&right=hospital:h5");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["candidate"], true, "{}", r.text());
     drop(server);
     let conn = rusqlite::Connection::open(&store).unwrap();
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
+    let keys: i64 = conn
+        .query_row("SELECT count(*) FROM keys", [], |r| r.get(0))
+        .unwrap();
+    assert!(keys > 0);
     let undoes: i64 = conn
         .query_row(
             "SELECT undoes FROM decisions WHERE decision = 'undo'",
