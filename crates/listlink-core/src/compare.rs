@@ -39,7 +39,7 @@ pub fn level_count(c: &Comparison) -> usize {
     }
 }
 
-const DATE_LABELS: [&str; 10] = [
+const DATE_LABELS: [&str; 11] = [
     "null",
     "exact",
     "day and month transposed",
@@ -49,6 +49,7 @@ const DATE_LABELS: [&str; 10] = [
     "age consistent (±1 year)",
     "within 1 year",
     "within 5 years",
+    "within 10 years",
     "else",
 ];
 const DATE_EXACT: u8 = 1;
@@ -59,7 +60,10 @@ const DATE_SAME_AGE: u8 = 5;
 const DATE_AGE: u8 = 6;
 const DATE_1Y: u8 = 7;
 const DATE_5Y: u8 = 8;
-const DATE_ELSE: u8 = 9;
+/// Six to ten years apart: a typo rarely, another person often; more than ten years apart
+/// (`DATE_ELSE`) is another person all but always, and weighs as such.
+const DATE_10Y: u8 = 9;
+const DATE_ELSE: u8 = 10;
 
 #[derive(Debug, Clone)]
 enum Kind {
@@ -964,8 +968,8 @@ fn against_columns(
             // No date of row i's: no level read from the words.
             continue;
         }
-        let [exact, five, far] =
-            [DATE_EXACT, DATE_5Y, DATE_ELSE].map(|level| drop32(c, Glimpse::Level(level)));
+        let [exact, five, ten, far] = [DATE_EXACT, DATE_5Y, DATE_10Y, DATE_ELSE]
+            .map(|level| drop32(c, Glimpse::Level(level)));
         // A full date equal to row i's agrees exactly.
         let exact = if (x >> 4) & 0x1F != 0 && (x >> 9) & 0xF != 0 {
             exact
@@ -985,8 +989,14 @@ fn against_columns(
                 & (apart >= 2)
                 & ((x ^ y) & (0x1F << 9) != 0)
                 & ((x ^ y) & (0x1F << 4) != 0);
-            let within_five = (year_x != 0) & (year_y != 0) & (apart <= 5);
-            let d = if within_five { five } else { far };
+            let known = (year_x != 0) & (year_y != 0);
+            let d = if known & (apart <= 5) {
+                five
+            } else if known & (apart <= 10) {
+                ten
+            } else {
+                far
+            };
             let d = if is_far { d } else { 0.0 };
             *sum += if y == x { exact } else { d };
         }
@@ -1844,6 +1854,7 @@ fn age_level(p: i32, q: i32) -> u8 {
         0 => DATE_SAME_AGE,
         1 => DATE_AGE,
         2..=5 => DATE_5Y,
+        6..=10 => DATE_10Y,
         _ => DATE_ELSE,
     }
 }
@@ -1876,7 +1887,7 @@ fn packed_date_level(x: u32, y: u32) -> Option<u8> {
 }
 
 /// The level of two packed dates that differ in year (by two or more), month and day, read
-/// without unpacking them: within five years, or else. `None` for any other pair, and for
+/// without unpacking them: within five years, within ten, or else. `None` for any other pair, and for
 /// ambiguous dates (which have two readings) and years past four digits. Most pairs of birth
 /// dates are such pairs; [`date_level`] gives the same level for them.
 #[inline]
@@ -1890,8 +1901,13 @@ fn far_dates_level(x: u32, y: u32) -> Option<u8> {
         && part_differs(9)
         && part_differs(4);
     far.then(|| {
-        if year_x != 0 && year_y != 0 && year_x.abs_diff(year_y) <= 5 {
+        let apart = year_x.abs_diff(year_y);
+        if year_x == 0 || year_y == 0 {
+            DATE_ELSE
+        } else if apart <= 5 {
             DATE_5Y
+        } else if apart <= 10 {
+            DATE_10Y
         } else {
             DATE_ELSE
         }
@@ -1950,6 +1966,8 @@ fn reading_level(x: Date, y: Date) -> u8 {
         DATE_1Y
     } else if years <= 5 {
         DATE_5Y
+    } else if years <= 10 {
+        DATE_10Y
     } else {
         DATE_ELSE
     }
@@ -2115,6 +2133,9 @@ mod tests {
                 &["a", "1990-01-01", ""],
                 &["a", "1950-01-01", ""],
                 &["a", "", ""],
+                &["a", "1979-01-01", ""],
+                &["a", "1977-01-01", ""],
+                &["a", "", "46"],
             ],
         );
         let l = |b| label(&c, &f, "date_of_birth", 0, b);
@@ -2127,6 +2148,11 @@ mod tests {
         assert_eq!(l(7), "within 5 years");
         assert_eq!(l(8), "else");
         assert_eq!(l(9), "null");
+        // Eight years apart, then ten (and an age eight years off): within ten years. Eleven
+        // apart or more (1950, above): else.
+        assert_eq!(l(10), "within 10 years");
+        assert_eq!(l(11), "within 10 years");
+        assert_eq!(l(12), "within 10 years");
     }
 
     #[test]

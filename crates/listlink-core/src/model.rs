@@ -98,8 +98,9 @@ impl Model {
                 "model version {version} is not supported by this build (it reads versions 1 to {MODEL_VERSION}); retrain with this version"
             )));
         }
-        let model: Model = serde_json::from_value(value)
+        let mut model: Model = serde_json::from_value(value)
             .map_err(|e| err(format!("model version {version} is malformed: {e}")))?;
+        model.split_far_dates();
         let problems = model.problems();
         if problems.is_empty() {
             Ok(model)
@@ -109,6 +110,27 @@ impl Model {
                 problems.len(),
                 problems.join("; ")
             )))
+        }
+    }
+
+    /// A model written before dates six to ten years apart had a level of their own: its
+    /// `else` date level (more than five years apart) is split in two of the same weight,
+    /// `within 10 years` and `else`, half its m, u and r each. It weighs every pair as before.
+    fn split_far_dates(&mut self) {
+        for c in &mut self.comparisons {
+            let n = c.levels.len();
+            let old = n >= 2
+                && c.levels[n - 2].label == "within 5 years"
+                && c.levels[n - 1].label == "else";
+            if old {
+                let far = &mut c.levels[n - 1];
+                far.m /= 2.0;
+                far.u /= 2.0;
+                far.r = far.r.map(|r| r / 2.0);
+                let mut ten = far.clone();
+                ten.label = "within 10 years".into();
+                c.levels.insert(n - 1, ten);
+            }
         }
     }
 
@@ -856,6 +878,17 @@ mod tests {
         let m = Model::from_json(text, Path::new("model-v1.json")).unwrap();
         assert_eq!(m.version, 1);
         assert!(!m.comparisons.is_empty());
+        // Written before dates 6–10 years apart had their own level: that level comes in, of
+        // the weight `else` had.
+        let date = m
+            .comparisons
+            .iter()
+            .find(|c| c.levels.iter().any(|l| l.label == "within 5 years"))
+            .expect("a date comparison");
+        let n = date.levels.len();
+        assert_eq!(date.levels[n - 2].label, "within 10 years");
+        let weight = |l: &LevelModel| (l.m / l.u).log2();
+        assert!((weight(&date.levels[n - 2]) - weight(&date.levels[n - 1])).abs() < 1e-12);
     }
 
     proptest! {

@@ -75,3 +75,14 @@ fn stages_use_only_the_modules_they_are_allowed() {
         "every module in the table exists"
     );
 }
+
+/// The map stays short enough to read in one sitting.
+#[test]
+fn the_architecture_map_is_at_most_1500_words() {
+    let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ARCHITECTURE.md");
+    let words = std::fs::read_to_string(doc)
+        .unwrap()
+        .split_whitespace()
+        .count();
+    assert!(words <= 1500, "ARCHITECTURE.md has {words} words");
+}

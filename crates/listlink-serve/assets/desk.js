@@ -122,6 +122,23 @@
       el('thead', {}, el('tr', {}, el('th', {}, 'as written'), el('th', {}, left.key), el('th', {}, right.key))), body);
   }
 
+  function asReadTable(e, left, right) {
+    const labels = [];
+    for (const it of e.as_read.left.concat(e.as_read.right)) {
+      if (!labels.includes(it.read)) labels.push(it.read);
+    }
+    const value = (side, label) => (side.find((it) => it.read === label) || {}).value || '';
+    const body = el('tbody');
+    for (const label of labels) {
+      body.append(el('tr', {},
+        el('th', {}, label), el('td', { dir: 'auto' }, value(e.as_read.left, label)), el('td', { dir: 'auto' }, value(e.as_read.right, label))));
+    }
+    return el('div', { class: 'as-read' },
+      el('table', { class: 'values' },
+        el('thead', {}, el('tr', {}, el('th', {}, 'as read'), el('th', {}, left.key), el('th', {}, right.key))), body),
+      el('p', { class: 'muted' }, e.blocking_rule ? 'compared because they share the blocking key ' + e.blocking_rule : 'no blocking rule brings them together'));
+  }
+
   function waterfall(items, total) {
     let at = 0;
     const spans = items.map((it) => { const from = at; at += it.weight; return [from, at]; });
@@ -159,7 +176,9 @@
       const e = await api('GET', q);
       if (queue[index] !== p) return;
       const box = document.getElementById('evidence');
-      box.replaceChildren(e.candidate ? waterfall(e.explanation, e.weight) : el('p', { class: 'muted' }, e.explanation_text));
+      box.replaceChildren(...(e.candidate
+        ? [asReadTable(e, p.left, p.right), waterfall(e.explanation, e.weight)]
+        : [el('p', { class: 'muted' }, e.explanation_text)]));
     } catch (err) {
       say(err.message, true);
     }

@@ -475,26 +475,53 @@ pub async fn list_decisions(
     query: Result<Query<DecisionsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     let Query(q) = query.map_err(query_rejection)?;
+    // A decision id (the decisions after it), or a date or UTC time (the decisions from then).
+    enum Since {
+        Id(i64),
+        Date(String),
+    }
     let since = match q.since.as_deref() {
-        None => 0,
-        Some(t) => t.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "since",
-                "since is a decision id (a whole number): the decisions after it are listed",
-            )
-        })?,
+        None => Since::Id(0),
+        Some(t) => match t.parse::<i64>() {
+            Ok(n) if n >= 0 => Since::Id(n),
+            _ if is_date_or_time(t) => Since::Date(t.to_string()),
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "since",
+                    "since is a decision id (a whole number: the decisions after it), or a date YYYY-MM-DD or UTC time YYYY-MM-DDTHH:MM:SSZ (the decisions from then)",
+                ));
+            }
+        },
     };
     blocking(move || {
         let reader = lock(&state.reader);
-        let rows =
-            listlink_store::decisions_since(&reader, since).map_err(|e| ApiError::store("", e))?;
+        let (rows, after) = match &since {
+            Since::Id(n) => (listlink_store::decisions_since(&reader, *n), *n),
+            Since::Date(d) => (listlink_store::decisions_from(&reader, d), 0),
+        };
+        let rows = rows.map_err(|e| ApiError::store("", e))?;
         Ok(Json(json!({
             "decisions": rows.iter().map(decision_json).collect::<Vec<_>>(),
-            "last_id": rows.last().map_or(since, |d| d.id),
+            "last_id": rows.last().map_or(after, |d| d.id),
         })))
     })
     .await
+}
+
+/// `YYYY-MM-DD`, a real date, optionally followed by `THH:MM:SSZ`.
+fn is_date_or_time(t: &str) -> bool {
+    let (date, time) = t.split_at(t.len().min(10));
+    let date_ok = listlink_core::prepare::parse_iso_date(date).is_some();
+    let b = time.as_bytes();
+    let time_ok = b.is_empty()
+        || (b.len() == 10
+            && b[0] == b'T'
+            && b[9] == b'Z'
+            && b[3] == b':'
+            && b[6] == b':'
+            && [1, 2, 4, 5, 7, 8].iter().all(|&i| b[i].is_ascii_digit()));
+    date_ok && time_ok
 }
 
 #[derive(Deserialize)]
@@ -537,10 +564,18 @@ pub async fn undo_decision(
 
 /// Adds an uploaded list as `listlink add` does (multipart fields: `file`, optional `source`
 /// and `received`), then loads the roster again for look-ups.
+/// `POST /api/lists`: the list added as `listlink add` adds it. With `Accept:
+/// application/x-ndjson` the answer is streamed as it goes: one `{"stage": …}` line per stage,
+/// then `{"result": …}` (or `{"error": …}`).
 pub async fn add_list(
     State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
     mut multipart: Multipart,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
+    let streamed = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/x-ndjson"));
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut source = None;
     let mut received = None;
@@ -614,7 +649,7 @@ pub async fn add_list(
             "received is a date, YYYY-MM-DD",
         ));
     }
-    blocking(move || {
+    let work = move |on_stage: &dyn Fn(&str)| -> ApiResult<Value> {
         let dir = tempfile::tempdir().map_err(|e| ApiError::internal(e.to_string()))?;
         let path = dir.path().join(&file_name);
         std::fs::write(&path, &bytes).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -636,15 +671,16 @@ pub async fn add_list(
         };
         let report = {
             let mut writer = lock(&state.writer);
-            listlink_store::add(&mut writer, &path, &options)
+            listlink_store::add_with_progress(&mut writer, &path, &options, on_stage)
                 .map_err(|e| ApiError::store("file", e))?
         };
+        on_stage("loading the roster for look-ups");
         let matcher = {
             let reader = lock(&state.reader);
             Matcher::load(&reader).map_err(|e| ApiError::store("", e))?
         };
         *state.matcher.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(matcher);
-        Ok(Json(json!({
+        Ok(json!({
             "list_version": report.version,
             "rows_read": report.rows_read,
             "rows_accepted": report.rows_accepted,
@@ -660,7 +696,28 @@ pub async fn add_list(
             "new_persons": report.persons.new_persons,
             "merges": report.persons.merges,
             "splits": report.persons.splits,
-        })))
-    })
-    .await
+        }))
+    };
+    if !streamed {
+        return blocking(move || work(&|_| {}).map(|v| Json(v).into_response())).await;
+    }
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Result<String, std::io::Error>>();
+    tokio::task::spawn_blocking(move || {
+        let send = |line: Value| {
+            // A client that went away stops reading; the add goes on to its end all the same.
+            let _ = tx.send(Ok(format!("{line}\n")));
+        };
+        match work(&|stage| send(json!({ "stage": stage }))) {
+            Ok(v) => send(json!({ "result": v })),
+            Err(e) => send(
+                json!({ "error": {"status": e.status.as_u16(), "field": e.field, "message": e.message} }),
+            ),
+        }
+    });
+    Response::builder()
+        .header(axum::http::header::CONTENT_TYPE, "application/x-ndjson")
+        .body(axum::body::Body::from_stream(
+            tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
+        ))
+        .map_err(|e| ApiError::internal(e.to_string()))
 }

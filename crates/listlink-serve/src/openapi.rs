@@ -150,7 +150,7 @@ pub fn document() -> Value {
                 }}}}}), &["400", "401", "403"]),
             }},
             "/api/pair": {"get": {
-                "summary": "two stored records as the model compares them: probability, weight and its parts",
+                "summary": "two stored records as the model compares them: probability, weight and its parts, each record as read (name parts with their Latin renderings, dates, ages) and the blocking rule that paired them",
                 "parameters": [
                     param("left", "query", true, json!({"type": "string"}), "SOURCE:ID"),
                     param("right", "query", true, json!({"type": "string"}), "SOURCE:ID"),
@@ -185,8 +185,8 @@ pub fn document() -> Value {
                     "responses": responses("201", "recorded", json!({"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}, "persons": {"type": "array", "items": {"type": "string"}}}}), &["401", "403", "404", "409", "413", "415", "422"]),
                 },
                 "get": {
-                    "summary": "the decision log after a decision id",
-                    "parameters": [param("since", "query", false, json!({"type": "integer", "minimum": 0}), "a decision id; the decisions after it")],
+                    "summary": "the decision log after a decision id, or from a date",
+                    "parameters": [param("since", "query", false, json!({"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}), "a decision id (the decisions after it), or a date YYYY-MM-DD or UTC time YYYY-MM-DDTHH:MM:SSZ (the decisions from then)")],
                     "responses": responses("200", "decisions, oldest first", json!({"type": "object", "properties": {"decisions": {"type": "array", "items": {"$ref": "#/components/schemas/Decision"}}, "last_id": {"type": "integer"}}}), &["400", "401", "403"]),
                 },
             },
@@ -200,7 +200,7 @@ pub fn document() -> Value {
                 "responses": responses("200", "the undo's id", json!({"type": "object", "properties": {"id": {"type": "integer"}, "undone": {"type": "integer"}}}), &["400", "401", "403", "404", "409", "422"]),
             }},
             "/api/lists": {"post": {
-                "summary": "add a list as `listlink add` does",
+                "summary": "add a list as `listlink add` does; with `Accept: application/x-ndjson` the answer streams a `{\"stage\": …}` line as each stage starts, then `{\"result\": …}` or `{\"error\": …}`",
                 "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {
                     "type": "object", "required": ["file"],
                     "properties": {

@@ -74,10 +74,26 @@ fn status_column(headers: &[String]) -> Option<usize> {
 
 /// Adds one list to the store (creating its settings and model on the first add).
 pub fn add(store: &mut Store, list: &Path, options: &AddOptions) -> Result<AddReport> {
-    crate::persons::in_transaction(store, |store| add_in(store, list, options))
+    add_with_progress(store, list, options, &|_| {})
 }
 
-fn add_in(store: &Store, list: &Path, options: &AddOptions) -> Result<AddReport> {
+/// [`add`], telling `on_stage` each stage as it starts (for a progress display; no data).
+pub fn add_with_progress(
+    store: &mut Store,
+    list: &Path,
+    options: &AddOptions,
+    on_stage: &dyn Fn(&str),
+) -> Result<AddReport> {
+    crate::persons::in_transaction(store, |store| add_in(store, list, options, on_stage))
+}
+
+fn add_in(
+    store: &Store,
+    list: &Path,
+    options: &AddOptions,
+    on_stage: &dyn Fn(&str),
+) -> Result<AddReport> {
+    on_stage("reading the list");
     let mut report = AddReport::default();
     let clock = Instant::now();
     let stored_settings = store.settings()?;
@@ -184,6 +200,7 @@ fn add_in(store: &Store, list: &Path, options: &AddOptions) -> Result<AddReport>
     report
         .seconds
         .push(("read list", clock.elapsed().as_secs_f64()));
+    on_stage("opening the store");
 
     let clock = Instant::now();
     let conn = &store.conn;
@@ -223,6 +240,7 @@ fn add_in(store: &Store, list: &Path, options: &AddOptions) -> Result<AddReport>
     report
         .seconds
         .push(("load store", clock.elapsed().as_secs_f64()));
+    on_stage("writing records");
 
     let clock = Instant::now();
     let status_col = status_column(&table.headers);
@@ -393,6 +411,7 @@ fn add_in(store: &Store, list: &Path, options: &AddOptions) -> Result<AddReport>
     report
         .seconds
         .push(("records", clock.elapsed().as_secs_f64()));
+    on_stage("scoring new and changed records");
 
     // Scoring.
     let clock = Instant::now();
@@ -485,6 +504,7 @@ fn add_in(store: &Store, list: &Path, options: &AddOptions) -> Result<AddReport>
     report
         .seconds
         .push(("scoring", clock.elapsed().as_secs_f64()));
+    on_stage("recomputing persons");
 
     let clock = Instant::now();
     if full {

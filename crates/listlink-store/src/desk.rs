@@ -222,7 +222,11 @@ pub fn person_of_records(store: &Store, rids: &[i64]) -> Result<FxHashMap<i64, S
     Ok(out)
 }
 
-fn decision_rows(store: &Store, filter: &str, param: i64) -> Result<Vec<DecisionRow>> {
+fn decision_rows(
+    store: &Store,
+    filter: &str,
+    param: impl rusqlite::ToSql,
+) -> Result<Vec<DecisionRow>> {
     let sql = |e| store.sql_err(e);
     let mut stmt = store
         .conn
@@ -257,6 +261,12 @@ fn decision_rows(store: &Store, filter: &str, param: i64) -> Result<Vec<Decision
 /// The decision log after decision `since` (0: all of it), oldest first.
 pub fn decisions_since(store: &Store, since: i64) -> Result<Vec<DecisionRow>> {
     decision_rows(store, "d.seq > ?1", since)
+}
+
+/// The decision log from `date` on (`YYYY-MM-DD`, or a UTC time as decisions record it,
+/// `YYYY-MM-DDTHH:MM:SSZ`), oldest first.
+pub fn decisions_from(store: &Store, date: &str) -> Result<Vec<DecisionRow>> {
+    decision_rows(store, "d.at >= ?1", date)
 }
 
 /// A person by its id (`P-000012`), or `None` when the store never gave that id.
@@ -362,21 +372,10 @@ pub fn review_queue(store: &Store, limit: usize) -> Result<Vec<ReviewPair>> {
     let t = settings.thresholds;
     let sql = |e| store.sql_err(e);
     let decisions = latest_decisions(store)?;
-    let mut person_of: FxHashMap<i64, i64> = FxHashMap::default();
+    let person_of = crate::persons::memberships(store)?;
     let mut size: FxHashMap<i64, u64> = FxHashMap::default();
-    {
-        let mut stmt = store
-            .conn
-            .prepare("SELECT rid, person FROM membership")
-            .map_err(sql)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(sql)?;
-        for r in rows {
-            let (rid, p) = r.map_err(sql)?;
-            person_of.insert(rid, p);
-            *size.entry(p).or_default() += 1;
-        }
+    for p in person_of.values() {
+        *size.entry(*p).or_default() += 1;
     }
     let mut status: FxHashMap<i64, bool> = FxHashMap::default();
     let mut waiting: Vec<(bool, bool, u64, f64, i64, i64)> = Vec::new();

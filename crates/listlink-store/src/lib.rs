@@ -7,15 +7,18 @@
 //! version is refused with a message.
 
 mod add;
+mod captures;
 mod desk;
 mod index;
 mod output;
 mod persons;
 
-pub use add::{AddOptions, AddReport, add};
+pub use add::{AddOptions, AddReport, add, add_with_progress};
+pub use captures::{CaptureRecord, Captures, captures};
 pub use desk::{
     DecisionRow, Looked, Matcher, PersonRecord, PersonView, ReviewPair, StoredRecord, UndoReport,
-    decisions_since, pair_probabilities, person, person_of_records, review_queue, undo,
+    decisions_from, decisions_since, pair_probabilities, person, person_of_records, review_queue,
+    undo,
 };
 pub use output::{RosterFiles, Since, found_with_persons, roster};
 pub use persons::{DecideReport, Decision, decide};

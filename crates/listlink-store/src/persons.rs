@@ -68,6 +68,19 @@ impl Decision {
     }
 }
 
+/// Each record's person.
+pub(crate) fn memberships(store: &Store) -> Result<FxHashMap<i64, i64>> {
+    let sql = |e| store.sql_err(e);
+    let mut stmt = store
+        .conn
+        .prepare("SELECT rid, person FROM membership")
+        .map_err(sql)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+        .map_err(sql)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(sql)
+}
+
 /// The latest decision in force on each pair of records (`a < b`): undo rows, and the
 /// decisions they take back, are passed over, so an undo restores the pair's decision before.
 pub(crate) fn latest_decisions(store: &Store) -> Result<FxHashMap<(i64, i64), (i64, String)>> {

@@ -2,10 +2,12 @@
 //! clusters or from a table of capture patterns (multiple systems estimation, in
 //! `listlink-estimate`).
 //!
-//! Supported: `--clusters` (each source is one list; `pairs.csv` beside it, when present, adds
-//! the interval with linkage uncertainty) and `--patterns`. `--by` names a column of the pattern
-//! table, or of `clusters.csv` (a cluster takes the value of its first record); with `--by` no
-//! linkage draws are made. `--store` waits for the roster store and is not accepted yet.
+//! Inputs: `--store` (each source is one list, each person one capture pattern; the stored
+//! pairs, with the decisions in force, add the interval with linkage uncertainty),
+//! `--clusters` (each source is one list; `pairs.csv` beside it, when present, adds that
+//! interval) and `--patterns`. `--by` names a column of the pattern table, of the store's lists
+//! or of `clusters.csv` (a person or cluster takes the value of its first record); with `--by`
+//! no linkage draws are made.
 
 use crate::Failure;
 use anyhow::{Context, anyhow};
@@ -25,10 +27,14 @@ pub struct EstimateArgs {
     /// adds the interval with linkage uncertainty.
     #[arg(
         long,
-        required_unless_present = "patterns",
-        conflicts_with = "patterns"
+        required_unless_present_any = ["patterns", "store"],
+        conflicts_with_all = ["patterns", "store"]
     )]
     clusters: Option<PathBuf>,
+    /// A roster store: each source is one list, each person one capture pattern; the stored
+    /// pairs, with people's decisions in force, add the interval with linkage uncertainty.
+    #[arg(long, conflicts_with = "patterns")]
+    store: Option<PathBuf>,
     /// A table of capture patterns: one 0/1 column per list, and `count`.
     #[arg(long)]
     patterns: Option<PathBuf>,
@@ -121,6 +127,42 @@ pub fn run(args: EstimateArgs) -> Result<(), Failure> {
                     .map_err(|e| usage(stratum_error(&name, e)))
             })
             .collect::<Result<_, _>>()?
+    } else if let Some(path) = &args.store {
+        let store = listlink_store::Store::open(path, false, std::time::Duration::from_secs(30))?;
+        let captures = listlink_store::captures(&store, args.by.as_deref())?;
+        let rows = captures
+            .records
+            .iter()
+            .map(|r| {
+                (
+                    r.source.clone(),
+                    r.id.clone(),
+                    r.person.clone(),
+                    r.stratum.clone(),
+                )
+            })
+            .collect();
+        let clusters = clusters_of(rows, &format!("store {}", path.display()))?;
+        config.method = choose(clusters.lists.len());
+        if args.by.is_none() {
+            let records = LinkedRecords {
+                lists: clusters.lists.clone(),
+                list_of: clusters.list_of.clone(),
+                pairs: captures
+                    .pairs
+                    .iter()
+                    .map(|&(a, b, probability)| ScoredPair { a, b, probability })
+                    .collect(),
+            };
+            linked(
+                clusters,
+                &records,
+                Some(captures.review_probability),
+                &mut config,
+            )?
+        } else {
+            stratified(clusters.tables, &config)?
+        }
     } else {
         let path = args.clusters.as_ref().expect("clap requires one input");
         let clusters = read_clusters(path, args.by.as_deref())?;
@@ -128,32 +170,19 @@ pub fn run(args: EstimateArgs) -> Result<(), Failure> {
         let pairs_path = path.with_file_name("pairs.csv");
         if args.by.is_none() && pairs_path.exists() {
             let records = read_pairs(&pairs_path, &clusters)?;
-            if let Some(review) = read_review_threshold(path) {
-                config.band = Band {
-                    lower: review,
-                    ..config.band
-                };
-            }
-            let point = clusters.tables.into_iter().next().expect("one table").1;
-            vec![(
-                String::new(),
-                report::estimate_linked(&point, &records, &config).map_err(usage)?,
-            )]
+            linked(clusters, &records, read_review_threshold(path), &mut config)?
         } else {
-            clusters
-                .tables
-                .into_iter()
-                .map(|(name, t)| {
-                    report::estimate_table(&t, &config)
-                        .map(|r| (name.clone(), r))
-                        .map_err(|e| usage(stratum_error(&name, e)))
-                })
-                .collect::<Result<_, _>>()?
+            stratified(clusters.tables, &config)?
         }
     };
     let mut report = report::report(strata, &config);
-    if let (Some(path), Some(by)) = (&args.clusters, &args.by)
-        && path.with_file_name("pairs.csv").exists()
+    let with_pairs = args.store.is_some()
+        || args
+            .clusters
+            .as_ref()
+            .is_some_and(|p| p.with_file_name("pairs.csv").exists());
+    if let Some(by) = &args.by
+        && with_pairs
         && let report::Body::Strata { warnings, .. } = &mut report.body
     {
         warnings.push(format!(
@@ -167,6 +196,42 @@ pub fn run(args: EstimateArgs) -> Result<(), Failure> {
     staging.commit()?;
     print!("{}", report.summary());
     Ok(())
+}
+
+/// The estimate with linkage uncertainty (pairs from the review threshold up drawn), beside
+/// the one on the clusters as they are.
+fn linked(
+    clusters: Clusters,
+    records: &LinkedRecords,
+    review: Option<f64>,
+    config: &mut Config,
+) -> Result<Vec<(String, TableReport)>, Failure> {
+    if let Some(lower) = review {
+        config.band = Band {
+            lower,
+            ..config.band
+        };
+    }
+    let point = clusters.tables.into_iter().next().expect("one table").1;
+    Ok(vec![(
+        String::new(),
+        report::estimate_linked(&point, records, config).map_err(usage)?,
+    )])
+}
+
+/// An estimate per stratum.
+fn stratified(
+    tables: Vec<(String, CaptureTable)>,
+    config: &Config,
+) -> Result<Vec<(String, TableReport)>, Failure> {
+    tables
+        .into_iter()
+        .map(|(name, t)| {
+            report::estimate_table(&t, config)
+                .map(|r| (name.clone(), r))
+                .map_err(|e| usage(stratum_error(&name, e)))
+        })
+        .collect()
 }
 
 fn stratum_error(name: &str, e: listlink_estimate::Error) -> String {
@@ -234,13 +299,21 @@ fn read_clusters(path: &Path, by: Option<&str>) -> Result<Clusters, Failure> {
             bc.map(|c| rec[c].to_string()).unwrap_or_default(),
         ));
     }
+    clusters_of(rows, &path.display().to_string())
+}
+
+/// Records as (source, id, cluster, stratum), each source one list, into a capture table per
+/// stratum (a cluster takes its first record's stratum). `origin` names them in messages.
+fn clusters_of(
+    rows: Vec<(String, String, String, String)>,
+    origin: &str,
+) -> Result<Clusters, Failure> {
     let mut lists: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
     lists.sort();
     lists.dedup();
     if lists.len() < 2 {
         return Err(usage(format!(
-            "{}: {} source(s); estimation needs records from at least two lists",
-            path.display(),
+            "{origin}: {} source(s); estimation needs records from at least two lists",
             lists.len()
         )));
     }

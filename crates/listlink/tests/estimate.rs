@@ -183,3 +183,170 @@ fn by_a_column_estimates_each_stratum_and_their_total() {
     assert!((j["selected"]["estimate"].as_f64().unwrap() - sum).abs() < 1e-6);
     assert_eq!(j["observed"], 1083);
 }
+
+/// Each person's records (`source:id`) in `roster.csv`.
+fn roster_records(roster_csv: &Path) -> Vec<Vec<String>> {
+    let text = fs::read_to_string(roster_csv).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let rc = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "records")
+        .unwrap();
+    reader
+        .records()
+        .map(|r| r.unwrap()[rc].split(';').map(String::from).collect())
+        .collect()
+}
+
+/// The capture table of a store's persons, from `roster.csv` (its `records` column,
+/// `source:id;…`): sources in name order as columns, and `count`.
+fn patterns_of_roster(roster_csv: &Path) -> (String, u64) {
+    let people: Vec<std::collections::BTreeSet<String>> = roster_records(roster_csv)
+        .iter()
+        .map(|keys| {
+            keys.iter()
+                .map(|k| k.rsplit_once(':').unwrap().0.to_string())
+                .collect()
+        })
+        .collect();
+    let mut sources: Vec<String> = people.iter().flatten().cloned().collect();
+    sources.sort();
+    sources.dedup();
+    let mut counts: std::collections::BTreeMap<Vec<u8>, u64> = Default::default();
+    for p in &people {
+        let bits = sources.iter().map(|s| u8::from(p.contains(s))).collect();
+        *counts.entry(bits).or_default() += 1;
+    }
+    let mut out = format!("{},count\n", sources.join(","));
+    for (bits, n) in counts {
+        let cells: Vec<String> = bits.iter().map(|b| b.to_string()).collect();
+        out.push_str(&format!("{},{n}\n", cells.join(",")));
+    }
+    (out, people.len() as u64)
+}
+
+/// The demo lists in a store: the estimate from `--store` is the estimate from the capture
+/// table of the store's persons, with the linkage interval beside it; a not-match decision
+/// changes the table and the estimate with it; `--by` a column of the lists gives strata.
+#[test]
+fn a_store_estimates_from_its_persons_with_the_linkage_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo");
+    let store = dir.path().join("s.db");
+    for (list, source, day) in [
+        ("roster.csv", None, "2026-03-01"),
+        ("consular.csv", Some("consulate"), "2026-03-02"),
+    ] {
+        let mut cmd = listlink();
+        cmd.args(["add", "--store"])
+            .arg(&store)
+            .arg(demo.join(list))
+            .args(["--received", day]);
+        if let Some(s) = source {
+            cmd.args(["--source", s]);
+        }
+        cmd.assert().success();
+    }
+    let check = |name: &str| -> serde_json::Value {
+        let roster = dir.path().join(format!("roster-{name}"));
+        listlink()
+            .args(["roster", "--store"])
+            .arg(&store)
+            .arg("--out")
+            .arg(&roster)
+            .assert()
+            .success();
+        let (patterns, people) = patterns_of_roster(&roster.join("roster.csv"));
+        let p = write(dir.path(), &format!("patterns-{name}.csv"), &patterns);
+        let (from_store, from_table) = (
+            dir.path().join(format!("store-{name}")),
+            dir.path().join(format!("table-{name}")),
+        );
+        listlink()
+            .args(["estimate", "--iterations", "2000", "--store"])
+            .arg(&store)
+            .arg("--out")
+            .arg(&from_store)
+            .assert()
+            .success();
+        listlink()
+            .args(["estimate", "--iterations", "2000", "--patterns"])
+            .arg(&p)
+            .arg("--out")
+            .arg(&from_table)
+            .assert()
+            .success();
+        let (s, t) = (
+            json(&from_store.join("estimate.json")),
+            json(&from_table.join("estimate.json")),
+        );
+        assert_eq!(s["observed"], people);
+        assert_eq!(s["selected"], t["selected"]);
+        assert!(
+            s["linkage"]["draws"].as_u64().unwrap() > 0,
+            "{}",
+            s["linkage"]
+        );
+        s
+    };
+    let before = check("before");
+    // A person of two records, one on the consular list and one on the roster: decided apart.
+    let pair = roster_records(&dir.path().join("roster-before/roster.csv"))
+        .into_iter()
+        .find_map(|keys| {
+            if keys.len() != 2 {
+                return None;
+            }
+            let c = keys.iter().find(|k| k.starts_with("consulate:"))?;
+            let o = keys.iter().find(|k| !k.starts_with("consulate:"))?;
+            Some((c.clone(), o.clone()))
+        })
+        .expect("a person on the consular list and the roster");
+    listlink()
+        .args(["decide", "--store"])
+        .arg(&store)
+        .args(["--not-match", &pair.0, &pair.1, "--by", "test"])
+        .assert()
+        .success();
+    let after = check("after");
+    assert_eq!(
+        after["observed"].as_u64().unwrap(),
+        before["observed"].as_u64().unwrap() + 1
+    );
+
+    let strata = dir.path().join("strata");
+    listlink()
+        // Five roster sources and the consulate, split by sex: tables too sparse for a
+        // log-linear model; LCMCR takes them.
+        .args([
+            "estimate",
+            "--iterations",
+            "2000",
+            "--method",
+            "lcmcr",
+            "--by",
+            "sex",
+            "--store",
+        ])
+        .arg(&store)
+        .arg("--out")
+        .arg(&strata)
+        .assert()
+        .success();
+    let j = json(&strata.join("estimate.json"));
+    assert!(j["strata"].as_array().unwrap().len() >= 2, "{j}");
+    let bad = listlink()
+        .args(["estimate", "--by", "nosuch", "--store"])
+        .arg(&store)
+        .arg("--out")
+        .arg(dir.path().join("bad"))
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&bad.get_output().stderr).into_owned();
+    assert!(
+        err.contains("--by nosuch") && err.contains("date_of_birth"),
+        "{err}"
+    );
+}

@@ -210,6 +210,17 @@ impl Server {
         csrf: &str,
         parts: &[(&str, Option<&str>, &[u8])],
     ) -> Reply {
+        self.multipart_accepting(path, csrf, parts, "application/json")
+    }
+
+    /// [`Server::multipart`] asking for the answer as `accept`.
+    pub fn multipart_accepting(
+        &self,
+        path: &str,
+        csrf: &str,
+        parts: &[(&str, Option<&str>, &[u8])],
+        accept: &str,
+    ) -> Reply {
         let boundary = "----listlink-test-boundary-7d1a";
         let mut body = Vec::new();
         for (name, file, bytes) in parts {
@@ -230,7 +241,11 @@ impl Server {
         self.send(
             "POST",
             path,
-            &[("X-CSRF-Token", csrf), ("Content-Type", &content_type)],
+            &[
+                ("X-CSRF-Token", csrf),
+                ("Content-Type", &content_type),
+                ("Accept", accept),
+            ],
             &body,
         )
     }

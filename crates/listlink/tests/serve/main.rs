@@ -340,6 +340,21 @@ fn persons_and_review_and_pair() {
     assert_eq!(r.status, 200, "{}", r.text());
     let e = r.json();
     assert_eq!(e["candidate"], true, "{e}");
+    // As read: the name's parts with their Latin renderings, and the rule that paired them.
+    let read = |side: &str| -> Vec<String> {
+        e["as_read"][side]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|it| it["read"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(read("left").iter().any(|r| r == "family name"), "{e}");
+    assert!(read("right").iter().any(|r| r == "given name"), "{e}");
+    assert!(
+        e["blocking_rule"].as_str().is_some_and(|r| !r.is_empty()),
+        "{e}"
+    );
     assert!(
         (e["probability"].as_f64().unwrap() - p).abs() < 0.05,
         "{e} against {p}"
@@ -462,6 +477,14 @@ fn decisions_are_recorded_listed_undone_and_refused_when_they_contradict() {
     let r = server.get("/api/decisions?since=yesterday");
     assert_eq!(r.status, 400);
     assert_eq!(field(&r), "since");
+    // By date: every decision from a day long past, none from a day to come.
+    let r = server.get("/api/decisions?since=2000-01-01");
+    assert_eq!(r.json()["decisions"].as_array().unwrap().len(), 4);
+    let r = server.get("/api/decisions?since=2999-01-01T00:00:00Z");
+    assert_eq!(r.status, 200);
+    assert!(r.json()["decisions"].as_array().unwrap().is_empty());
+    let r = server.get("/api/decisions?since=2026-02-30");
+    assert_eq!(r.status, 400);
     // Undo the last match of c1 and h1: the not-match before it is in force again.
     let r = server.send(
         "DELETE",
@@ -580,6 +603,46 @@ fn lists_are_added_over_http_and_looked_up_at_once() {
         10,
         "a failed add adds nothing"
     );
+    // Asked for progress: a line per stage as it starts, then the result (or the error).
+    let lines = |r: &Reply| -> Vec<serde_json::Value> {
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.text()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let r = server.multipart_accepting(
+        "/api/lists",
+        &token,
+        &[
+            ("file", Some("d4.csv"), DAY3.as_bytes()),
+            ("source", None, b"hospital"),
+            ("received", None, b"2026-03-04"),
+        ],
+        "application/x-ndjson",
+    );
+    let got = lines(&r);
+    let stages: Vec<&str> = got.iter().filter_map(|l| l["stage"].as_str()).collect();
+    assert!(
+        stages.starts_with(&["reading the list", "opening the store", "writing records"]),
+        "{stages:?}"
+    );
+    assert!(stages.contains(&"recomputing persons"), "{stages:?}");
+    let last = got.last().unwrap();
+    assert_eq!(
+        last["result"]["list_version"],
+        v["list_version"].as_i64().unwrap() + 1,
+        "{last}"
+    );
+    assert_eq!(last["result"]["new_records"], 0);
+    let r = server.multipart_accepting(
+        "/api/lists",
+        &token,
+        &[("file", Some("d.csv"), b"\x00\x01\x02 not a list".as_slice())],
+        "application/x-ndjson",
+    );
+    let got = lines(&r);
+    assert_eq!(got.last().unwrap()["error"]["field"], "file", "{got:?}");
 }
 
 #[test]
