@@ -24,6 +24,9 @@ pub enum Standard {
     Iso9,
     German,
     French,
+    /// A Latin spelling read by its sounds (Alex as aleks, Philip as filip, Marcel as marsel):
+    /// what a Hebrew, Arabic or Cyrillic writer hears and writes.
+    Sounded,
     /// A reading of Hebrew letters (common Israeli romanisation).
     Hebrew,
     /// A reading of Arabic letters (common English practice).
@@ -41,6 +44,7 @@ impl Standard {
             Standard::Iso9 => "ISO 9",
             Standard::German => "German",
             Standard::French => "French",
+            Standard::Sounded => "as sounded",
             Standard::Hebrew => "Hebrew",
             Standard::Arabic => "Arabic",
             Standard::Generic => "generic",
@@ -508,6 +512,18 @@ const FRENCH_READING: &[(&str, &str)] = &[
     ("ia", "ya"),
 ];
 
+/// Latin spellings read by their sounds (longest first): one letter for two sounds (x), two
+/// letters for one (ph, ck), a soft c. `ch` is kept as it is, read as it may be.
+const SOUNDED_READING: &[(&str, &str)] = &[
+    ("ch", "ch"),
+    ("ck", "k"),
+    ("ph", "f"),
+    ("ce", "se"),
+    ("ci", "si"),
+    ("cy", "sy"),
+    ("x", "ks"),
+];
+
 /// Applies rewrite rules left to right, longest rule first at each position.
 fn rewrite(s: &str, rules: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(s.len() + 4);
@@ -551,6 +567,7 @@ pub fn renderings(token: &str) -> Vec<Rendering> {
             for (standard, rules) in [
                 (Standard::German, GERMAN_READING),
                 (Standard::French, FRENCH_READING),
+                (Standard::Sounded, SOUNDED_READING),
             ] {
                 let read = rewrite(&ascii, rules);
                 if read != ascii {

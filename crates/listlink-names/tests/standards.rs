@@ -198,3 +198,29 @@ proptest! {
         prop_assert_eq!(x, y, "compare is symmetric");
     }
 }
+
+/// A Latin spelling read by its sounds meets the letters a Hebrew, Arabic or Cyrillic writer
+/// chose for them: x as ks, ph as f, a soft c as s, ck as k.
+#[test]
+fn latin_spellings_are_read_by_their_sounds() {
+    let v = variants::bundled();
+    let level =
+        |a: &str, b: &str| compare(&analyse(&fold(a), v), &analyse(&fold(b), v), None, false).0;
+    for (latin, other) in [
+        ("Alex", "אלכס"),
+        ("Max", "מקס"),
+        ("Philip", "פיליפ"),
+        ("Marcel", "מרסל"),
+        ("Planck", "פלאנק"),
+        ("Alex", "Алекс"),
+        ("Felix", "Феликс"),
+    ] {
+        assert_eq!(
+            level(latin, other),
+            TokenLevel::Transliteration,
+            "{latin} ~ {other}"
+        );
+    }
+    // A hard c and a ch stay what they are.
+    assert_ne!(level("Marco", "מרסו"), TokenLevel::Transliteration);
+}
