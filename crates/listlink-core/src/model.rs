@@ -26,6 +26,17 @@ const MIN_PROBABILITY: f64 = 1e-9;
 /// at most ten bits against a pair per comparison; the fitted m is kept as it is.
 const M_FLOOR: f64 = 1e-3;
 
+/// The least m a person-name level that finds the names alike (after transliteration, as
+/// variants, by skeleton, similar or close) is weighed with: one match in a hundred. On
+/// names-only lists EM, with two comparisons to go by, drives such a level's m to nothing for
+/// one part while real lists show it for a few percent of one person's records (a family name
+/// one letter off across scripts: Reigns ~ ריינס), which then weighed as strongly against a
+/// pair as a wholly different name.
+const NAME_AGREEMENT_FLOOR: f64 = 1e-2;
+
+/// The label a person-name comparison's levels include, which tells it apart.
+const NAME_LEVEL_MARK: &str = "same consonant skeleton";
+
 /// m and u of one level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LevelModel {
@@ -249,20 +260,23 @@ impl Model {
 
     /// log2(numerator/u) per comparison and level, 0 for the null level.
     fn log_ratios(&self, numerator: impl Fn(&LevelModel) -> f64) -> Vec<Vec<f64>> {
-        let ratio = |i: usize, l: &LevelModel| {
-            if i == 0 {
-                0.0
-            } else {
-                (numerator(l).max(M_FLOOR) / l.u.max(MIN_PROBABILITY)).log2()
-            }
+        let ratio = |floor: f64, l: &LevelModel| {
+            (numerator(l).max(floor) / l.u.max(MIN_PROBABILITY)).log2()
         };
         self.comparisons
             .iter()
             .map(|c| {
+                let names = c.levels.iter().any(|l| l.label == NAME_LEVEL_MARK);
+                let last = c.levels.len() - 1;
                 c.levels
                     .iter()
                     .enumerate()
-                    .map(|(i, l)| ratio(i, l))
+                    .map(|(i, l)| match i {
+                        0 => 0.0,
+                        // Exact agreement is its own evidence; the others find the names alike.
+                        _ if names && i >= 2 && i < last => ratio(NAME_AGREEMENT_FLOOR, l),
+                        _ => ratio(M_FLOOR, l),
+                    })
                     .collect()
             })
             .collect()
@@ -869,6 +883,60 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("not a listlink model")
+        );
+    }
+
+    /// A name level that finds the names alike weighs from an m of 1 % at least, whatever EM
+    /// fitted; a wholly different name and other comparisons' levels from 0.1 %.
+    #[test]
+    fn name_levels_that_agree_are_floored_at_one_in_a_hundred() {
+        let level = |label: &str, m: f64, u: f64| LevelModel {
+            label: label.into(),
+            m,
+            u,
+            r: None,
+        };
+        let model = Model {
+            comparisons: vec![
+                ComparisonModel {
+                    name: "family_name".into(),
+                    levels: vec![
+                        level("null", 0.0, 0.0),
+                        level("exact", 0.0, 1e-6),
+                        level("equal after transliteration", 0.9, 0.01),
+                        level("same consonant skeleton", 0.1, 0.01),
+                        level("similar", 0.0, 0.005),
+                        level("else", 0.0, 0.975),
+                    ],
+                },
+                ComparisonModel {
+                    name: "city".into(),
+                    levels: vec![
+                        level("null", 0.0, 0.0),
+                        level("exact", 1.0, 0.01),
+                        level("similar", 0.0, 0.005),
+                        level("else", 0.0, 0.985),
+                    ],
+                },
+            ],
+            ..Model::from_json(
+                include_str!("../tests/fixtures/model-v1.json"),
+                Path::new("m"),
+            )
+            .unwrap()
+        };
+        let w = model.level_weights();
+        assert!(
+            (w[0][4] - (0.01f64 / 0.005).log2()).abs() < 1e-12,
+            "{:?}",
+            w[0]
+        );
+        assert!((w[0][1] - (1e-3f64 / 1e-6).log2()).abs() < 1e-12);
+        assert!((w[0][5] - (1e-3f64 / 0.975).log2()).abs() < 1e-12);
+        assert!(
+            (w[1][2] - (1e-3f64 / 0.005).log2()).abs() < 1e-12,
+            "{:?}",
+            w[1]
         );
     }
 

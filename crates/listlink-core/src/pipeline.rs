@@ -263,7 +263,11 @@ pub fn run_prepared(
         "blocking"
     });
     let comparator = Comparator::new(&settings);
-    comparator.size_memos(features.len());
+    // A run that trains compares millions of random pairs for u, whatever its rows: its memos
+    // keep their full size. One that scores with a given model compares only candidates.
+    if options.model.is_some() {
+        comparator.size_memos(features.len());
+    }
     let (blocked, (u_estimate, (screen, screen_seconds))) = rayon::join(
         || block_candidates(&settings, &features, options),
         || {
