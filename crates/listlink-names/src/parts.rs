@@ -156,7 +156,123 @@ fn is_article(t: &str) -> bool {
 /// Splits a full name. Without cues, the first token is the given name and the last the family
 /// name (the usual order of Latin, Hebrew and Cyrillic lists alike).
 pub fn parse_full_name(raw: &str) -> NameParts {
-    without_articles(parse_full_name_as_written(raw))
+    without_articles(parse_full_name_as_written(&regnal(raw)))
+}
+
+/// Words that open a ruler's or a noble's title after a comma (`Charles II, King of Navarre`,
+/// `שארל השני, מלך נווארה`), in the scripts of the bundled tables.
+const TITLES: &[&str] = &[
+    "king",
+    "queen",
+    "duke",
+    "duchess",
+    "prince",
+    "princess",
+    "elector",
+    "emperor",
+    "empress",
+    "count",
+    "countess",
+    "pope",
+    "earl",
+    "margrave",
+    "sultan",
+    "shah",
+    "tsar",
+    "czar",
+    "lord",
+    "מלך",
+    "מלכת",
+    "מלכה",
+    "נסיך",
+    "הנסיך",
+    "הנסיכה",
+    "דוכס",
+    "הדוכס",
+    "שליט",
+    "קיסר",
+    "הקיסר",
+    "קיסרית",
+    "האפיפיור",
+    "רוזן",
+    "הרוזן",
+    "ملك",
+    "سلطان",
+    "امير",
+    "король",
+    "королева",
+    "князь",
+    "император",
+    "царь",
+    "герцог",
+];
+
+/// Hebrew ordinal words as the Roman numerals Latin lists write after a ruler's name.
+const ORDINALS: &[(&str, &str)] = &[
+    ("הראשון", "i"),
+    ("הראשונה", "i"),
+    ("השני", "ii"),
+    ("השנייה", "ii"),
+    ("השניה", "ii"),
+    ("השלישי", "iii"),
+    ("השלישית", "iii"),
+    ("הרביעי", "iv"),
+    ("הרביעית", "iv"),
+    ("החמישי", "v"),
+    ("החמישית", "v"),
+    ("השישי", "vi"),
+    ("השישית", "vi"),
+    ("השביעי", "vii"),
+    ("השמיני", "viii"),
+    ("התשיעי", "ix"),
+    ("העשירי", "x"),
+];
+
+/// `II`, `vi`, `XIV`: a ruler's ordinal as Latin lists write it (up to 39).
+fn is_roman_numeral(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= 6
+        && t.chars()
+            .all(|c| matches!(c, 'i' | 'v' | 'x' | 'I' | 'V' | 'X'))
+}
+
+/// A ruler's name as lists of people write it in either script: the title after a comma
+/// dropped (`Charles II, Duke of X` → `Charles II`), `of` and what follows a Roman numeral
+/// dropped (`John III of Portugal` → `John III`), and a Hebrew ordinal written as the numeral
+/// (`קלמנס השישי` → `קלמנס VI`), so that the two spellings share their words. Other names are
+/// returned as they are.
+pub fn regnal(raw: &str) -> std::borrow::Cow<'_, str> {
+    let mut text = raw;
+    if let Some((before, after)) = raw.split_once(',')
+        && let Some(first) = after.split_whitespace().next()
+        && TITLES.contains(&first.to_lowercase().as_str())
+    {
+        text = before;
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let numeral = words
+        .iter()
+        .position(|w| is_roman_numeral(w) || ORDINALS.iter().any(|(h, _)| h == w));
+    let Some(at) = numeral.filter(|&i| i >= 1) else {
+        return if text.len() == raw.len() {
+            std::borrow::Cow::Borrowed(raw)
+        } else {
+            std::borrow::Cow::Owned(text.to_string())
+        };
+    };
+    let end = words[at + 1..]
+        .iter()
+        .position(|w| w.eq_ignore_ascii_case("of"))
+        .map_or(words.len(), |i| at + 1 + i);
+    let out: Vec<String> = words[..end]
+        .iter()
+        .map(|w| match ORDINALS.iter().find(|(h, _)| h == w) {
+            // In capitals, as Latin lists write it (and as a caseless script reads).
+            Some((_, r)) => r.to_uppercase(),
+            None => w.to_string(),
+        })
+        .collect();
+    std::borrow::Cow::Owned(out.join(" "))
 }
 
 fn parse_full_name_as_written(raw: &str) -> NameParts {
@@ -276,6 +392,7 @@ fn without_articles(mut parts: NameParts) -> NameParts {
 /// Whether [`parse_full_name`] had to guess which word is the family name (no comma, no word in
 /// capitals, no patronymic or `bin` to go by): then given and family may be the other way round.
 pub fn order_guessed(raw: &str) -> bool {
+    let raw = &*regnal(raw);
     let tokens = name_tokens(raw);
     if tokens.len() < 2 || raw.contains(',') || tokens.iter().any(|t| is_nasab(t)) {
         return false;
@@ -354,6 +471,26 @@ pub fn masculine_surname(token: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rulers_share_their_words_in_either_script() {
+        use super::regnal;
+        assert_eq!(regnal("Charles II of Navarre"), "Charles II");
+        assert_eq!(regnal("שארל השני, מלך נווארה"), "שארל II");
+        assert_eq!(regnal("קלמנס השישי"), "קלמנס VI");
+        assert_eq!(regnal("William II, Elector of Hesse"), "William II");
+        assert_eq!(regnal("Clement VI"), "Clement VI");
+        // Not rulers: as they are.
+        assert_eq!(regnal("Forbes, Bryan"), "Forbes, Bryan");
+        assert_eq!(regnal("Ludwig van Beethoven"), "Ludwig van Beethoven");
+        assert_eq!(regnal("Vi Nguyen"), "Vi Nguyen");
+        let (h, l) = (
+            super::parse_full_name("ז'ואאו השלישי, מלך פורטוגל"),
+            super::parse_full_name("John III of Portugal"),
+        );
+        assert_eq!(h.family, l.family);
+        assert_eq!(l.family, vec!["iii".to_string()]);
+    }
+
     use super::*;
 
     fn p(given: &[&str], patronymic: &[&str], family: &[&str]) -> NameParts {
