@@ -507,20 +507,11 @@ pub fn undo(store: &mut Store, id: i64, by: &str, note: &str) -> Result<UndoRepo
         let undo_id = conn.last_insert_rowid();
         let date = crate::today();
         for (rid, other) in [(a, b), (b, a)] {
-            let detail = format!(
-                "undo of decision {id} ({decision}) with {} by {by}{}",
-                key_of(store, other)?,
-                if note.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {note}")
-                }
+            let what = format!(
+                "undo of decision {id} ({decision}) with {}",
+                key_of(store, other)?
             );
-            conn.execute(
-                "INSERT INTO events (date, rid, event, detail) VALUES (?1, ?2, 'decided', ?3)",
-                params![date, rid, detail],
-            )
-            .map_err(sql)?;
+            crate::persons::decided_event(store, &date, rid, &what, &format!("by {by}"), note)?;
         }
         let changes = recluster_refusing_contradictions(store, &date)?;
         Ok(UndoReport {

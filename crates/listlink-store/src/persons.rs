@@ -68,6 +68,31 @@ impl Decision {
     }
 }
 
+/// A `decided` event in a record's history: what was decided, with whom, by whom, and the
+/// note if there is one.
+pub(crate) fn decided_event(
+    store: &Store,
+    date: &str,
+    rid: i64,
+    what: &str,
+    by: &str,
+    note: &str,
+) -> Result<()> {
+    let detail = if note.is_empty() {
+        format!("{what} {by}")
+    } else {
+        format!("{what} {by}: {note}")
+    };
+    store
+        .conn
+        .execute(
+            "INSERT INTO events (date, rid, event, detail) VALUES (?1, ?2, 'decided', ?3)",
+            params![date, rid, detail],
+        )
+        .map(|_| ())
+        .map_err(|e| store.sql_err(e))
+}
+
 /// Each record's person.
 pub(crate) fn memberships(store: &Store) -> Result<FxHashMap<i64, i64>> {
     let sql = |e| store.sql_err(e);
@@ -451,22 +476,8 @@ pub fn decide(
             format!("probability {p:.4}")
         });
         for (rid, other) in [(ra, b), (rb, a)] {
-            let detail = format!(
-                "{} with {}:{} by {by} ({p}){}",
-                decision.as_str(),
-                other.0,
-                other.1,
-                if note.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {note}")
-                }
-            );
-            conn.execute(
-                "INSERT INTO events (date, rid, event, detail) VALUES (?1, ?2, 'decided', ?3)",
-                params![date, rid, detail],
-            )
-            .map_err(sql)?;
+            let what = format!("{} with {}:{}", decision.as_str(), other.0, other.1);
+            decided_event(store, &date, rid, &what, &format!("by {by} ({p})"), note)?;
         }
         let changes = recluster_refusing_contradictions(store, &date)?;
         let person_of = |rid: i64| -> Result<String> {
