@@ -2,10 +2,11 @@
 //! per comparison level, and a term-frequency adjustment for exact agreement on a rare or common
 //! value — and its probability follows from the weight.
 
-use crate::compare::{Comparator, Glimpse, MAX_COMPARISONS, MAX_LEVELS, Pattern, level_of};
+use crate::compare::{Comparator, MAX_COMPARISONS, MAX_LEVELS, Pattern, level_of};
 use crate::model::Model;
 use crate::prepare::{Features, FieldFeature, Packed};
 use crate::settings::NamePart;
+use crate::table::RowId;
 use rayon::prelude::*;
 
 /// Weight ↔ probability.
@@ -17,6 +18,22 @@ pub fn probability(weight: f64) -> f64 {
 pub fn weight_of(probability: f64) -> f64 {
     let p = probability.clamp(1e-300, 1.0 - 1e-16);
     (p / (1.0 - p)).log2()
+}
+
+/// A candidate pair that scored at least `thresholds.pairs_min_probability`. `a` is the left
+/// record (for find, the query record), `b` the right.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredPair {
+    pub a: RowId,
+    pub b: RowId,
+    pub pattern: Pattern,
+    pub weight: f64,
+}
+
+impl ScoredPair {
+    pub fn probability(&self) -> f64 {
+        probability(self.weight)
+    }
 }
 
 /// A model made ready for the hot loop: weights per level in flat arrays.
@@ -136,130 +153,25 @@ pub struct Part {
     pub tf_adjustment: f64,
 }
 
+/// What a row's packed line tells of the value term frequencies are looked up by.
+enum FromLine {
+    /// The value (none: missing).
+    Told(Option<u32>),
+    /// The line cannot tell (a complex name): read the readings.
+    CannotTell,
+}
+
 impl Scorer {
     pub fn new(model: &Model, comparator: &Comparator, f: &Features) -> Scorer {
-        // Per comparison with an adjustment: where its shares come from, the levels it applies
-        // to with their u, and the share floor.
-        type Raw = Option<(TfSource, Vec<(u8, f64)>, f64)>;
-        let raw: Vec<Raw> = comparator
-            .comparisons
-            .iter()
-            .zip(&model.comparisons)
-            .map(|(c, m)| {
-                let level = c.tf_level?;
-                // A value's share is at least one record's worth.
-                let (source, present) = match (c.person_part, &f.fields[c.field], &f.person) {
-                    (Some(part), _, Some(person)) => (TfSource::Person(part), person.present(part)),
-                    (None, FieldFeature::Text(t), _) => {
-                        (TfSource::Text(c.field), t.present as usize)
-                    }
-                    _ => return None,
-                };
-                // Person names: agreeing exactly, after transliteration or as variants says more
-                // for a rare name than for a common one (shares count a name in any script).
-                let top = if c.person_part.is_some() {
-                    (level as usize + 2).min(m.levels.len() - 1)
-                } else {
-                    level as usize
-                };
-                let levels = (level as usize..=top)
-                    .map(|l| (l as u8, m.levels[l].u))
-                    .collect();
-                Some((source, levels, 1.0 / present.max(1) as f64))
-            })
-            .collect();
         let related = model.related_log_ratios();
         // The prior odds against random non-matches only: log2(λ₁/λ₃).
         let prior_weight = match model.related_prior {
             Some(r) => (model.prior / (1.0 - model.prior - r)).log2(),
             None => weight_of(model.prior),
         };
-        // log2 of each value's share (floored at one record's worth) and of each level's u,
-        // computed once rather than per pair: on all threads, as there are millions of name
-        // tokens at ten million records.
-        let tf: Vec<Option<Tf>> = raw
-            .into_iter()
-            .map(|t| {
-                let (source, levels, floor) = t?;
-                let value = |log_share| ValueTf {
-                    log_share,
-                    max: f64::NAN,
-                };
-                let values: Vec<ValueTf> = match source {
-                    TfSource::Text(field) => f
-                        .text(field)
-                        .frequency
-                        .par_iter()
-                        .map(|s| value(s.max(floor).log2()))
-                        .collect(),
-                    TfSource::Person(part) => f
-                        .person
-                        .as_ref()
-                        .map(|p| {
-                            (0..p.forms.len() as u32)
-                                .into_par_iter()
-                                .map(|token| value(p.share(part, token).max(floor).log2()))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                };
-                let log_u = levels.iter().map(|(l, u)| (*l, u.log2())).collect();
-                Some(Tf {
-                    source,
-                    log_u,
-                    values,
-                    unknown_max: 0.0,
-                })
-            })
-            .collect();
         let level_weights = model.level_weights();
-        // Per value, the largest part a row with it can get: its level weight plus, at the
-        // levels the adjustment applies to, the adjustment for that value.
-        let mut tf = tf;
-        for (t, weights) in tf.iter_mut().zip(&level_weights) {
-            let Some(t) = t else { continue };
-            let best = |log_share: f64| {
-                weights
-                    .iter()
-                    .enumerate()
-                    .map(|(l, w)| {
-                        w + t
-                            .log_u
-                            .iter()
-                            .find(|(level, _)| *level as usize == l)
-                            .map_or(0.0, |(_, log_u)| log_u - log_share)
-                    })
-                    .fold(f64::NEG_INFINITY, f64::max)
-            };
-            t.values
-                .par_iter_mut()
-                .for_each(|v| v.max = best(v.log_share));
-            t.unknown_max = best(0.0);
-        }
-        let max_part = level_weights
-            .iter()
-            .enumerate()
-            .map(|(c, weights)| {
-                let (log_u, values) = tf[c]
-                    .as_ref()
-                    .map_or((&[][..], &[][..]), |t| (&t.log_u[..], &t.values[..]));
-                let rarest: f64 = values
-                    .iter()
-                    .map(|v| v.log_share)
-                    .fold(f64::INFINITY, f64::min);
-                weights
-                    .iter()
-                    .enumerate()
-                    .map(|(l, w)| {
-                        let tf = log_u
-                            .iter()
-                            .find(|(level, _)| *level as usize == l)
-                            .map_or(0.0, |(_, log_u)| (log_u - rarest).max(0.0));
-                        w + tf
-                    })
-                    .fold(0.0, f64::max)
-            })
-            .collect();
+        let tf = Self::term_frequencies(model, comparator, f, &level_weights);
+        let max_part = Self::max_parts(&level_weights, &tf);
         let plain_max = level_weights
             .iter()
             .map(|w| w.iter().copied().fold(f64::NEG_INFINITY, f64::max))
@@ -306,14 +218,141 @@ impl Scorer {
         }
     }
 
+    /// Per comparison with a term-frequency adjustment: where its values' shares come from,
+    /// log2 of each value's share (floored at one record's worth) and of each level's u, and
+    /// per value the largest part a row with it can get. Computed once rather than per pair,
+    /// on all threads: there are millions of name tokens at ten million records.
+    fn term_frequencies(
+        model: &Model,
+        comparator: &Comparator,
+        f: &Features,
+        level_weights: &[Vec<f64>],
+    ) -> Vec<Option<Tf>> {
+        // Per comparison with an adjustment: where its shares come from, the levels it applies
+        // to with their u, and the share floor.
+        type Raw = Option<(TfSource, Vec<(u8, f64)>, f64)>;
+        let raw: Vec<Raw> = comparator
+            .comparisons
+            .iter()
+            .zip(&model.comparisons)
+            .map(|(c, m)| {
+                let level = c.tf_level?;
+                // A value's share is at least one record's worth.
+                let (source, present) = match (c.person_part, &f.fields[c.field], &f.person) {
+                    (Some(part), _, Some(person)) => (TfSource::Person(part), person.present(part)),
+                    (None, FieldFeature::Text(t), _) => {
+                        (TfSource::Text(c.field), t.present as usize)
+                    }
+                    _ => return None,
+                };
+                // Person names: agreeing exactly, after transliteration or as variants says more
+                // for a rare name than for a common one (shares count a name in any script).
+                let top = if c.person_part.is_some() {
+                    (level as usize + 2).min(m.levels.len() - 1)
+                } else {
+                    level as usize
+                };
+                let levels = (level as usize..=top)
+                    .map(|l| (l as u8, m.levels[l].u))
+                    .collect();
+                Some((source, levels, 1.0 / present.max(1) as f64))
+            })
+            .collect();
+        let mut tf: Vec<Option<Tf>> = raw
+            .into_iter()
+            .map(|t| {
+                let (source, levels, floor) = t?;
+                let value = |log_share| ValueTf {
+                    log_share,
+                    max: f64::NAN,
+                };
+                let values: Vec<ValueTf> = match source {
+                    TfSource::Text(field) => f
+                        .text(field)
+                        .frequency
+                        .par_iter()
+                        .map(|s| value(s.max(floor).log2()))
+                        .collect(),
+                    TfSource::Person(part) => f
+                        .person
+                        .as_ref()
+                        .map(|p| {
+                            (0..p.forms.len() as u32)
+                                .into_par_iter()
+                                .map(|token| value(p.share(part, token).max(floor).log2()))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                };
+                let log_u = levels.iter().map(|(l, u)| (*l, u.log2())).collect();
+                Some(Tf {
+                    source,
+                    log_u,
+                    values,
+                    unknown_max: 0.0,
+                })
+            })
+            .collect();
+        // Per value, the largest part a row with it can get: its level weight plus, at the
+        // levels the adjustment applies to, the adjustment for that value.
+        for (t, weights) in tf.iter_mut().zip(level_weights) {
+            let Some(t) = t else { continue };
+            let best = |log_share: f64| {
+                weights
+                    .iter()
+                    .enumerate()
+                    .map(|(l, w)| {
+                        w + t
+                            .log_u
+                            .iter()
+                            .find(|(level, _)| *level as usize == l)
+                            .map_or(0.0, |(_, log_u)| log_u - log_share)
+                    })
+                    .fold(f64::NEG_INFINITY, f64::max)
+            };
+            t.values
+                .par_iter_mut()
+                .for_each(|v| v.max = best(v.log_share));
+            t.unknown_max = best(0.0);
+        }
+        tf
+    }
+
+    /// Per comparison, the largest part any pair can get: the best level's weight plus, at
+    /// the levels an adjustment applies to, the adjustment for the rarest value.
+    fn max_parts(level_weights: &[Vec<f64>], tf: &[Option<Tf>]) -> Vec<f64> {
+        level_weights
+            .iter()
+            .enumerate()
+            .map(|(c, weights)| {
+                let (log_u, values) = tf[c]
+                    .as_ref()
+                    .map_or((&[][..], &[][..]), |t| (&t.log_u[..], &t.values[..]));
+                let rarest: f64 = values
+                    .iter()
+                    .map(|v| v.log_share)
+                    .fold(f64::INFINITY, f64::min);
+                weights
+                    .iter()
+                    .enumerate()
+                    .map(|(l, w)| {
+                        let tf = log_u
+                            .iter()
+                            .find(|(level, _)| *level as usize == l)
+                            .map_or(0.0, |(_, log_u)| (log_u - rarest).max(0.0));
+                        w + tf
+                    })
+                    .fold(0.0, f64::max)
+            })
+            .collect()
+    }
+
     /// The value (code or name token) of row `a` that term frequencies are looked up by, if
     /// any.
     #[inline]
     fn tf_value(f: &Features, tf: &Tf, a: usize) -> Option<u32> {
-        if let Some(value) = f
-            .packed
-            .as_ref()
-            .and_then(|p| Self::packed_tf_value(tf, p, a))
+        if let Some(FromLine::Told(value)) =
+            f.packed.as_ref().map(|p| Self::packed_tf_value(tf, p, a))
         {
             return value;
         }
@@ -328,18 +367,22 @@ impl Scorer {
     }
 
     /// [`Scorer::tf_value`] as row a's packed line tells it: always for text fields, for the
-    /// given and family names of a simple name; `None` when the line cannot tell.
+    /// given and family names of a simple name.
     #[inline]
-    fn packed_tf_value(tf: &Tf, packed: &Packed, a: usize) -> Option<Option<u32>> {
+    fn packed_tf_value(tf: &Tf, packed: &Packed, a: usize) -> FromLine {
         let row = packed.row(a);
         match tf.source {
-            TfSource::Text(field) => Some(Some(row[field])),
+            TfSource::Text(field) => FromLine::Told(Some(row[field])),
             TfSource::Person(part @ (NamePart::Given | NamePart::Family)) => {
-                let slot = packed.person.filter(|&slot| row[slot] != Packed::COMPLEX)?;
-                let t = row[slot + usize::from(part == NamePart::Family)];
-                Some((t != Packed::NO_TOKEN).then_some(t))
+                match packed.person.filter(|&slot| row[slot] != Packed::COMPLEX) {
+                    Some(slot) => {
+                        let t = row[slot + usize::from(part == NamePart::Family)];
+                        FromLine::Told((t != Packed::NO_TOKEN).then_some(t))
+                    }
+                    None => FromLine::CannotTell,
+                }
             }
-            TfSource::Person(_) => None,
+            TfSource::Person(_) => FromLine::CannotTell,
         }
     }
 
@@ -351,8 +394,10 @@ impl Scorer {
     pub fn prefetch_row(&self, f: &Features, a: usize) {
         let Some(packed) = &f.packed else { return };
         for t in self.tf.iter().flatten() {
-            let value = Self::packed_tf_value(t, packed, a).flatten();
-            if let Some(entry) = value.and_then(|v| t.values.get(v as usize)) {
+            let FromLine::Told(Some(value)) = Self::packed_tf_value(t, packed, a) else {
+                continue;
+            };
+            if let Some(entry) = t.values.get(value as usize) {
                 crate::prepare::prefetch(entry);
             }
         }
@@ -523,16 +568,6 @@ impl Scorer {
     pub fn drop_from(&self, row: &RowBound, c: usize, level: u8) -> f64 {
         let best = self.from[c][level as usize].best(row.log_share[c]);
         (row.top[c] - best).max(0.0)
-    }
-
-    /// How much what the screen shows of comparison `c` lowers the bound of pairs (a, ·).
-    #[inline]
-    pub fn glimpse_drop(&self, row: &RowBound, c: usize, glimpse: Glimpse) -> f64 {
-        match glimpse {
-            Glimpse::Level(level) => self.drop(row, c, level),
-            Glimpse::AtLeast(level) => self.drop_from(row, c, level),
-            Glimpse::NotExact => self.unequal_drop(row, c),
-        }
     }
 
     /// The parts of the weight of pair (a, b), one per comparison.

@@ -2,7 +2,7 @@
 //! whole list's value counts, weighs each pair exactly as a run over the whole list does: what
 //! a store relies on to look records up without preparing its roster again.
 
-use listlink_core::block::{Blocker, parse_rule};
+use listlink_core::Blocker;
 use listlink_core::frequency::{ValueCounts, reweigh, value_counts};
 use listlink_core::pipeline::{prepare, run_prepared};
 use listlink_core::{Input, LinkType, RunOptions};
@@ -46,14 +46,7 @@ fn a_few_records_against_their_candidates_weigh_as_in_the_whole_run() {
     )
     .unwrap();
     let counts = value_counts(&whole.features, &whole.comparator);
-    let rules: Vec<_> = whole
-        .settings
-        .blocking
-        .rules
-        .iter()
-        .map(|r| parse_rule(r, &whole.settings).unwrap())
-        .collect();
-    let index = Blocker::index(rules, &whole.features);
+    let index = Blocker::index(whole.settings.blocking_rules().unwrap(), &whole.features);
 
     // The query: every 30th record. Its candidates: the other records sharing a key with one.
     let query: Vec<usize> = (0..table.len()).step_by(30).collect();
@@ -92,7 +85,7 @@ fn a_few_records_against_their_candidates_weigh_as_in_the_whole_run() {
         let opts = options(LinkType::Find, Some(whole.model.clone()));
         let mut prepared = prepare(inputs, &whole.settings, &opts);
         if let Some(population) = population {
-            let comparator = listlink_core::compare::Comparator::new(&whole.settings);
+            let comparator = listlink_core::Comparator::new(&whole.settings);
             reweigh(&mut prepared.features, &comparator, population);
         }
         run_prepared(prepared, whole.settings.clone(), &opts, &|_| {}).unwrap()
@@ -150,7 +143,7 @@ fn a_few_records_against_their_candidates_weigh_as_in_the_whole_run() {
 fn counts_of_parts_add_up_to_the_counts_of_the_whole() {
     let (table, settings) = febrl_table(6, 1_000);
     let opts = options(LinkType::Dedupe, None);
-    let comparator = listlink_core::compare::Comparator::new(&settings);
+    let comparator = listlink_core::Comparator::new(&settings);
     let counts_of = |rows: &[usize]| {
         let prepared = prepare(
             vec![Input {

@@ -512,7 +512,7 @@ pub async fn list_decisions(
 /// `YYYY-MM-DD`, a real date, optionally followed by `THH:MM:SSZ`.
 fn is_date_or_time(t: &str) -> bool {
     let (date, time) = t.split_at(t.len().min(10));
-    let date_ok = listlink_core::prepare::parse_iso_date(date).is_some();
+    let date_ok = listlink_core::parse_iso_date(date).is_some();
     let b = time.as_bytes();
     let time_ok = b.is_empty()
         || (b.len() == 10
@@ -643,7 +643,7 @@ pub async fn add_list(
                 b.is_ascii_digit()
             }
         });
-    if !iso_shape || listlink_core::prepare::parse_iso_date(&received).is_none() {
+    if !iso_shape || listlink_core::parse_iso_date(&received).is_none() {
         return Err(ApiError::unprocessable(
             "received",
             "received is a date, YYYY-MM-DD",

@@ -123,86 +123,15 @@ fn record_json(run: &Run, row: usize) -> Value {
     Value::Object(values)
 }
 
-/// A record as the model reads it: each name part of its first reading with the Latin
-/// renderings of its tokens (and its other readings counted), and its dates and ages.
+/// A record as the model reads it ([`Run::as_read`]): its name parts with their Latin
+/// renderings, the name order when guessed, its dates and ages.
 fn as_read_json(run: &Run, row: usize) -> Value {
-    use listlink_core::prepare::FieldFeature;
-    let f = &run.features;
-    let mut items: Vec<Value> = Vec::new();
-    if let Some(person) = &f.person
-        && let Some(first) = person.readings[row].first()
-    {
-        let token = |id: u32| {
-            let forms = &person.forms[id as usize];
-            let mut keys: Vec<&str> = forms.renderings.iter().map(|r| r.key.as_str()).collect();
-            keys.dedup();
-            if keys.is_empty() || keys == [forms.written.as_str()] {
-                forms.written.clone()
-            } else {
-                format!("{} → {}", forms.written, keys.join(" / "))
-            }
-        };
-        for (label, ids) in [
-            ("given name", &first.given),
-            ("patronymic", &first.patronymic),
-            ("family name", &first.family),
-        ] {
-            if !ids.is_empty() {
-                let value: Vec<String> = ids.iter().map(|&id| token(id)).collect();
-                items.push(json!({"read": label, "value": value.join(" · ")}));
-            }
-        }
-        let others = person.readings[row].len() - 1;
-        if first.guessed_order || others > 0 {
-            let mut notes = Vec::new();
-            if first.guessed_order {
-                notes.push("which part is given and which family was guessed".to_string());
-            }
-            if others > 0 {
-                notes.push(format!(
-                    "{others} other reading(s) of the name compared too"
-                ));
-            }
-            items.push(json!({"read": "name order", "value": notes.join("; ")}));
-        }
-    }
-    for (i, field) in run.settings.fields.iter().enumerate() {
-        let value = match &f.fields[i] {
-            FieldFeature::Date(d) => d.dates[row].map(|d| {
-                format!(
-                    "{:04}-{:02}-{:02}{}",
-                    d.year,
-                    d.month,
-                    d.day,
-                    if d.ambiguous {
-                        " (or month and day the other way round)"
-                    } else {
-                        ""
-                    }
-                )
-            }),
-            FieldFeature::Age(a) => a.ages[row].map(|a| format!("age {a}")),
-            _ => None,
-        };
-        if let Some(value) = value {
-            items.push(json!({"read": field.name, "value": value}));
-        }
-    }
-    Value::Array(items)
-}
-
-/// The blocking rule that brings two rows together first, if one does.
-fn blocking_rule(run: &Run, a: usize, b: usize) -> Option<String> {
-    let rules: Vec<_> = run
-        .settings
-        .blocking
-        .rules
-        .iter()
-        .filter_map(|r| listlink_core::block::parse_rule(r, &run.settings).ok())
-        .collect();
-    let blocker = listlink_core::block::Blocker::new(rules, &run.features);
-    let i = blocker.first_rule(a, b)?;
-    Some(blocker.rules[i].rule.text.clone())
+    let items = run.as_read(row).into_iter();
+    Value::Array(
+        items
+            .map(|(read, value)| json!({"read": read, "value": value}))
+            .collect(),
+    )
 }
 
 /// A pair's weight part by part, in the order of the waterfall: the prior, each comparison,
@@ -214,7 +143,7 @@ fn explanation_json(run: &Run, pair: &ScoredPair) -> Value {
     let model = &run.model;
     let prior = match model.related_prior {
         Some(r) => (model.prior / (1.0 - model.prior - r)).log2(),
-        None => listlink_core::score::weight_of(model.prior),
+        None => listlink_core::weight_of(model.prior),
     };
     let mut items = vec![json!({
         "comparison": "prior",
@@ -404,7 +333,7 @@ pub async fn pair(
                     "left": as_read_json(run, p.a.index()),
                     "right": as_read_json(run, p.b.index()),
                 },
-                "blocking_rule": blocking_rule(run, p.a.index(), p.b.index()),
+                "blocking_rule": run.first_rule(p.a.index(), p.b.index()),
                 "explanation": explanation_json(run, &p),
                 "explanation_text": listlink_core::export::explanation(run, &p),
             }),

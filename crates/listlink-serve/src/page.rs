@@ -464,7 +464,7 @@ pub async fn model(State(state): State<Arc<AppState>>) -> Result<Html<String>, A
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "", e.to_string()))?
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "", e.to_string()))?;
-    let weight = listlink_core::score::weight_of;
+    let weight = listlink_core::weight_of;
     let weights: Vec<f64> = probabilities
         .iter()
         .map(|p| weight(p.clamp(1e-12, 1.0 - 1e-12)))

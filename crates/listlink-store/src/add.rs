@@ -4,9 +4,9 @@
 
 use crate::persons::{self, ClusterReport};
 use crate::{Error, Result, Store};
+use listlink_core::StrColumn;
 use listlink_core::ingest::{ReadOptions, read_file};
 use listlink_core::settings::FieldKind;
-use listlink_core::table::StrColumn;
 use listlink_core::{Input, LinkType, Model, RecordTable, Reject, RunOptions, Settings, Severity};
 use rusqlite::{OptionalExtension, params};
 use rustc_hash::FxHashMap;
@@ -167,12 +167,10 @@ fn add_in(
     report.rows_accepted = read.summary.rows_accepted;
     report.rows_rejected = read.summary.rows_rejected;
     report.rejects = read.rejects;
-    report
-        .rejects
-        .extend(listlink_core::prepare::field_warnings(
-            std::iter::once(&table),
-            &settings,
-        ));
+    report.rejects.extend(listlink_core::field_warnings(
+        std::iter::once(&table),
+        &settings,
+    ));
     if options.strict && !report.rejects.is_empty() {
         let errors = report
             .rejects
@@ -194,7 +192,7 @@ fn add_in(
         return Err(Error::Usage(format!(
             "{}: no name column of the store's settings ({})",
             list.display(),
-            listlink_core::table::describe_headers(&table.headers)
+            listlink_core::describe_headers(&table.headers)
         )));
     }
     report

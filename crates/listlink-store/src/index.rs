@@ -9,12 +9,11 @@
 
 use crate::add::{STORED_COLUMNS, Stored, load_shapes, tables_of};
 use crate::{Result, Store};
-use listlink_core::block::{Blocker, parse_rule};
-use listlink_core::compare::Comparator;
 use listlink_core::frequency::{ValueCounts, reweigh, value_counts};
 use listlink_core::pipeline::{Prepared, prepare, run_prepared};
-use listlink_core::prepare::Features;
-use listlink_core::{Input, LinkType, Model, RecordTable, Run, RunOptions, Settings};
+use listlink_core::{
+    Blocker, Comparator, Features, Input, LinkType, Model, RecordTable, Run, RunOptions, Settings,
+};
 use rusqlite::{OptionalExtension, params};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -41,16 +40,7 @@ fn identity(settings: &Settings) -> String {
 
 /// Each row's blocking keys under the settings' rules, tagged with the rule.
 pub(crate) fn keys_of(f: &Features, settings: &Settings) -> Result<Vec<Vec<i64>>> {
-    let rules = settings
-        .blocking
-        .rules
-        .iter()
-        .map(|r| {
-            parse_rule(r, settings)
-                .map_err(|e| crate::Error::Usage(format!("the store's blocking rule `{r}`: {e}")))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let index = Blocker::index(rules, f);
+    let index = Blocker::index(settings.blocking_rules()?, f);
     Ok((0..f.len())
         .map(|row| {
             let mut keys: Vec<i64> = index

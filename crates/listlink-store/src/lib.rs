@@ -295,7 +295,7 @@ pub fn today() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() / 86_400)
         .unwrap_or(0);
-    listlink_core::prepare::Date::from_unix_days(days as i64).iso()
+    listlink_core::Date::from_unix_days(days as i64).iso()
 }
 
 /// Now (UTC), `YYYY-MM-DDTHH:MM:SSZ`.
@@ -304,7 +304,7 @@ pub fn now() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let day = listlink_core::prepare::Date::from_unix_days((secs / 86_400) as i64).iso();
+    let day = listlink_core::Date::from_unix_days((secs / 86_400) as i64).iso();
     let s = secs % 86_400;
     format!("{day}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
 }

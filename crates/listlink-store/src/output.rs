@@ -484,7 +484,7 @@ pub fn found_with_persons(
         crate::persons::in_transaction(store, |store| crate::index::ensure(store, &settings))?;
     }
     let mut rejects = read.rejects;
-    rejects.extend(listlink_core::prepare::field_warnings(
+    rejects.extend(listlink_core::field_warnings(
         std::iter::once(&read.table),
         &settings,
     ));

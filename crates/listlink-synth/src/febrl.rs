@@ -8,7 +8,7 @@
 //! suburb. Every person's records are made from a generator seeded by the person's number, so a
 //! file of ten million rows is written in a stream, the same on every machine.
 
-use listlink_core::model::SplitMix64;
+use listlink_core::SplitMix64;
 use std::io::{self, Write};
 
 /// What to generate.

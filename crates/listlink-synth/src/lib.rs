@@ -11,7 +11,7 @@
 pub mod febrl;
 mod render;
 
-use listlink_core::model::SplitMix64;
+use listlink_core::SplitMix64;
 use render::{Style, to_arabic, to_hebrew, to_latin};
 
 /// What to generate.

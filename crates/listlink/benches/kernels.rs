@@ -7,12 +7,10 @@
 //! Figures are per call; `pairs` benchmarks report pairs per second through divan's counters.
 
 use divan::counter::ItemsCount;
-use listlink_core::block::{Blocker, CollectPairs, parse_rule};
-use listlink_core::compare::Comparator;
+use listlink_core::bench::{CollectPairs, prepare};
 use listlink_core::ingest::{ReadOptions, read_bytes};
-use listlink_core::model::SplitMix64;
-use listlink_core::prepare::{Features, LinkType, prepare};
 use listlink_core::settings::Settings;
+use listlink_core::{Blocker, Comparator, Features, LinkType, SplitMix64};
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -55,13 +53,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         LinkType::Dedupe,
     );
     let comparator = Comparator::new(&settings);
-    let rules = settings
-        .blocking
-        .rules
-        .iter()
-        .map(|r| parse_rule(r, &settings).expect("rule"))
-        .collect();
-    let blocker = Blocker::new(rules, &features);
+    let blocker = Blocker::new(settings.blocking_rules().expect("rules"), &features);
     let blocked = blocker.for_each_pair(&features, &CollectPairs);
     let mut rng = SplitMix64::new(1);
     let n = features.len() as u64;

@@ -43,7 +43,7 @@ pub fn load_settings(
 /// The date ages are counted at: `--as-of`, else the settings' own, else today (written into the
 /// settings so that a rerun with them gives the same answer).
 fn set_as_of(settings: &mut Settings, flag: Option<&str>) -> Result<(), Failure> {
-    use listlink_core::prepare::{Date, parse_iso_date};
+    use listlink_core::{Date, parse_iso_date};
     if let Some(date) = flag {
         if parse_iso_date(date).is_none() {
             return Err(Failure::Usage(anyhow::anyhow!(
@@ -108,7 +108,7 @@ fn check_columns(settings: &Settings, inputs: &[Input]) -> Result<(), Failure> {
         msg.push_str(&format!(
             "\n{}: {}",
             i.table.path,
-            listlink_core::table::describe_headers(&i.table.headers)
+            listlink_core::describe_headers(&i.table.headers)
         ));
     }
     Err(Failure::Usage(anyhow::anyhow!(msg)))
@@ -186,7 +186,7 @@ fn check_id_and_source_columns(settings: &Settings, inputs: &[Input]) -> Result<
             missing.push(format!(
                 "settings id_columns {ids:?}: none is in {} ({})",
                 i.table.path,
-                listlink_core::table::describe_headers(&i.table.headers)
+                listlink_core::describe_headers(&i.table.headers)
             ));
         }
     }
@@ -196,7 +196,7 @@ fn check_id_and_source_columns(settings: &Settings, inputs: &[Input]) -> Result<
             missing.push(format!(
                 "settings source_columns {sources:?}: none is in {} ({})",
                 i.table.path,
-                listlink_core::table::describe_headers(&i.table.headers)
+                listlink_core::describe_headers(&i.table.headers)
             ));
         }
     }
@@ -282,7 +282,7 @@ pub fn linkage(
         check_id_and_source_columns(&settings, &inputs)?;
     }
     check_sources_apart(&inputs)?;
-    rejects.extend(listlink_core::prepare::field_warnings(
+    rejects.extend(listlink_core::field_warnings(
         inputs.iter().map(|i| &i.table),
         &settings,
     ));
@@ -313,7 +313,7 @@ pub fn linkage(
     };
     if let Some(m) = &run_options.model {
         m.check_fits(
-            &listlink_core::compare::Comparator::new(&settings),
+            &listlink_core::Comparator::new(&settings),
             common.model.as_deref().unwrap_or(Path::new("model.json")),
         )?;
     }
@@ -454,8 +454,7 @@ pub fn blocking(
     let rules_inferred = settings.is_none();
     let (settings, _) = load_settings(settings, &all, encoding)?;
     let source_names = unique_source_names(&all)?;
-    let mut tables = Vec::new();
-    let mut sides = Vec::new();
+    let mut inputs = Vec::new();
     for (i, f) in files.iter().enumerate() {
         let options = ReadOptions {
             id_columns: settings.id_columns.clone(),
@@ -463,12 +462,18 @@ pub fn blocking(
             encoding: encoding.map(str::to_string),
             source_name: Some(source_names[i].clone()),
         };
-        tables.push(read_file(f, &options)?.table);
-        sides.push(u8::from(link_type == LinkType::Find && i > 0));
+        let table = read_file(f, &options)?.table;
+        let side = u8::from(link_type == LinkType::Find && i > 0);
+        inputs.push(Input { table, side });
     }
-    let features = listlink_core::prepare::prepare(&tables, &sides, &settings, link_type);
-    let plan = listlink_core::pipeline::plan_blocking(&settings, &features, rules_inferred)?;
-    let possible = listlink_core::block::total_pairs(&features);
+    let options = RunOptions {
+        link_type,
+        model: None,
+        rules_inferred,
+        top_k: 1,
+        variants: None,
+    };
+    let (plan, possible) = listlink_core::pipeline::plan_for(inputs, &settings, &options)?;
     println!(
         "{:>14}  {:>14}  rule (pair budget per rule: {}{})",
         "pairs in groups",

@@ -305,7 +305,7 @@ fn read_truth(
                     column
                         .map(|c| format!("`{c}`"))
                         .unwrap_or_else(|| TRUTH_COLUMNS.join(", ")),
-                    listlink_core::table::describe_headers(&headers)
+                    listlink_core::describe_headers(&headers)
                 )));
             }
             labels.extend(found);

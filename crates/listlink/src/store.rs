@@ -96,7 +96,7 @@ pub struct DecideArgs {
 }
 
 fn check_date(flag: &str, date: &str) -> Result<(), Failure> {
-    if listlink_core::prepare::parse_iso_date(date).is_none() {
+    if listlink_core::parse_iso_date(date).is_none() {
         return Err(Failure::Usage(anyhow::anyhow!(
             "{flag} `{date}` is not a date in the form YYYY-MM-DD"
         )));
@@ -125,10 +125,7 @@ pub fn add(args: AddArgs) -> Result<(), Failure> {
                 Failure::Usage(anyhow::anyhow!("reading model {}: {e}", path.display()))
             })?;
             let model = listlink_core::Model::from_json(&text, path)?;
-            model.check_fits(
-                &listlink_core::compare::Comparator::new(&list_settings),
-                path,
-            )?;
+            model.check_fits(&listlink_core::Comparator::new(&list_settings), path)?;
             Some(model)
         }
         None => None,

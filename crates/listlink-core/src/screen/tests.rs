@@ -1,19 +1,24 @@
-//! The streaming scorer drops a pair as soon as an upper bound on its weight falls below the
+//! The scorer's bounds. The streaming scorer drops a pair as soon as an upper bound on its weight falls below the
 //! floor. These tests check, on every candidate pair of a generated FEBRL-like list, that the
 //! bound is one: never below the pair's weight, after the screen and at any step of the
 //! evaluation order.
 
-use listlink_core::block::{Blocker, CollectPairs, parse_rule};
-use listlink_core::{Input, LinkType, RunOptions};
+use super::*;
+use crate::block::{Blocker, CollectPairs};
+use crate::compare::{MAX_COMPARISONS, level_of};
+use crate::score::weight_of;
+use crate::settings::parse_rule;
+use crate::{Input, LinkType, Run, RunOptions, SplitMix64};
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 use common::febrl_table;
 
 /// A model trained on a generated FEBRL-like list of 3,000 records, with the scale benchmark's
 /// settings.
-fn febrl_run() -> listlink_core::Run {
+fn febrl_run() -> Run {
     let (table, settings) = febrl_table(9, 3_000);
-    listlink_core::run(
+    crate::run(
         vec![Input { table, side: 0 }],
         settings,
         &RunOptions {
@@ -42,17 +47,17 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
     assert!(pairs.len() > 3_000, "{} candidate pairs", pairs.len());
     let order = scorer.rejecting_first(comparator, f);
     let ceiling = scorer.weight_ceiling();
-    let screen = comparator.screen(f);
-    let floor = listlink_core::score::weight_of(run.settings.thresholds.pairs_min_probability);
+    let screen = Screen::new(comparator, f);
+    let floor = weight_of(run.settings.thresholds.pairs_min_probability);
     let packed = f.packed.as_ref().expect("the FEBRL fields pack");
     let (mut tighter, mut close, mut early_drops) = (0, 0, 0);
     // Pairs below the floor, and those of them the screen alone rules out.
     let (mut below, mut screened_out) = (0, 0);
-    let mut glimpsed = [0usize; listlink_core::compare::MAX_COMPARISONS];
+    let mut glimpsed = [0usize; MAX_COMPARISONS];
     // Candidate pairs, and as many pairs of random records (from a fixed generator), nearly
     // all of them non-matches far below the floor.
     let rows = f.source.len() as u64;
-    let mut random = listlink_core::model::SplitMix64::new(7);
+    let mut random = SplitMix64::new(7);
     let strangers: Vec<(u32, u32)> = (0..pairs.len())
         .map(|_| (random.next_u64() % rows, random.next_u64() % rows))
         .filter(|(a, b)| a != b)
@@ -73,10 +78,10 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
         }
         // What the screen shows lowers the bound before any comparison runs, as the scorer
         // does; a level it shows is the level itself.
-        let mut early = [0.0; listlink_core::compare::MAX_COMPARISONS];
+        let mut early = [0.0; MAX_COMPARISONS];
         screen.look((a, b), (packed.row(a), packed.row(b)), |c, glimpse| {
             glimpsed[c] += 1;
-            early[c] = scorer.glimpse_drop(&row, c, glimpse);
+            early[c] = glimpse.drop(scorer, &row, c);
             early_drops += usize::from(early[c] > 0.0);
             bound -= early[c];
         });
@@ -87,7 +92,7 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
                 bound >= weight - 1e-9,
                 "pair ({a}, {b}): bound {bound} below weight {weight} before comparison {c}"
             );
-            let level = listlink_core::compare::level_of(pattern, c);
+            let level = level_of(pattern, c);
             let drop = scorer.drop(&row, c, level);
             assert!(
                 drop >= early[c] - 1e-9,
@@ -131,20 +136,19 @@ fn row_ceilings_and_their_drops_bound_every_pairs_weight() {
 /// compared in full, and returns (pairs, pairs the screen pair by pair rules out, of those how
 /// many were cleared, pairs cleared).
 fn screen_in_columns(
-    run: &listlink_core::Run,
+    run: &Run,
     rows: &[u32],
     size: usize,
     names: bool,
     raise: f64,
 ) -> (usize, usize, usize, usize) {
     let (f, comparator, scorer) = (&run.features, &run.comparator, &run.scorer);
-    let screen = comparator.screen(f);
+    let screen = Screen::new(comparator, f);
     assert!(screen.has_columns());
     let packed = f.packed.as_ref().expect("the FEBRL fields pack");
     let sigs = f.person.as_ref().map(|p| &p.sigs).filter(|_| names);
-    let floor =
-        listlink_core::score::weight_of(run.settings.thresholds.pairs_min_probability) + raise;
-    let mut columns = listlink_core::compare::Columns::default();
+    let floor = weight_of(run.settings.thresholds.pairs_min_probability) + raise;
+    let mut columns = Columns::default();
     let (mut pairs, mut ruled_out, mut both, mut cleared) = (0, 0, 0, 0);
     for group in rows.chunks(size) {
         screen.gather(packed, group, &mut columns);
@@ -154,13 +158,13 @@ fn screen_in_columns(
             let row = scorer.row_bound(f, a);
             let limit = row.ceiling - (floor - 1e-6);
             let mut keep = vec![true; group.len() - i - 1];
-            let drop = |c, glimpse| scorer.glimpse_drop(&row, c, glimpse);
+            let drop = |c, glimpse: Glimpse| glimpse.drop(scorer, &row, c);
             screen.against(sigs, &mut columns, i, drop, limit, &mut keep);
             for (&b, kept) in group[i + 1..].iter().zip(keep) {
                 let b = b as usize;
                 let mut bound = row.ceiling;
                 screen.look((a, b), (packed.row(a), packed.row(b)), |c, g| {
-                    bound -= scorer.glimpse_drop(&row, c, g);
+                    bound -= g.drop(scorer, &row, c);
                 });
                 let out = bound < floor - 1e-6;
                 if !kept {
