@@ -80,7 +80,6 @@ const MAX_SKELETONS: usize = 4;
 /// table marks as ambiguous — a Latin `j` (`Jewgeni`: semivowel; `Jamal`: consonant), a Latin `ch`
 /// (`Chaim`: velar; `Chernov`: postalveolar), a Hebrew ו between letters (`דוד` David: consonant).
 pub fn skeletons(token: &str) -> Vec<String> {
-    let cl = classes();
     let script = crate::script::dominant_script(token);
     let folded = crate::normalize::fold(token).replace(['\'', '\u{2019}'], "\u{05F3}");
     let mut chars: Vec<char> = match script {
@@ -105,6 +104,60 @@ pub fn skeletons(token: &str) -> Vec<String> {
             .flat_map(|c| if c == 'x' { vec!['k', 's'] } else { vec![c] })
             .collect();
     }
+    let mut out = skeletons_of(&chars, script);
+    // A Polish or Czech spelling read as it sounds, as a Hebrew, Arabic or Cyrillic writer hears
+    // it: one more reading, after the primary ones.
+    if script == Some(Script::Latin)
+        && let Some(heard) = west_slavic_spelling(&chars)
+    {
+        for s in skeletons_of(&heard, script) {
+            if out.len() < MAX_SKELETONS && !out.contains(&s) {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+/// The letters Polish and Czech spellings have and English, German and French ones lack.
+const WEST_SLAVIC_LETTERS: &str = "łśźżńąęćčšžřěůťďň";
+
+/// A Latin token spelt the Polish or Czech way, rewritten as it sounds (`None` when nothing
+/// changes): `rz` after a consonant, at the start or at the end is ž (Krzysztof = Кшиштоф, קשישטוף), `ř` is
+/// rž (Říha = רז׳יהה), and `c` is ts (Wacław = Вацлав, Kadlec = קדלץ) in a token marked as
+/// Polish or Czech by its letters or its `cz`, `sz`, `rz`, and at the end of `-ec` (the surname
+/// ending of both languages).
+fn west_slavic_spelling(chars: &[char]) -> Option<Vec<char>> {
+    let vowel = |c: char| latin_vowel(c) || class_of(&c.to_string()) == Some(DROPPED);
+    let text: String = chars.iter().collect();
+    let marked = chars.iter().any(|c| WEST_SLAVIC_LETTERS.contains(*c))
+        || ["cz", "sz", "rz"].iter().any(|d| text.contains(d));
+    let mut out = Vec::with_capacity(chars.len() + 2);
+    let mut i = 0;
+    while i < chars.len() {
+        let (c, next) = (chars[i], chars.get(i + 1).copied());
+        let after_consonant = i == 0 || !vowel(chars[i - 1]);
+        match c {
+            'r' if next == Some('z') && (after_consonant || i + 2 == chars.len()) => {
+                out.push('ž');
+                i += 2;
+                continue;
+            }
+            'ř' => out.extend(['r', 'ž']),
+            'c' if next.is_some_and(|n| "zhs".contains(n)) => out.push(c),
+            'c' if marked || (i + 1 == chars.len() && i > 0 && chars[i - 1] == 'e') => {
+                out.extend(['t', 's'])
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    (out != chars).then_some(out)
+}
+
+/// The skeletons of a token's letters (see [`skeletons`]).
+fn skeletons_of(chars: &[char], script: Option<Script>) -> Vec<String> {
+    let cl = classes();
     // Each grapheme's class choices, primary first.
     let n = chars.len();
     let mut units: Vec<Vec<char>> = Vec::new();
@@ -115,7 +168,7 @@ pub fn skeletons(token: &str) -> Vec<String> {
         for len in (1..=cl.longest.min(n - i)).rev() {
             let unit: String = chars[i..i + len].iter().collect();
             if let Some(&c) = cl.map.get(&unit) {
-                choice = Some(contextual(&chars, i, len, c, script));
+                choice = Some(contextual(chars, i, len, c, script));
                 step = len;
                 break;
             }
@@ -238,5 +291,28 @@ mod tests {
         assert!(skeletons("Tschajkowskaja").contains(&skeleton("Chaikovskaia")));
         assert!(skeletons("Chaim").contains(&skeleton("חיים")));
         assert_eq!(skeleton("aeiou"), "");
+    }
+
+    #[test]
+    fn polish_and_czech_spellings_are_also_read_as_they_sound() {
+        for (latin, written) in [
+            ("Krzysztof", "קשישטוף"),
+            ("Krzysztof", "Кшиштоф"),
+            ("Kadlec", "קדלץ"),
+            ("Říha", "רז׳יהה"),
+            ("Wacław", "Вацлав"),
+            ("Grzegorz", "Гжегож"),
+        ] {
+            let heard = skeletons(latin);
+            assert!(
+                heard.contains(&skeleton(written)),
+                "{latin} {heard:?} ~ {written} {}",
+                skeleton(written)
+            );
+        }
+        // The primary reading stays first, and English or German spellings get no other.
+        assert_eq!(skeleton("Krzysztof"), "KRSCTB");
+        assert_eq!(skeletons("Herzog"), vec![skeleton("Herzog")]);
+        assert_eq!(skeletons("Clement").len(), 1);
     }
 }
