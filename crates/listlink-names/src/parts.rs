@@ -225,8 +225,66 @@ const ORDINALS: &[(&str, &str)] = &[
     ("השביעי", "vii"),
     ("השמיני", "viii"),
     ("התשיעי", "ix"),
+    ("השביעית", "vii"),
+    ("השמינית", "viii"),
+    ("התשיעית", "ix"),
     ("העשירי", "x"),
+    ("העשירית", "x"),
 ];
+
+/// The first word of a Hebrew ordinal from eleven to nineteen (`הארבעה עשר`, the fourteenth),
+/// masculine and feminine, with its units; `עשר` or `עשרה` follows.
+const TEEN_ORDINALS: &[(&str, u8)] = &[
+    ("האחד", 1),
+    ("האחת", 1),
+    ("השנים", 2),
+    ("השתים", 2),
+    ("השלושה", 3),
+    ("השלוש", 3),
+    ("הארבעה", 4),
+    ("הארבע", 4),
+    ("החמישה", 5),
+    ("החמש", 5),
+    ("השישה", 6),
+    ("השש", 6),
+    ("השבעה", 7),
+    ("השבע", 7),
+    ("השמונה", 8),
+    ("התשעה", 9),
+    ("התשע", 9),
+];
+
+/// Roman numerals of eleven to nineteen, by their units.
+const TEEN_NUMERALS: [&str; 10] = [
+    "x", "xi", "xii", "xiii", "xiv", "xv", "xvi", "xvii", "xviii", "xix",
+];
+
+/// The words of a name with each Hebrew ordinal from eleven to nineteen (two words) read as one
+/// Roman numeral: `לואי הארבעה עשר` → `לואי XIV`.
+fn join_teen_ordinals<'a>(words: &[&'a str]) -> Vec<std::borrow::Cow<'a, str>> {
+    let mut out = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let teen = TEEN_ORDINALS.iter().find(|(h, _)| *h == words[i]);
+        let ten = words
+            .get(i + 1)
+            .is_some_and(|w| matches!(*w, "עשר" | "עשרה"));
+        match teen.filter(|_| ten) {
+            Some(&(_, units)) => {
+                // In capitals, as Latin lists write it.
+                out.push(std::borrow::Cow::Owned(
+                    TEEN_NUMERALS[units as usize].to_uppercase(),
+                ));
+                i += 2;
+            }
+            None => {
+                out.push(std::borrow::Cow::Borrowed(words[i]));
+                i += 1;
+            }
+        }
+    }
+    out
+}
 
 /// `II`, `vi`, `XIV`: a ruler's ordinal as Latin lists write it (up to 39).
 fn is_roman_numeral(t: &str) -> bool {
@@ -249,10 +307,11 @@ pub fn regnal(raw: &str) -> std::borrow::Cow<'_, str> {
     {
         text = before;
     }
-    let words: Vec<&str> = text.split_whitespace().collect();
+    let written: Vec<&str> = text.split_whitespace().collect();
+    let words = join_teen_ordinals(&written);
     let numeral = words
         .iter()
-        .position(|w| is_roman_numeral(w) || ORDINALS.iter().any(|(h, _)| h == w));
+        .position(|w| is_roman_numeral(w) || ORDINALS.iter().any(|(h, _)| *h == w.as_ref()));
     let Some(at) = numeral.filter(|&i| i >= 1) else {
         return if text.len() == raw.len() {
             std::borrow::Cow::Borrowed(raw)
@@ -266,7 +325,7 @@ pub fn regnal(raw: &str) -> std::borrow::Cow<'_, str> {
         .map_or(words.len(), |i| at + 1 + i);
     let out: Vec<String> = words[..end]
         .iter()
-        .map(|w| match ORDINALS.iter().find(|(h, _)| h == w) {
+        .map(|w| match ORDINALS.iter().find(|(h, _)| *h == w.as_ref()) {
             // In capitals, as Latin lists write it (and as a caseless script reads).
             Some((_, r)) => r.to_uppercase(),
             None => w.to_string(),
@@ -479,6 +538,11 @@ mod tests {
         assert_eq!(regnal("קלמנס השישי"), "קלמנס VI");
         assert_eq!(regnal("William II, Elector of Hesse"), "William II");
         assert_eq!(regnal("Clement VI"), "Clement VI");
+        // Past ten, a Hebrew ordinal is two words.
+        assert_eq!(regnal("לואי הארבעה עשר"), "לואי XIV");
+        assert_eq!(regnal("פיוס השנים עשר"), "פיוס XII");
+        assert_eq!(regnal("קתרינה השתים עשרה"), "קתרינה XII");
+        assert_eq!(regnal("Louis XIV of France"), "Louis XIV");
         // Not rulers: as they are.
         assert_eq!(regnal("Forbes, Bryan"), "Forbes, Bryan");
         assert_eq!(regnal("Ludwig van Beethoven"), "Ludwig van Beethoven");
