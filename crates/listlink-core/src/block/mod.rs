@@ -83,7 +83,7 @@ pub struct Blocker {
     groups: GroupLines,
     /// Once counted ([`Blocker::new_pairs_per_rule`]): per work item ([`Blocker::work`]), its
     /// new pairs (`u32::MAX`: too many to keep), so that a sink screening a group row by row
-    /// ([`PairSink::screen_row`]) has only the pairs it keeps checked for being new.
+    /// ([`GroupScreen::screen_row`]) has only the pairs it keeps checked for being new.
     counted: std::sync::OnceLock<Vec<u32>>,
     /// The work items ([`Blocker::work`]), listed once: millions at ten million records.
     items: std::sync::OnceLock<Vec<WorkItem>>,

@@ -30,7 +30,7 @@ pub struct RuleReport {
 pub struct Timings {
     pub prepare: f64,
     pub blocking: f64,
-    /// Making the screen's per-row sketches ([`Comparator::screen`]), beside blocking.
+    /// Making the screen's per-row sketches (`Screen::new`), beside blocking.
     pub screen: f64,
     pub estimate_u: f64,
     pub count_patterns: f64,
