@@ -391,9 +391,12 @@ pub fn roster(store: &Store, since: &Since) -> Result<RosterFiles> {
         };
         let (s, i) = source_and_id(e.rid);
         let detail = if e.event == "created" {
-            members
+            // Members are sorted by person: the person's run, found by halving, not by a scan
+            // of every member for each new person (which took minutes at 200,000).
+            let from = members.partition_point(|(p, _)| *p < e.person);
+            members[from..]
                 .iter()
-                .filter(|(p, _)| *p == e.person)
+                .take_while(|(p, _)| *p == e.person)
                 .map(|(_, m)| format!("{}:{}", m.source, m.id))
                 .collect::<Vec<_>>()
                 .join(";")
