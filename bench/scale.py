@@ -33,6 +33,7 @@ from pathlib import Path
 
 THRESHOLD = 0.5
 HERE = Path(__file__).resolve().parent
+SETTINGS = HERE.parent / "crates/listlink-core/tests/fixtures/febrl-settings.toml"
 
 
 def log(msg: str) -> None:
@@ -107,11 +108,13 @@ def score(left, right, truth, true_pairs: int) -> dict:
 # ---------------------------------------------------------------- listlink
 
 
-def run_listlink(binary: Path, people: Path, out: Path, threads: int | None) -> dict:
+def run_listlink(binary: Path, people: Path, out: Path, threads: int | None,
+                 inferred: bool) -> dict:
     if out.exists():
         shutil.rmtree(out)
-    cmd = [str(binary), "dedupe", str(people), "--settings", str(HERE.parent / "crates/listlink-core/tests/fixtures/febrl-settings.toml"),
-           "--out", str(out)]
+    cmd = [str(binary), "dedupe", str(people), "--out", str(out)]
+    if not inferred:
+        cmd += ["--settings", str(SETTINGS)]
     if threads:
         cmd += ["--threads", str(threads)]
     log("running " + " ".join(cmd))
@@ -305,6 +308,11 @@ def main() -> int:
     ap.add_argument("--only", choices=("listlink", "splink"))
     ap.add_argument("--threads", type=int, help="listlink --threads")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--generator", choices=("listlink", "febrl-like"), default="listlink",
+                    help="the project's generator, or bench/febrl_like.py written apart from it")
+    ap.add_argument("--inferred", action="store_true",
+                    help="listlink without a settings file: columns, comparisons and blocking "
+                         "inferred (Splink keeps its tutorial-style rules)")
     ap.add_argument("--repeat", type=int, default=2,
                     help="runs per tool and size, the fastest reported (default 2)")
     ap.add_argument("--repeat-max", default="1m",
@@ -315,7 +323,8 @@ def main() -> int:
     args = ap.parse_args()
 
     binary = Path(args.listlink_bin).resolve()
-    root = Path(args.data).resolve() / "scale"
+    # Each generator's lists in their own folder, so neither overwrites the other's.
+    root = Path(args.data).resolve() / ("scale" if args.generator == "listlink" else "scale-febrl-like")
     splink_max = parse_size(args.splink_max)
     rows = []
     for size in [parse_size(s) for s in args.sizes.split(",") if s.strip()]:
@@ -323,10 +332,15 @@ def main() -> int:
         people = folder / "people.csv"
         stamp = folder / "generated-with"
         if not people.exists() or not stamp.exists() or stamp.read_text() != f"seed={args.seed}":
-            log(f"generating {size:,} records")
-            subprocess.run([str(binary), "generate", "--kind", "febrl", "--records", str(size),
-                            "--seed", str(args.seed), "--out", str(folder)], check=True,
-                           stdout=subprocess.DEVNULL)
+            log(f"generating {size:,} records with the {args.generator} generator")
+            if args.generator == "listlink":
+                subprocess.run([str(binary), "generate", "--kind", "febrl", "--records", str(size),
+                                "--seed", str(args.seed), "--out", str(folder)], check=True,
+                               stdout=subprocess.DEVNULL)
+            else:
+                subprocess.run([args.venv_python, str(HERE / "febrl_like.py"), "--records",
+                                str(size), "--seed", str(args.seed), "--out", str(people)],
+                               check=True)
             stamp.write_text(f"seed={args.seed}")
         # The tools run first, while this script holds nothing big; scoring comes after.
         done = []
@@ -345,7 +359,8 @@ def main() -> int:
                 res = None
                 for _ in range(max(runs, 1)):
                     if tool == "listlink":
-                        r = run_listlink(binary, people, folder / "listlink-out", args.threads)
+                        r = run_listlink(binary, people, folder / "listlink-out", args.threads,
+                                         args.inferred)
                     else:
                         r = run_splink(args.venv_python, people, folder / "splink-out")
                     if res is None or r["seconds"] < res["seconds"]:
@@ -376,7 +391,9 @@ def main() -> int:
             print(f"{size:>11,} records: Splink/listlink time {s['seconds'] / l['seconds']:.1f}x, "
                   f"memory {s['rss'] / max(l['rss'], 1):.1f}x; F1 listlink {l['f1']:.4f} vs "
                   f"Splink {s['f1']:.4f}")
-    meta = {"python": platform.python_version(), "cpus": os.cpu_count(), "seed": args.seed}
+    meta = {"python": platform.python_version(), "cpus": os.cpu_count(), "seed": args.seed,
+            "generator": args.generator, "listlink_settings": "inferred" if args.inferred
+            else str(SETTINGS.relative_to(HERE.parent))}
     try:
         import duckdb
         import splink
@@ -384,7 +401,7 @@ def main() -> int:
         meta.update(splink=splink.__version__, duckdb=duckdb.__version__)
     except ImportError:
         pass
-    result = root / "scale_results.json"
+    result = root / ("scale_results_inferred.json" if args.inferred else "scale_results.json")
     result.write_text(json.dumps({"rows": rows, "meta": meta}, indent=2, default=str) + "\n")
     log(f"wrote {result}")
     return 1 if any("error" in r for r in rows) else 0

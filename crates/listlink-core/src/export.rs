@@ -462,6 +462,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inferred_columns: Option<Vec<InferredColumn>>,
     pub blocking: Vec<RuleReport>,
+    /// How inferred blocking rules were chosen among, and the recall they keep by estimate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocking_choice: Option<crate::pipeline::BlockingChoice>,
     pub model: ModelReport,
     pub thresholds: crate::settings::Thresholds,
     pub counts: Counts,
@@ -524,6 +527,7 @@ pub fn report(
         sources,
         inferred_columns: inferred,
         blocking: run.rules.clone(),
+        blocking_choice: run.blocking_choice.clone(),
         model: ModelReport {
             trained: run.trained,
             prior: run.model.prior,

@@ -486,14 +486,24 @@ pub fn blocking(
         }
     );
     for r in &plan.rules {
+        let matches = match (r.expected_matches, r.only_matches) {
+            (Some(all), Some(only)) if r.skipped.is_none() => {
+                format!("  (about {all:.0} expected matches, {only:.0} only through it)")
+            }
+            _ => String::new(),
+        };
         let flag = match &r.skipped {
+            Some(why) if why.starts_with("left out") => format!("  ({why})"),
             Some(why) => format!(
                 "  ({why}: {})",
                 if rules_inferred { "dropped" } else { "refused" }
             ),
             None => String::new(),
         };
-        println!("{:>14}  {:>14}  {}{flag}", r.pairs, r.new_pairs, r.rule);
+        println!(
+            "{:>14}  {:>14}  {}{matches}{flag}",
+            r.pairs, r.new_pairs, r.rule
+        );
     }
     println!(
         "{:>14}  {:>14}  candidate pairs in all, of {possible} possible {} pairs",
@@ -505,6 +515,14 @@ pub fn blocking(
             LinkType::Find => "list-to-roster",
         }
     );
+    if let Some(choice) = &plan.choice {
+        println!(
+            "Chosen among: {}. By the pilot the chosen rules keep {:.2} % of the about {:.0} expected matches of all the inferred rules.",
+            choice.why,
+            100.0 * choice.estimated_recall,
+            choice.expected_matches
+        );
+    }
     println!(
         "(pairs in groups count every pair of records sharing the rule's key, including pairs {} does not compare; new candidates are the pairs compared)",
         match link_type {

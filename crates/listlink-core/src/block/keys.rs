@@ -258,7 +258,7 @@ pub(crate) fn text_value(func: KeyFunc, key: &str) -> Option<u64> {
 /// none when a part has no value.
 pub(crate) fn rule_keys(rule: &KeyedRule, f: &Features, row: usize, out: &mut Vec<u64>) {
     out.clear();
-    out.push(0x9E37_79B9_7F4A_7C15);
+    out.push(SEED);
     let mut values = Vec::with_capacity(4);
     for (part, tokens) in rule.rule.parts.iter().zip(&rule.tokens) {
         values.clear();
@@ -267,19 +267,58 @@ pub(crate) fn rule_keys(rule: &KeyedRule, f: &Features, row: usize, out: &mut Ve
             out.clear();
             return;
         }
-        let combine = |k: u64, v: u64| k.rotate_left(5) ^ v.wrapping_mul(0x517C_C1B7_2722_0A95);
-        if out.len() == 1 && values.len() == 1 {
-            // One value so far and one more: no combinations to sort.
-            out[0] = combine(out[0], values[0]);
-            continue;
-        }
-        let combined: Vec<u64> = out
-            .iter()
-            .flat_map(|&k| values.iter().map(move |&v| combine(k, v)))
-            .collect();
-        *out = combined;
-        out.sort_unstable();
-        out.dedup();
-        out.truncate(MAX_KEYS);
+        add_part(out, &values);
     }
 }
+
+/// The keys of a row under a rule narrowed by one more key whose rule has a single part: its
+/// keys under the rule combined with that part's values, as [`rule_keys`] combines them.
+pub(crate) fn narrow_keys(keys: &[u64], more: &[u64], out: &mut Vec<u64>) {
+    out.clear();
+    if keys.is_empty() || more.is_empty() {
+        return;
+    }
+    out.extend_from_slice(keys);
+    // `more` are the one-part rule's keys: its values combined with the seed.
+    let values: Vec<u64> = more.iter().map(|&k| uncombine_seed(k)).collect();
+    add_part(out, &values);
+}
+
+const SEED: u64 = 0x9E37_79B9_7F4A_7C15;
+const MIX: u64 = 0x517C_C1B7_2722_0A95;
+
+/// Combines one more part's values into the keys so far: every combination, sorted, distinct,
+/// at most [`MAX_KEYS`].
+fn add_part(out: &mut Vec<u64>, values: &[u64]) {
+    let combine = |k: u64, v: u64| k.rotate_left(5) ^ v.wrapping_mul(MIX);
+    if out.len() == 1 && values.len() == 1 {
+        // One value so far and one more: no combinations to sort.
+        out[0] = combine(out[0], values[0]);
+        return;
+    }
+    let combined: Vec<u64> = out
+        .iter()
+        .flat_map(|&k| values.iter().map(move |&v| combine(k, v)))
+        .collect();
+    *out = combined;
+    out.sort_unstable();
+    out.dedup();
+    out.truncate(MAX_KEYS);
+}
+
+/// The value behind a one-part rule's key (`SEED.rotate_left(5) ^ value * MIX`): `MIX` is odd,
+/// so multiplying by its inverse modulo 2^64 undoes it.
+fn uncombine_seed(key: u64) -> u64 {
+    (key ^ SEED.rotate_left(5)).wrapping_mul(MIX_INVERSE)
+}
+
+/// `MIX`'s inverse modulo 2^64, by Newton's iteration (each step doubles the bits right).
+const MIX_INVERSE: u64 = {
+    let mut x = MIX;
+    let mut i = 0;
+    while i < 6 {
+        x = x.wrapping_mul(2u64.wrapping_sub(MIX.wrapping_mul(x)));
+        i += 1;
+    }
+    x
+};

@@ -61,17 +61,103 @@ impl RuleIndex {
     /// The smallest key rows `a` and `b` share, if any.
     #[inline]
     pub fn first_shared(&self, a: usize, b: usize) -> Option<u64> {
-        let (x, y) = (self.keys(a), self.keys(b));
-        let (mut i, mut j) = (0, 0);
-        while i < x.len() && j < y.len() {
-            match x[i].cmp(&y[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => return Some(x[i]),
+        first_common(self.keys(a), self.keys(b))
+    }
+}
+
+/// A rule's sorted, distinct keys per row, without the grouping of [`RuleIndex`]: enough to
+/// tell whether two rows share a key.
+pub(crate) struct RowKeys {
+    /// `keys[key_ends[row-1]..key_ends[row]]`.
+    keys: Vec<u64>,
+    key_ends: Vec<u32>,
+}
+
+impl RowKeys {
+    /// Every row's keys under `rule`, in chunks of rows in parallel.
+    pub(crate) fn of(rule: &Rule, f: &Features) -> RowKeys {
+        const ROWS: usize = 8192;
+        let keyed_rule = KeyedRule::new(rule, f);
+        let chunks: Vec<(Vec<u64>, Vec<u32>)> = (0..f.len().div_ceil(ROWS))
+            .into_par_iter()
+            .map(|c| {
+                let (mut buf, mut flat, mut counts) = (Vec::new(), Vec::new(), Vec::new());
+                for r in c * ROWS..((c + 1) * ROWS).min(f.len()) {
+                    rule_keys(&keyed_rule, f, r, &mut buf);
+                    flat.extend_from_slice(&buf);
+                    counts.push(buf.len() as u32);
+                }
+                (flat, counts)
+            })
+            .collect();
+        RowKeys::joined(chunks, f.len())
+    }
+
+    /// Every row's keys under `base` narrowed by `key`: each combination, sorted, distinct and
+    /// cut to [`MAX_KEYS`] as [`keys::rule_keys`] does part by part; none when either has none.
+    fn narrowed(base: &RuleIndex, key: &RowKeys, rows: usize) -> RowKeys {
+        const ROWS: usize = 8192;
+        let chunks: Vec<(Vec<u64>, Vec<u32>)> = (0..rows.div_ceil(ROWS))
+            .into_par_iter()
+            .map(|c| {
+                let (mut buf, mut flat, mut counts) = (Vec::new(), Vec::new(), Vec::new());
+                for r in c * ROWS..((c + 1) * ROWS).min(rows) {
+                    keys::narrow_keys(base.keys(r), key.keys(r), &mut buf);
+                    flat.extend_from_slice(&buf);
+                    counts.push(buf.len() as u32);
+                }
+                (flat, counts)
+            })
+            .collect();
+        RowKeys::joined(chunks, rows)
+    }
+
+    /// Chunks of rows' keys end to end, with each row's count, joined in row order.
+    fn joined(chunks: Vec<(Vec<u64>, Vec<u32>)>, rows: usize) -> RowKeys {
+        let total: usize = chunks.iter().map(|(flat, _)| flat.len()).sum();
+        let mut keys = Vec::with_capacity(total);
+        let mut key_ends = Vec::with_capacity(rows);
+        for (flat, counts) in chunks {
+            let mut at = 0;
+            for n in counts {
+                keys.extend_from_slice(&flat[at..at + n as usize]);
+                at += n as usize;
+                key_ends.push(keys.len() as u32);
             }
         }
-        None
+        RowKeys { keys, key_ends }
     }
+
+    /// The keys of a row, sorted.
+    #[inline]
+    pub(crate) fn keys(&self, row: usize) -> &[u64] {
+        let start = if row == 0 {
+            0
+        } else {
+            self.key_ends[row - 1] as usize
+        };
+        &self.keys[start..self.key_ends[row] as usize]
+    }
+
+    /// Whether rows `a` and `b` share a key.
+    #[inline]
+    pub(crate) fn share(&self, a: usize, b: usize) -> bool {
+        first_common(self.keys(a), self.keys(b)).is_some()
+    }
+}
+
+/// The smallest value two sorted slices share.
+#[inline]
+fn first_common(x: &[u64], y: &[u64]) -> Option<u64> {
+    let (mut i, mut j) = (0, 0);
+    while i < x.len() && j < y.len() {
+        match x[i].cmp(&y[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return Some(x[i]),
+        }
+    }
+    None
 }
 
 /// The candidate-pair generator of a run: the rules' indexes, in rule order.
@@ -181,95 +267,95 @@ impl Blocker {
         rules
             .into_par_iter()
             .map(|rule| {
-                // Keys in chunks of rows, in parallel: per chunk its keys end to end and each
-                // row's count, joined in row order.
-                const ROWS: usize = 8192;
-                let keyed_rule = KeyedRule::new(&rule, f);
-                let chunks: Vec<(Vec<u64>, Vec<u32>)> = (0..f.len().div_ceil(ROWS))
-                    .into_par_iter()
-                    .map(|c| {
-                        let (mut buf, mut flat, mut counts) = (Vec::new(), Vec::new(), Vec::new());
-                        for r in c * ROWS..((c + 1) * ROWS).min(f.len()) {
-                            rule_keys(&keyed_rule, f, r, &mut buf);
-                            flat.extend_from_slice(&buf);
-                            counts.push(buf.len() as u32);
-                        }
-                        (flat, counts)
-                    })
-                    .collect();
-                let total: usize = chunks.iter().map(|(flat, _)| flat.len()).sum();
-                let mut keys = Vec::with_capacity(total);
-                let mut key_ends = Vec::with_capacity(f.len());
-                let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(total);
-                let mut r = 0u32;
-                for (flat, counts) in chunks {
-                    let mut at = 0;
-                    for n in counts {
-                        let ks = &flat[at..at + n as usize];
-                        at += n as usize;
-                        keyed.extend(ks.iter().map(|k| (*k, r)));
-                        keys.extend_from_slice(ks);
-                        key_ends.push(keys.len() as u32);
-                        r += 1;
-                    }
-                }
-                keyed.par_sort_unstable();
-                let mut rows = Vec::with_capacity(keyed.len());
-                let mut seen_groups: rustc_hash::FxHashMap<(u64, usize), usize> =
-                    Default::default();
-                let mut group = Vec::new();
-                let mut group_starts = Vec::new();
-                let mut group_keys = Vec::new();
-                let mut pairs = 0u64;
-                let mut i = 0;
-                while i < keyed.len() {
-                    let mut j = i + 1;
-                    while j < keyed.len() && keyed[j].0 == keyed[i].0 {
-                        j += 1;
-                    }
-                    if j - i >= 2 {
-                        group.clear();
-                        group.extend(keyed[i..j].iter().map(|(_, r)| *r));
-                        pairs += group_pairs(f, &group);
-                        // A group with the same rows as one of a smaller key passes on no
-                        // pair: each of its pairs shares that smaller key.
-                        let members = (hash_of(&group), group.len());
-                        let copy = seen_groups.get(&members).is_some_and(|&g| {
-                            let start = group_starts[g] as usize;
-                            rows[start..start + group.len()] == group[..]
-                        });
-                        if !copy {
-                            seen_groups.insert(members, group_starts.len());
-                            group_starts.push(rows.len() as u32);
-                            group_keys.push(keyed[i].0);
-                            rows.extend_from_slice(&group);
-                        }
-                    }
-                    i = j;
-                }
-                group_starts.push(rows.len() as u32);
-                // In its first group (of those kept, by key) a row shares no smaller key with
-                // any row: the group of a pair's smallest shared key is never dropped as a
-                // copy, since the group it would repeat has a smaller key.
-                let mut seen = vec![false; f.len()];
-                let first = rows
-                    .iter()
-                    .map(|&r| !std::mem::replace(&mut seen[r as usize], true))
-                    .collect();
-                RuleIndex {
-                    rule,
-                    keys,
-                    key_ends,
-                    rows,
-                    first,
-                    group_starts,
-                    group_keys,
-                    pairs,
-                }
+                let keys = RowKeys::of(&rule, f);
+                RuleIndex::group(rule, keys, f)
             })
             .collect()
     }
 
+    /// The indexes of rules that narrow indexed ones by one more key (`rule & key`): each row's
+    /// keys are its keys under the indexed rule combined with its keys under the one more key,
+    /// as [`Blocker::index`] would compute them for the narrowed rule's text, without computing
+    /// the indexed rule's parts again.
+    pub(crate) fn index_narrowed(
+        narrowed: Vec<(Rule, &RuleIndex, &RowKeys)>,
+        f: &Features,
+    ) -> Vec<RuleIndex> {
+        narrowed
+            .into_par_iter()
+            .map(|(rule, base, key)| {
+                let keys = RowKeys::narrowed(base, key, f.len());
+                RuleIndex::group(rule, keys, f)
+            })
+            .collect()
+    }
+}
+
+impl RuleIndex {
+    /// A rule's groups from its rows' keys.
+    fn group(rule: Rule, RowKeys { keys, key_ends }: RowKeys, f: &Features) -> RuleIndex {
+        let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(keys.len());
+        let mut start = 0;
+        for (r, &end) in key_ends.iter().enumerate() {
+            keyed.extend(keys[start..end as usize].iter().map(|&k| (k, r as u32)));
+            start = end as usize;
+        }
+        keyed.par_sort_unstable();
+        let mut rows = Vec::with_capacity(keyed.len());
+        let mut seen_groups: rustc_hash::FxHashMap<(u64, usize), usize> = Default::default();
+        let mut group = Vec::new();
+        let mut group_starts = Vec::new();
+        let mut group_keys = Vec::new();
+        let mut pairs = 0u64;
+        let mut i = 0;
+        while i < keyed.len() {
+            let mut j = i + 1;
+            while j < keyed.len() && keyed[j].0 == keyed[i].0 {
+                j += 1;
+            }
+            if j - i >= 2 {
+                group.clear();
+                group.extend(keyed[i..j].iter().map(|(_, r)| *r));
+                pairs += group_pairs(f, &group);
+                // A group with the same rows as one of a smaller key passes on no
+                // pair: each of its pairs shares that smaller key.
+                let members = (hash_of(&group), group.len());
+                let copy = seen_groups.get(&members).is_some_and(|&g| {
+                    let start = group_starts[g] as usize;
+                    rows[start..start + group.len()] == group[..]
+                });
+                if !copy {
+                    seen_groups.insert(members, group_starts.len());
+                    group_starts.push(rows.len() as u32);
+                    group_keys.push(keyed[i].0);
+                    rows.extend_from_slice(&group);
+                }
+            }
+            i = j;
+        }
+        group_starts.push(rows.len() as u32);
+        // In its first group (of those kept, by key) a row shares no smaller key with
+        // any row: the group of a pair's smallest shared key is never dropped as a
+        // copy, since the group it would repeat has a smaller key.
+        let mut seen = vec![false; f.len()];
+        let first = rows
+            .iter()
+            .map(|&r| !std::mem::replace(&mut seen[r as usize], true))
+            .collect();
+        RuleIndex {
+            rule,
+            keys,
+            key_ends,
+            rows,
+            first,
+            group_starts,
+            group_keys,
+            pairs,
+        }
+    }
+}
+
+impl Blocker {
     /// A blocker of rules already indexed (e.g. some of another blocker's).
     pub fn from_indexes(rules: Vec<RuleIndex>, f: &Features) -> Blocker {
         let per_rule = GroupLines::per_rule(rules.len());

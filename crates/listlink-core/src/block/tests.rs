@@ -188,4 +188,28 @@ proptest! {
             prop_assert_eq!(walked_set, expected);
         }
     }
+
+    #[test]
+    fn narrowed_indexes_equal_indexing_the_narrowed_rule(
+        rows in proptest::collection::vec(("(john|yohn|[ab]{1,2})", "(smith|schmidt|[xy]{0,2})", "(19[0-1][0-9])?"), 0..40),
+        rule in 0usize..3,
+        key in 0usize..3,
+    ) {
+        let refs: Vec<(&str, &str, &str)> = rows.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+        let rules = ["given_name", "metaphone(given_name) & family_name", "sorted_names(given_name, family_name)"];
+        let keys = ["year(date_of_birth)", "initial(family_name)", "metaphone(family_name)"];
+        let (b, f, _) = run(&[table("a", &refs)], LinkType::Dedupe, &[rules[rule]], None);
+        let headers: Vec<String> = ["given_name", "surname", "dob"].iter().map(|h| h.to_string()).collect();
+        let (settings, _) = infer(&[headers.as_slice()]).unwrap();
+        let text = format!("{} & {}", rules[rule], keys[key]);
+        let whole = Blocker::index(vec![parse_rule(&text, &settings).unwrap()], &f);
+        let more = RowKeys::of(&parse_rule(keys[key], &settings).unwrap(), &f);
+        let narrowed = Blocker::index_narrowed(vec![(parse_rule(&text, &settings).unwrap(), &b.rules[0], &more)], &f);
+        for row in 0..f.len() {
+            prop_assert_eq!(whole[0].keys(row), narrowed[0].keys(row), "row {}", row);
+        }
+        prop_assert_eq!(whole[0].pairs, narrowed[0].pairs);
+        prop_assert_eq!(&whole[0].group_starts, &narrowed[0].group_starts);
+        prop_assert_eq!(&whole[0].rows, &narrowed[0].rows);
+    }
 }

@@ -154,13 +154,19 @@ pub fn train(input: &TrainingInput) -> (Model, TrainingReport) {
     (assemble(comparator, link_type, u, &fit, info), report)
 }
 
+/// The patterns of a chunk of pairs: [`Comparator::patterns`], or a faster path giving the
+/// same patterns.
+pub type PatternsOf<'a> = dyn Fn(&[(u32, u32)], &mut Vec<Pattern>) + Sync + 'a;
+
 /// Level counts per comparison (index = level) among sampled random pairs, and the number of
 /// pairs sampled. All allowed pairs are enumerated when there are at most `max_pairs`.
+/// `patterns` compares them.
 pub fn sample_u_counts(
     f: &Features,
     comparator: &Comparator,
     max_pairs: u64,
     seed: u64,
+    patterns_of: &PatternsOf,
 ) -> (Vec<Vec<u64>>, u64) {
     use rayon::prelude::*;
     let n = f.len();
@@ -174,7 +180,7 @@ pub fn sample_u_counts(
     };
     let add = |mut acc: Vec<Vec<u64>>, chunk: &[(u32, u32)]| {
         let mut patterns = Vec::new();
-        comparator.patterns(f, chunk, &mut patterns);
+        patterns_of(chunk, &mut patterns);
         for p in patterns {
             for (c, counts) in acc.iter_mut().enumerate() {
                 counts[level_of(p, c) as usize] += 1;

@@ -4,11 +4,13 @@
 
 mod blocking;
 mod result;
+mod select;
 mod sinks;
 
 pub use crate::score::ScoredPair;
 pub use blocking::{BlockingPlan, plan_blocking, plan_for};
 pub use result::{Counts, FindResult, FindStatus, RuleReport, Run, Timings};
+pub use select::BlockingChoice;
 
 use crate::block::{Blocker, FirstRows, total_pairs};
 use crate::cluster::connected_components;
@@ -20,7 +22,7 @@ use crate::score::Scorer;
 use crate::screen::{ScoreSink, Screen};
 use crate::settings::Settings;
 use crate::table::{RecordTable, RowId};
-use blocking::block_candidates;
+use blocking::{index_rules, plan_run};
 use rayon::prelude::*;
 use result::find_results;
 use rustc_hash::FxHashMap;
@@ -142,7 +144,7 @@ pub fn run_prepared(
         options,
         on_progress,
     };
-    let blocked = block_and_look(stage, &mut timings)?;
+    let mut blocked = block_and_look(stage, &mut timings)?;
     // Keep the settings true to what ran: the rules used, in order.
     let rules_used = blocked.blocker.rules.iter().map(|r| r.rule.text.clone());
     settings.blocking.rules = rules_used.collect();
@@ -153,9 +155,11 @@ pub fn run_prepared(
         options,
         on_progress,
     };
-    let (model, trained, patterns) = match &options.model {
-        Some(m) => (m.clone(), false, None),
-        None => {
+    let (model, trained, patterns) = match (&options.model, blocked.model.take()) {
+        (Some(m), _) => (m.clone(), false, None),
+        // Trained on the pilot that chose the rules.
+        (None, Some(model)) => (model, true, None),
+        (None, None) => {
             let (model, patterns) = learn(stage, &blocked, &mut timings);
             (model, true, patterns)
         }
@@ -166,6 +170,7 @@ pub fn run_prepared(
         blocker,
         rules,
         new_pairs,
+        choice,
         ..
     } = blocked;
     let clock = Instant::now();
@@ -185,6 +190,7 @@ pub fn run_prepared(
         clusters: Vec::new(),
         find: None,
         rules,
+        blocking_choice: choice,
         counts: Counts::default(),
         timings,
     };
@@ -206,15 +212,21 @@ struct Stage<'a> {
 }
 
 /// What blocking and the looks beside it gave: the blocker and its rules' figures, the new
-/// pairs per rule, u's level counts from random pairs (when training) and the screen.
+/// pairs per rule, u's level counts from random pairs (when training), the screen, and when
+/// inferred rules were chosen from a pilot, the model the pilot trained and the choice.
 struct Blocked {
     blocker: Blocker,
     rules: Vec<RuleReport>,
     new_pairs: Vec<u64>,
     /// Level counts per comparison among random pairs, and how many were sampled.
-    u_counts: Option<(Vec<Vec<u64>>, u64)>,
+    u_counts: Option<UCounts>,
     screen: Screen,
+    model: Option<Model>,
+    choice: Option<BlockingChoice>,
 }
+
+/// Level counts per comparison among random pairs, and how many pairs were sampled.
+type UCounts = (Vec<Vec<u64>>, u64);
 
 impl Blocked {
     fn candidate_pairs(&self) -> u64 {
@@ -224,16 +236,33 @@ impl Blocked {
 
 /// Blocking, and beside it u from random pairs (which needs no candidate pairs) and the screen
 /// (a row's shapes among others: per-record features), each stage timed on its own.
-fn block_and_look(
-    Stage {
+fn block_and_look(stage: Stage, timings: &mut Timings) -> Result<Blocked> {
+    let (plan, model, u_counts, screen) = look_and_plan(stage, timings)?;
+    let choice = plan.choice.clone();
+    let (blocker, rules, new_pairs) = plan.into_blocker()?;
+    Ok(Blocked {
+        blocker,
+        rules,
+        new_pairs,
+        u_counts,
+        screen,
+        model,
+        choice,
+    })
+}
+
+/// The rules indexed beside u and the screen, then the blocking plan ([`blocking::plan_run`]).
+fn look_and_plan(
+    stage: Stage,
+    timings: &mut Timings,
+) -> Result<(BlockingPlan, Option<Model>, Option<UCounts>, Screen)> {
+    let Stage {
         settings,
         features,
         comparator,
         options,
         on_progress,
-    }: Stage,
-    timings: &mut Timings,
-) -> Result<Blocked> {
+    } = stage;
     on_progress(Progress::Stage {
         name: if options.model.is_none() {
             "blocking; estimating u from random pairs"
@@ -242,34 +271,34 @@ fn block_and_look(
         },
         total: None,
     });
-    let sample_u = || {
+    // u's random pairs are compared through the screen, as candidates are: the same patterns,
+    // most of them settled by the rows' codes and shapes.
+    let sample_u = |screen: &Screen| {
         options.model.is_none().then(|| {
             let pairs = settings.training.u_sample_pairs;
-            model::sample_u_counts(features, comparator, pairs, settings.seed)
+            let patterns_of = |chunk: &[(u32, u32)], out: &mut Vec<Pattern>| {
+                screen.patterns(comparator, features, chunk, out)
+            };
+            model::sample_u_counts(features, comparator, pairs, settings.seed, &patterns_of)
         })
     };
-    let (blocked, ((u_counts, u_seconds), (screen, screen_seconds))) = rayon::join(
-        || block_candidates(settings, features, options),
+    let (indexed, ((screen, screen_seconds), (u_counts, u_seconds))) = rayon::join(
+        || timed(|| index_rules(settings, features, options.rules_inferred)),
         || {
-            rayon::join(
-                || timed(sample_u),
-                || timed(|| Screen::new(comparator, features)),
-            )
+            let screened = timed(|| Screen::new(comparator, features));
+            let u = timed(|| sample_u(&screened.0));
+            (screened, u)
         },
     );
     timings.screen = screen_seconds;
-    let (blocker, rules, new_pairs, blocking_seconds) = blocked?;
-    timings.blocking = blocking_seconds;
     if u_counts.is_some() {
         timings.estimate_u = u_seconds;
     }
-    Ok(Blocked {
-        blocker,
-        rules,
-        new_pairs,
-        u_counts,
-        screen,
-    })
+    let (indexed, index_seconds) = indexed;
+    timings.blocking = index_seconds;
+
+    let (plan, model) = plan_run(stage, indexed?, &screen, u_counts.as_ref(), timings)?;
+    Ok((plan, model, u_counts, screen))
 }
 
 /// What `f` gives, with the seconds it took.

@@ -23,6 +23,28 @@ pub struct RuleReport {
     /// Why the rule was not used, if it was not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// When inferred rules were chosen among: the expected matches among the rule's pairs,
+    /// from the pilot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_matches: Option<f64>,
+    /// ... and those only it finds among the rules chosen (for a rule left out: those it would
+    /// have added).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub only_matches: Option<f64>,
+}
+
+impl RuleReport {
+    /// A rule's figures without a choice among rules.
+    pub fn new(rule: String, pairs: u64, new_pairs: u64, skipped: Option<String>) -> RuleReport {
+        RuleReport {
+            rule,
+            pairs,
+            new_pairs,
+            skipped,
+            expected_matches: None,
+            only_matches: None,
+        }
+    }
 }
 
 /// Seconds per stage.
@@ -104,6 +126,8 @@ pub struct Run {
     pub clusters: Vec<u32>,
     pub find: Option<Vec<FindResult>>,
     pub rules: Vec<RuleReport>,
+    /// How inferred rules were chosen among, when they were.
+    pub blocking_choice: Option<super::BlockingChoice>,
     pub counts: Counts,
     pub timings: Timings,
 }

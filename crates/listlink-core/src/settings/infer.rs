@@ -498,6 +498,7 @@ fn infer_roles(
     }
     let comparisons = infer_comparisons(&fields);
     let rules = infer_rules(&fields);
+    let tighten_with = infer_tighteners(&fields);
     let settings = Settings {
         version: SETTINGS_VERSION,
         seed: default_seed(),
@@ -510,6 +511,8 @@ fn infer_roles(
         blocking: Blocking {
             rules,
             max_pairs_per_rule: default_max_pairs_per_rule(),
+            tighten_with,
+            max_candidate_pairs: None,
         },
         training: Training::default(),
         thresholds: Thresholds::default(),
@@ -579,6 +582,32 @@ fn infer_comparisons(fields: &[Field]) -> Vec<Comparison> {
     }
     comparisons.truncate(MAX_COMPARISONS);
     comparisons
+}
+
+/// Keys that narrow a rule too broad for large data: a name's initial, the year of birth, a
+/// postcode. Each is cheap to agree on for a true match whose other fields differ.
+fn infer_tighteners(fields: &[Field]) -> Vec<String> {
+    let has = |name: &str| fields.iter().any(|f| f.name == name);
+    let mut keys = Vec::new();
+    if PERSON_FIELDS.iter().any(|n| has(n)) {
+        keys.push("initial(given_name)".to_string());
+        keys.push("initial(family_name)".to_string());
+    }
+    if has("date_of_birth") {
+        keys.push(if has("age") {
+            "birth_year(date_of_birth, age)".to_string()
+        } else {
+            "year(date_of_birth)".to_string()
+        });
+    }
+    keys.extend(
+        fields
+            .iter()
+            .filter(|f| f.kind == FieldKind::Identifier && f.name != "national_id")
+            .filter(|f| f.name.contains("post") || f.name.contains("zip"))
+            .map(|f| f.name.clone()),
+    );
+    keys
 }
 
 /// Candidate blocking rules for the fields present. The pipeline drops inferred rules that would

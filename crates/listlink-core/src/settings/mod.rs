@@ -162,6 +162,14 @@ pub struct Blocking {
     /// A rule that would produce more candidate pairs than this is refused.
     #[serde(default = "default_max_pairs_per_rule")]
     pub max_pairs_per_rule: u64,
+    /// Keys that narrow an inferred rule (`rule & key`) when the inferred rules together would
+    /// give more pairs than the data's budget and are chosen among; written by inference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tighten_with: Vec<String>,
+    /// The most candidate pairs inferred rules may give together before they are chosen
+    /// among (default: 20 per record, at least 2,000,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_candidate_pairs: Option<u64>,
 }
 
 fn default_max_pairs_per_rule() -> u64 {

@@ -195,6 +195,11 @@ impl Settings {
                 problem(format!("blocking.rules[{i}]"), message);
             }
         }
+        for (i, key) in self.blocking.tighten_with.iter().enumerate() {
+            if let Err(message) = parse_rule(key, self) {
+                problem(format!("blocking.tighten_with[{i}]"), message);
+            }
+        }
         let t = &self.thresholds;
         for (k, v) in [
             ("thresholds.match_probability", t.match_probability),
