@@ -10,6 +10,8 @@ reqs=(
   "recordlinkage==0.16"
   "pandas==2.3.3"
   "numpy==2.4.6"
+  # Name and address lists for bench/febrl_like.py, the generator written apart from listlink's.
+  "faker==40.63.0"
 )
 
 if [[ ! -x "$venv/bin/python" ]]; then

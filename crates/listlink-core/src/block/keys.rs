@@ -236,20 +236,24 @@ pub(crate) fn person_values(
 
 /// The key of one ASCII value under a key function.
 pub(crate) fn text_value(func: KeyFunc, key: &str) -> Option<u64> {
+    if key.is_empty() {
+        return None;
+    }
     let value = match func {
         // The value itself: hashed as it is (a `str` hashes as its `String` would).
         KeyFunc::Value
         | KeyFunc::Year
         | KeyFunc::BirthYear
         | KeyFunc::SortedNames
-        | KeyFunc::Skeleton => return (!key.is_empty()).then(|| hash_of((func as u8, key))),
+        | KeyFunc::Skeleton => return Some(hash_of((func as u8, key))),
         KeyFunc::Soundex => phonetic::soundex(key),
         KeyFunc::Metaphone => {
             let compact: String = key.chars().filter(|c| *c != ' ').collect();
             phonetic::double_metaphone(&compact).0
         }
-        KeyFunc::Initial => key[..1].to_string(),
-        KeyFunc::Prefix3 => key[..key.len().min(3)].to_string(),
+        // A slice hashes as the `String` of it would: no allocation per row.
+        KeyFunc::Initial => return Some(hash_of((func as u8, &key[..1]))),
+        KeyFunc::Prefix3 => return Some(hash_of((func as u8, &key[..key.len().min(3)]))),
     };
     (!value.is_empty()).then(|| hash_of((func as u8, value)))
 }
