@@ -356,6 +356,11 @@ impl RuleIndex {
 }
 
 impl Blocker {
+    /// The rules' indexes, the rest let go.
+    pub(crate) fn into_rules(self) -> Vec<RuleIndex> {
+        self.rules
+    }
+
     /// A blocker of rules already indexed (e.g. some of another blocker's).
     pub fn from_indexes(rules: Vec<RuleIndex>, f: &Features) -> Blocker {
         let per_rule = GroupLines::per_rule(rules.len());

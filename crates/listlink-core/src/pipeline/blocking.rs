@@ -14,8 +14,11 @@ use crate::settings::Settings;
 use std::time::Instant;
 
 /// Candidate-pair budget for an inferred rule: generous for small data, linear in records.
-fn inferred_budget(records: usize, configured: u64) -> u64 {
-    configured.min((records as u64 * 200).max(2_000_000))
+/// Inferred settings always carry the default `max_pairs_per_rule`, which a linear budget
+/// passes at five million records; beyond that the rules are chosen from a pilot rather than
+/// walked whole, so the budget stays linear.
+fn inferred_budget(records: usize) -> u64 {
+    (records as u64 * 200).max(2_000_000)
 }
 
 /// What blocking will do with the rules: each rule's pairs and new pairs, which rules are over
@@ -80,7 +83,7 @@ pub(crate) fn index_rules(
 ) -> Result<Indexed> {
     let indexes = Blocker::index(settings.blocking_rules()?, features);
     let budget = if rules_inferred {
-        inferred_budget(features.len(), settings.blocking.max_pairs_per_rule)
+        inferred_budget(features.len())
     } else {
         settings.blocking.max_pairs_per_rule
     };
@@ -237,14 +240,16 @@ pub(crate) fn plan_run(
         .copied()
         .filter(|&r| r >= base)
         .collect();
+    // The pilot's group lines go first: at ten million records every byte counts.
+    let all = all.into_rules();
     let fresh = Blocker::index_narrowed(
         wanted
             .iter()
-            .map(|&r| narrowing.input(r - base, &all.rules))
+            .map(|&r| narrowing.input(r - base, &all))
             .collect(),
         features,
     );
-    let mut slots: Vec<Option<RuleIndex>> = all.rules.into_iter().map(Some).collect();
+    let mut slots: Vec<Option<RuleIndex>> = all.into_iter().map(Some).collect();
     slots.extend((base..rule_count).map(|_| None));
     for (r, index) in wanted.into_iter().zip(fresh) {
         slots[r] = Some(index);
@@ -254,12 +259,14 @@ pub(crate) fn plan_run(
         .iter()
         .filter_map(|&r| slots[r].take())
         .collect();
-
+    // What is left is the rules left out: their text and pairs are all the report needs.
+    let left: Vec<Option<(String, u64)>> = slots
+        .into_iter()
+        .map(|slot| slot.map(|index| (index.rule.text, index.pairs)))
+        .collect();
     let blocker = Blocker::from_indexes(order, features);
-
     let new_pairs = blocker.new_pairs_per_rule(features);
-
-    let mut rules = choice_reports(&chosen, &blocker, &new_pairs, slots, &narrowing);
+    let mut rules = choice_reports(&chosen, &blocker, &new_pairs, left, &narrowing);
     rules.extend(over);
     timings.blocking += clock.elapsed().as_secs_f64();
     let choice = BlockingChoice {
@@ -316,15 +323,16 @@ fn train_on_pilot(
 }
 
 /// Every rule's figures after the choice: the chosen in the order chosen, then those left out
-/// (`slots`: the indexes not taken, by rule; narrowed rules not chosen have none).
+/// (`left`: the text and pairs of each indexed rule not taken; narrowed rules not chosen have
+/// none).
 fn choice_reports(
     chosen: &select::Chosen,
     blocker: &Blocker,
     new_pairs: &[u64],
-    slots: Vec<Option<RuleIndex>>,
+    left: Vec<Option<(String, u64)>>,
     narrowing: &select::Narrowing,
 ) -> Vec<RuleReport> {
-    let base = slots.len() - narrowing.narrowed.len();
+    let base = left.len() - narrowing.narrowed.len();
     let mut rules: Vec<RuleReport> = chosen
         .order
         .iter()
@@ -347,10 +355,10 @@ fn choice_reports(
             fig.new_pairs
         )
     };
-    for (r, slot) in slots.into_iter().enumerate() {
+    for (r, slot) in left.into_iter().enumerate() {
         let fig = &chosen.figures[r];
         let (text, pairs, why) = match slot {
-            Some(index) => (index.rule.text.clone(), index.pairs, left_out(r)),
+            Some((text, pairs)) => (text, pairs, left_out(r)),
             None if r >= base && !chosen.order.contains(&r) => (
                 narrowing.narrowed[r - base].rule.text.clone(),
                 fig.pairs.round() as u64,
