@@ -24,9 +24,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 #[derive(Debug, Clone)]
 pub struct RuleIndex {
     pub rule: Rule,
-    /// Sorted, distinct keys of each row: `keys[key_ends[row-1]..key_ends[row]]`.
-    keys: Vec<u64>,
-    key_ends: Vec<u32>,
+    /// Sorted, distinct keys of each row.
+    keys: RowKeys,
     /// Rows with a key, sorted by (key, row); a row appears once per key it has, except that a
     /// group with the same rows as a group of a smaller key is left out (it has no new pair).
     rows: Vec<u32>,
@@ -50,12 +49,7 @@ impl RuleIndex {
     /// The keys of a row under this rule, sorted.
     #[inline]
     pub fn keys(&self, row: usize) -> &[u64] {
-        let start = if row == 0 {
-            0
-        } else {
-            self.key_ends[row - 1] as usize
-        };
-        &self.keys[start..self.key_ends[row] as usize]
+        self.keys.keys(row)
     }
 
     /// The smallest key rows `a` and `b` share, if any.
@@ -67,6 +61,7 @@ impl RuleIndex {
 
 /// A rule's sorted, distinct keys per row, without the grouping of [`RuleIndex`]: enough to
 /// tell whether two rows share a key.
+#[derive(Debug, Clone)]
 pub(crate) struct RowKeys {
     /// `keys[key_ends[row-1]..key_ends[row]]`.
     keys: Vec<u64>,
@@ -293,12 +288,10 @@ impl Blocker {
 
 impl RuleIndex {
     /// A rule's groups from its rows' keys.
-    fn group(rule: Rule, RowKeys { keys, key_ends }: RowKeys, f: &Features) -> RuleIndex {
-        let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(keys.len());
-        let mut start = 0;
-        for (r, &end) in key_ends.iter().enumerate() {
-            keyed.extend(keys[start..end as usize].iter().map(|&k| (k, r as u32)));
-            start = end as usize;
+    fn group(rule: Rule, keys: RowKeys, f: &Features) -> RuleIndex {
+        let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(keys.keys.len());
+        for r in 0..keys.key_ends.len() {
+            keyed.extend(keys.keys(r).iter().map(|&k| (k, r as u32)));
         }
         keyed.par_sort_unstable();
         let mut rows = Vec::with_capacity(keyed.len());
@@ -345,7 +338,6 @@ impl RuleIndex {
         RuleIndex {
             rule,
             keys,
-            key_ends,
             rows,
             first,
             group_starts,
