@@ -6,6 +6,7 @@ mod dates;
 mod levels;
 mod memo;
 mod names;
+pub(crate) use names::closeness;
 #[cfg(test)]
 mod tests;
 

@@ -323,3 +323,51 @@ pub(crate) fn describe_part(
     }
     None
 }
+
+/// How closely two persons' names are written, in [0, 1], to order candidates the model scores
+/// alike: over the tokens of the two readings the alignment chose, the mean of each token's best
+/// Jaro–Winkler against the other name's tokens (any rendering of each, so across scripts), both
+/// ways, less a little for an alignment that swaps given and family names. `Moore` is closer to
+/// `מור` than `Murray` is; `Sylvia Rafael` to `סילביה רפאל` than `Rafael Pereira da Silva`.
+pub(crate) fn closeness(person: &PersonFeature, a: usize, b: usize) -> f64 {
+    let Some(al) = align(person, a, b) else {
+        return 0.0;
+    };
+    let tokens = |row: usize, reading: usize| -> Vec<u32> {
+        let r = &person.readings[row][reading];
+        r.given
+            .iter()
+            .chain(&r.family)
+            .chain(&r.patronymic)
+            .copied()
+            .collect()
+    };
+    let (xs, ys) = (tokens(a, al.readings.0), tokens(b, al.readings.1));
+    if xs.is_empty() || ys.is_empty() {
+        return 0.0;
+    }
+    let like = |i: u32, j: u32| -> f64 {
+        if i == j {
+            return 1.0;
+        }
+        let (fi, fj) = (&person.forms[i as usize], &person.forms[j as usize]);
+        let mut best = 0.0f64;
+        for x in &fi.renderings {
+            for y in &fj.renderings {
+                best = best.max(listlink_names::similarity::jaro_winkler(
+                    x.key.as_bytes(),
+                    y.key.as_bytes(),
+                ));
+            }
+        }
+        best
+    };
+    let mean_best = |from: &[u32], to: &[u32]| -> f64 {
+        from.iter()
+            .map(|&i| to.iter().map(|&j| like(i, j)).fold(0.0, f64::max))
+            .sum::<f64>()
+            / from.len() as f64
+    };
+    let both = (mean_best(&xs, &ys) + mean_best(&ys, &xs)) / 2.0;
+    if al.swapped { both - 0.05 } else { both }
+}

@@ -4,6 +4,7 @@
 use super::Input;
 use crate::block::Blocker;
 use crate::compare::Comparator;
+use crate::compare::closeness;
 use crate::model::Model;
 use crate::prepare::{Features, FieldFeature};
 use crate::score::{ScoredPair, Scorer};
@@ -236,13 +237,38 @@ pub(crate) fn find_results(
         .filter(|&r| run.features.side[r] == 0)
         .map(|r| {
             let mut candidates = by_query.remove(&(r as u32)).unwrap_or_default();
-            // Best first; ties by row for determinism.
+            // Best first, ties by row for determinism; then, of candidates the model scores
+            // alike, the name written closest to the query's first.
             candidates.sort_by(|&x, &y| {
                 run.pairs[y]
                     .weight
                     .total_cmp(&run.pairs[x].weight)
                     .then(run.pairs[x].b.cmp(&run.pairs[y].b))
             });
+            if let Some(person) = &run.features.person {
+                let mut start = 0;
+                while start < candidates.len().min(top_k) {
+                    let w = run.pairs[candidates[start]].weight;
+                    let end = start
+                        + candidates[start..]
+                            .iter()
+                            .take_while(|&&i| run.pairs[i].weight == w)
+                            .count();
+                    if end - start > 1 {
+                        let close = |i: usize| closeness(person, r, run.pairs[i].b.0 as usize);
+                        let mut keyed: Vec<(f64, usize)> = candidates[start..end]
+                            .iter()
+                            .map(|&i| (close(i), i))
+                            .collect();
+                        // Stable: alike in closeness too, they stay in row order.
+                        keyed.sort_by(|x, y| y.0.total_cmp(&x.0));
+                        for (slot, (_, i)) in candidates[start..end].iter_mut().zip(keyed) {
+                            *slot = i;
+                        }
+                    }
+                    start = end;
+                }
+            }
             candidates.truncate(top_k);
             let best = candidates
                 .first()
