@@ -3,10 +3,11 @@
 
 use super::dates::{age_level, date_level, packed_date_level};
 use super::memo::{MEMO_BITS, Memo};
-use super::names::{Parts, align_readings, align_with, token_level_index};
+use super::names::{Aligned, Parts, align_readings, align_with, token_level_index};
 use super::{Comparator, PairAlignment};
 use crate::prepare::{Features, FieldFeature, Packed};
 use crate::settings::NamePart;
+use listlink_names::TokenLevel;
 
 /// What a comparison reads and how, resolved against the settings' fields.
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub(crate) enum Kind {
     PersonName {
         part: NamePart,
     },
+    /// Same order or swapped, from the names' alignment.
+    NameOrder,
 }
 
 /// A comparison resolved against the settings' fields, ready for the hot loop.
@@ -152,7 +155,7 @@ impl Compiled {
             }
             Kind::Date { field, .. } => packed_date_level(ra[*field], rb[*field])
                 .unwrap_or_else(|| self.level_with(f, a, b, None, aligned)),
-            Kind::PersonName { part } => {
+            Kind::PersonName { .. } | Kind::NameOrder => {
                 let (Some(slot), Some(person)) =
                     (f.packed.as_ref().and_then(|p| p.person), &f.person)
                 else {
@@ -188,16 +191,36 @@ impl Compiled {
                         )
                     })
                 };
-                let Some(al) = al else { return 0 };
-                let level = match part {
-                    NamePart::Given => al.given,
-                    NamePart::Family => al.family,
-                    NamePart::Patronymic => al.patronymic,
-                };
-                level.map_or(0, token_level_index)
+                al.map_or(0, |al| self.aligned_level(&al))
             }
             _ => self.level_with(f, a, b, Some(&comparator.token_memo), aligned),
         }
+    }
+
+    /// The level of a name comparison from the pair's alignment: one part's token level, or
+    /// the order (null unless both names have both parts and one of them is alike).
+    fn aligned_level(&self, al: &Aligned) -> u8 {
+        let level = match self.kind {
+            Kind::PersonName {
+                part: NamePart::Given,
+            } => al.given,
+            Kind::PersonName {
+                part: NamePart::Family,
+            } => al.family,
+            Kind::PersonName {
+                part: NamePart::Patronymic,
+            } => al.patronymic,
+            Kind::NameOrder => {
+                return match (al.given, al.family) {
+                    (Some(g), Some(f)) if g.min(f) <= TokenLevel::Similar => {
+                        1 + u8::from(al.swapped)
+                    }
+                    _ => 0,
+                };
+            }
+            _ => unreachable!("a name comparison"),
+        };
+        level.map_or(0, token_level_index)
     }
 
     /// The level, sharing one name alignment among the comparisons of a pair.
@@ -209,16 +232,10 @@ impl Compiled {
         memo: Option<&Memo>,
         aligned: &mut PairAlignment,
     ) -> u8 {
-        if let Kind::PersonName { part } = &self.kind {
+        if let Kind::PersonName { .. } | Kind::NameOrder = &self.kind {
             let Some(person) = &f.person else { return 0 };
             let al = aligned.get_or_align(|| align_with(person, memo, a, b));
-            let Some(al) = al else { return 0 };
-            let level = match part {
-                NamePart::Given => al.given,
-                NamePart::Family => al.family,
-                NamePart::Patronymic => al.patronymic,
-            };
-            return level.map_or(0, token_level_index);
+            return al.map_or(0, |al| self.aligned_level(&al));
         }
         match &self.kind {
             Kind::Exact { field } => {
@@ -322,7 +339,7 @@ impl Compiled {
                     _ => 0,
                 }
             }
-            Kind::PersonName { .. } => unreachable!("handled above"),
+            Kind::PersonName { .. } | Kind::NameOrder => unreachable!("handled above"),
             Kind::SetOverlap { field } => {
                 let FieldFeature::Set(s) = &f.fields[*field] else {
                     unreachable!("set field")

@@ -122,6 +122,14 @@ impl Comparator {
                         },
                         PERSON_LABELS.iter().map(|l| l.to_string()).collect(),
                     ),
+                    Method::NameOrder => (
+                        Kind::NameOrder,
+                        vec![
+                            "null".into(),
+                            "same order".into(),
+                            "given and family names swapped".into(),
+                        ],
+                    ),
                 };
                 let tf_level = (c.term_frequency
                     && matches!(
@@ -242,7 +250,7 @@ impl Comparator {
             Kind::Levenshtein { .. } | Kind::SetOverlap { .. } => 1,
             Kind::JaroWinkler { field, .. } if few_values(f.text(field)) => 1,
             Kind::JaroWinkler { .. } => 2,
-            Kind::PersonName { .. } => 3,
+            Kind::PersonName { .. } | Kind::NameOrder => 3,
         }
     }
 

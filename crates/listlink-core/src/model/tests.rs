@@ -215,3 +215,38 @@ proptest! {
         }
     }
 }
+
+/// A comparison held out of EM (the name order) is read as null while fitting and then gets m
+/// from the fitted classes: matches that keep their order give a swap less weight than chance.
+#[test]
+fn held_out_comparison_is_estimated_from_the_fit() {
+    let pat = |name: u64, order: u64| name | (order << 4);
+    // 100 matches (name agrees): 95 in the same order, 5 swapped; 10,000 non-matches whose
+    // names disagree, 60 % in the same order.
+    let counts: PatternCounts = vec![
+        (pat(1, 1), 95),
+        (pat(1, 2), 5),
+        (pat(2, 1), 6_000),
+        (pat(2, 2), 4_000),
+    ];
+    let held_out = [false, true];
+    let fit_counts = super::train::without(&counts, &held_out);
+    assert_eq!(fit_counts, vec![(pat(1, 0), 100), (pat(2, 0), 10_000)]);
+    let u = vec![vec![0.0, 0.001, 0.999], vec![0.0, 0.6, 0.4]];
+    let options = EmOptions {
+        max_iterations: 500,
+        tolerance: 1e-12,
+    };
+    let mut fit = em(
+        &fit_counts,
+        10_100,
+        &u,
+        &initial_m(&[3, 3]),
+        None,
+        1e-3,
+        options,
+    );
+    super::train::estimate_held_out(&counts, &u, None, &held_out, &mut fit);
+    assert!((fit.m[1][2] - 0.05).abs() < 0.01, "{:?}", fit.m[1]);
+    assert!((fit.m[1][1] + fit.m[1][2] - 1.0).abs() < 1e-9);
+}

@@ -85,6 +85,17 @@ pub fn train(input: &TrainingInput) -> (Model, TrainingReport) {
             )
     };
     let names: Vec<bool> = comparator.comparisons.iter().map(is_name).collect();
+    // The name order is a consequence of the names' alignment, not evidence independent of
+    // it: fitted with the others, it lets EM settle on a class of pairs that agree on one part
+    // in either order. It is left out of the fit (its level read as null) and estimated after,
+    // from the fitted classes' posteriors.
+    let held_out: Vec<bool> = comparator
+        .comparisons
+        .iter()
+        .map(|c| matches!(c.kind, crate::compare::Kind::NameOrder))
+        .collect();
+    let fit_counts = without(counts, &held_out);
+    let counts = &fit_counts;
     let with_related =
         settings.training.related_class && names.iter().any(|n| *n) && names.iter().any(|n| !*n);
     let em_options = EmOptions {
@@ -141,6 +152,13 @@ pub fn train(input: &TrainingInput) -> (Model, TrainingReport) {
             .max_by(|a, b| last_ll(a).total_cmp(&last_ll(b)))
             .expect("two starts");
     }
+    estimate_held_out(
+        input.counts,
+        u,
+        with_related.then_some(names.as_slice()),
+        &held_out,
+        &mut fit,
+    );
     let info = TrainingInfo {
         total_pairs: total,
         candidate_pairs: input.candidate_pairs,
@@ -243,4 +261,72 @@ pub fn u_from_counts(counts: &[Vec<u64>]) -> Vec<Vec<f64>> {
             u
         })
         .collect()
+}
+
+/// The pattern counts with the held-out comparisons' levels read as null (merged, sorted).
+pub(super) fn without(counts: &PatternCounts, held_out: &[bool]) -> PatternCounts {
+    let mask = held_out
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| **h)
+        .fold(0 as Pattern, |m, (c, _)| m | (0xF << (4 * c)));
+    if mask == 0 {
+        return counts.clone();
+    }
+    let mut merged: FxHashMap<Pattern, u64> = FxHashMap::default();
+    for &(p, n) in counts {
+        *merged.entry(p & !mask).or_default() += n;
+    }
+    sorted_counts(merged)
+}
+
+/// m of each held-out comparison from the fit of the others: each pattern's expected matches
+/// (and related pairs, for a name comparison, as EM pools them) under the fit, summed by the
+/// held-out comparison's level.
+pub(super) fn estimate_held_out(
+    counts: &PatternCounts,
+    u: &[Vec<f64>],
+    names: Option<&[bool]>,
+    held_out: &[bool],
+    fit: &mut EmResult,
+) {
+    let k = u.len();
+    let (prior_r, r) = match &fit.related {
+        Some((r, p)) => (*p, Some(r.clone())),
+        None => (0.0, None),
+    };
+    let prior_u = 1.0 - fit.prior - prior_r;
+    for c in (0..k).filter(|&c| held_out[c]) {
+        let mut acc = vec![0.0f64; fit.m[c].len()];
+        for &(p, n) in counts {
+            let l = level_of(p, c) as usize;
+            if l == 0 {
+                continue;
+            }
+            let (mut pm, mut pr, mut pu) = (1.0f64, 1.0f64, 1.0f64);
+            for o in (0..k).filter(|&o| !held_out[o]) {
+                let lo = level_of(p, o) as usize;
+                if lo != 0 {
+                    pm *= fit.m[o][lo].max(MIN_PROBABILITY);
+                    pu *= u[o][lo].max(MIN_PROBABILITY);
+                    pr *= r.as_ref().map_or(1.0, |r| r[o][lo].max(MIN_PROBABILITY));
+                }
+            }
+            let (jm, jr) = (fit.prior * pm, prior_r * pr);
+            let joint = jm + jr + prior_u * pu;
+            let pooled = names.is_some_and(|n| n[c]);
+            acc[l] += n as f64 * (jm + if pooled { jr } else { 0.0 }) / joint;
+        }
+        let total: f64 = acc[1..].iter().sum();
+        if total > 0.0 {
+            for l in 1..acc.len() {
+                fit.m[c][l] = acc[l] / total;
+            }
+        }
+        if let Some((r, _)) = &mut fit.related
+            && names.is_some_and(|n| n[c])
+        {
+            r[c] = fit.m[c].clone();
+        }
+    }
 }

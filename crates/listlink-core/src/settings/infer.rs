@@ -547,6 +547,15 @@ fn infer_comparisons(fields: &[Field]) -> Vec<Comparison> {
                 ..Comparison::plain(name, Method::PersonName)
             });
         }
+        // Whether the names agree as written or swapped (swaps are rarer among the same
+        // person's records than among different people's: EM learns how much rarer).
+        if has("full_name") || (has("given_name") && has("family_name")) {
+            comparisons.push(Comparison {
+                name: "name_order".into(),
+                field: field.into(),
+                ..Comparison::plain("name_order", Method::NameOrder)
+            });
+        }
     }
     if has("date_of_birth") {
         comparisons.push(Comparison {

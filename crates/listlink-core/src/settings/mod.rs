@@ -76,6 +76,10 @@ pub enum Method {
     /// Reads the person's whole name from the fields named `given_name`, `family_name`,
     /// `patronymic` and `full_name`.
     PersonName,
+    /// Whether the names agree in the order they are written or with given and family names
+    /// swapped: same order / swapped. Null unless both names have both parts and at least one
+    /// part is alike. Reads the person's name like `person_name`.
+    NameOrder,
 }
 
 /// The part of a person's name a `person_name` comparison looks at.
@@ -134,6 +138,7 @@ impl Comparison {
             Method::Date => DATE_LEVELS,
             Method::SetOverlap => 4,
             Method::PersonName => PERSON_LEVELS,
+            Method::NameOrder => 3,
         }
     }
 

@@ -105,7 +105,7 @@ impl Settings {
                     }
                     Method::Date => matches!(f.kind, FieldKind::Date | FieldKind::Age),
                     Method::SetOverlap => f.kind == FieldKind::Set,
-                    Method::PersonName => {
+                    Method::PersonName | Method::NameOrder => {
                         f.kind == FieldKind::Name && PERSON_FIELDS.contains(&f.name.as_str())
                     }
                 };
