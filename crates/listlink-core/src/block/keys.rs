@@ -211,13 +211,26 @@ pub(crate) fn person_values(
             continue;
         }
         if part.func == KeyFunc::SortedNames {
+            let ids: Vec<u32> = part
+                .sources
+                .iter()
+                .flat_map(|&source| source_ids(reading, source).into_iter().flatten())
+                .copied()
+                .collect();
+            // A name of one word (a mononym, or a part missing) is keyed by each of its
+            // renderings: Nani meets נאני whichever reading of the Hebrew comes first. Longer
+            // names by their first renderings only (their combinations would multiply).
+            if let [id] = ids[..] {
+                for r in &person.forms[id as usize].renderings {
+                    out.push(hash_of([r.key.as_str()].as_slice()));
+                }
+                continue;
+            }
             let mut keys: Vec<&str> = Vec::new();
-            for &source in &part.sources {
-                for &id in source_ids(reading, source).into_iter().flatten() {
-                    match person.forms[id as usize].renderings.first() {
-                        Some(r) => keys.push(&r.key),
-                        None => return,
-                    }
+            for &id in &ids {
+                match person.forms[id as usize].renderings.first() {
+                    Some(r) => keys.push(&r.key),
+                    None => return,
                 }
             }
             if keys.is_empty() {

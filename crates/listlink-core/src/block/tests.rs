@@ -102,6 +102,31 @@ fn sorted_names_catches_swaps_and_link_only_crosses_sources() {
     assert_eq!(set, [(0, 2), (1, 2)].into_iter().collect());
 }
 
+/// A name of one word meets its rendering in another script whichever of the script's readings
+/// comes first (נאני reads nani among others); names of two words key by first readings only.
+#[test]
+fn sorted_names_keys_a_one_word_name_by_every_reading() {
+    let a = table("a", &[("", "Nani", ""), ("", "Jones", "")]);
+    let b = table("b", &[("", "נאני", ""), ("", "ג'ונס", "")]);
+    let (_, f, pairs) = run(
+        &[a, b],
+        LinkType::Link,
+        &["sorted_names(given_name, family_name)"],
+        None,
+    );
+    let person = f.person.as_ref().unwrap();
+    let nani = person.readings[2][0].family[0] as usize;
+    assert_ne!(
+        person.forms[nani].renderings[0].key, "nani",
+        "not the first reading"
+    );
+    assert!(pairs.contains(&(0, 2)), "{pairs:?}");
+    assert!(
+        !pairs.contains(&(0, 3)) && !pairs.contains(&(1, 2)),
+        "{pairs:?}"
+    );
+}
+
 #[test]
 fn bad_rules_are_explained() {
     let t = table("a", &[]);
