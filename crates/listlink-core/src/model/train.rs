@@ -319,8 +319,8 @@ pub(super) fn estimate_held_out(
         }
         let total: f64 = acc[1..].iter().sum();
         if total > 0.0 {
-            for l in 1..acc.len() {
-                fit.m[c][l] = acc[l] / total;
+            for (m, a) in fit.m[c].iter_mut().zip(&acc).skip(1) {
+                *m = a / total;
             }
         }
         if let Some((r, _)) = &mut fit.related
