@@ -19,6 +19,7 @@ def main():
     ap.add_argument('--out', default='target/bench-data/crossscript')
     ap.add_argument('--threshold', type=float, default=0.5)
     ap.add_argument('--baseline', action='store_true', help='also run the any_ascii + Jaro-Winkler baseline')
+    ap.add_argument('--mixed-origins', action='store_true', help='people of several origins, each written natively where its lists would')
     args = ap.parse_args()
     seeds = args.seed or [7, 11]
     results = []
@@ -26,7 +27,8 @@ def main():
         d = os.path.join(args.out, f'seed{seed}')
         os.makedirs(d, exist_ok=True)
         subprocess.run([args.bin, 'generate', '--out', d, '--seed', str(seed), '--consular', str(args.consular),
-                        '--roster-only', str(args.roster_only)], check=True, stdout=subprocess.DEVNULL)
+                        '--roster-only', str(args.roster_only)] + (['--mixed-origins'] if args.mixed_origins else []),
+                       check=True, stdout=subprocess.DEVNULL)
         out = os.path.join(d, 'out')
         t0 = time.time()
         subprocess.run([args.bin, 'find', '--list', os.path.join(d, 'consular.csv'), '--roster', os.path.join(d, 'roster.csv'),

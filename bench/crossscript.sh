@@ -5,6 +5,7 @@
 #
 #   bench/crossscript.sh                         # 300 x ~5,000, seeds 7 11 23, with the baseline
 #   bench/crossscript.sh --large                 # also 3,000 x ~100,000 (timing; no baseline)
+#   bench/crossscript.sh --mixed-origins         # people of several origins (Hebrew, Arabic, Western, ...)
 #
 # Environment: BENCH_VENV (default ~/.cache/listlink-bench/venv), LISTLINK_BIN (skip the build).
 set -euo pipefail
@@ -19,7 +20,16 @@ if [[ -z "${LISTLINK_BIN:-}" ]]; then
   cargo build --release -p listlink >&2
   export LISTLINK_BIN="$root/target/release/listlink"
 fi
-"$venv/bin/python" bench/crossscript.py --baseline --seed 7 --seed 11 --seed 23
-if [[ "${1:-}" == "--large" ]]; then
+mixed=()
+large=""
+for arg in "$@"; do
+  case "$arg" in
+    --mixed-origins) mixed=(--mixed-origins) ;;
+    --large) large=1 ;;
+  esac
+done
+"$venv/bin/python" bench/crossscript.py --baseline --seed 7 --seed 11 --seed 23 "${mixed[@]}" \
+  ${mixed:+--out target/bench-data/crossscript-mixed}
+if [[ -n "$large" ]]; then
   "$venv/bin/python" bench/crossscript.py --seed 5 --consular 3000 --roster-only 100000 --out target/bench-data/crossscript-large
 fi

@@ -9,9 +9,11 @@
 //! renderings a source prefers), so that no one generator is tuned to.
 
 pub mod febrl;
+pub mod origins;
 mod render;
 
 use listlink_core::SplitMix64;
+use origins::{Foreign, MIXED, Pools};
 use render::{Style, to_arabic, to_hebrew, to_latin};
 
 /// What to generate.
@@ -26,6 +28,10 @@ pub struct Config {
     pub overlap: f64,
     /// The date ages are counted at (year, month, day).
     pub as_of: (u16, u8, u8),
+    /// People of several origins (Russian, Israeli Hebrew, Arabic, Western European, Ashkenazi,
+    /// Georgian/Armenian: [`origins`]), each written natively in its own lists' script; else
+    /// Russian names only.
+    pub mixed_origins: bool,
 }
 
 impl Default for Config {
@@ -36,6 +42,7 @@ impl Default for Config {
             roster_only: 4500,
             overlap: 0.6,
             as_of: (2026, 1, 1),
+            mixed_origins: false,
         }
     }
 }
@@ -238,18 +245,24 @@ struct Person {
     family: String,
     dob: (u16, u8, u8),
     citizenship: &'static str,
+    /// Names of another origin than Russian (no patronymic, no feminine surname).
+    foreign: Option<Foreign>,
 }
 
 impl Person {
     fn given_name(&self) -> &'static str {
-        if self.sex == 'M' {
+        if let Some(f) = &self.foreign {
+            f.given.1
+        } else if self.sex == 'M' {
             MALE[self.given].0
         } else {
             FEMALE[self.given].0
         }
     }
     fn diminutive(&self) -> &'static str {
-        if self.sex == 'M' {
+        if self.foreign.is_some() {
+            self.given_name()
+        } else if self.sex == 'M' {
             MALE[self.given].1
         } else {
             FEMALE[self.given].1
@@ -290,11 +303,51 @@ impl Gen {
             family,
             dob,
             citizenship: CITIZENSHIPS[self.below(CITIZENSHIPS.len())],
+            foreign: None,
         }
+    }
+
+    /// A person of an origin drawn by the [`MIXED`] shares (Russian for the rest).
+    fn person_mixed(&mut self) -> Person {
+        let mut at = self.below(100) as u32;
+        for pools in MIXED {
+            if at < pools.percent {
+                return self.person_of(pools);
+            }
+            at -= pools.percent;
+        }
+        self.person()
+    }
+
+    /// A person whose names come from these pools.
+    fn person_of(&mut self, pools: &'static Pools) -> Person {
+        let mut p = self.person();
+        let given = if p.sex == 'M' {
+            pools.male[self.below(pools.male.len())]
+        } else {
+            pools.female[self.below(pools.female.len())]
+        };
+        let family = pools.family[self.below(pools.family.len())];
+        p.patronymic = String::new();
+        p.family = family.1.to_string();
+        p.foreign = Some(Foreign {
+            pools,
+            given,
+            family,
+        });
+        p
     }
 
     /// A relative: same family, another given name, birth date and maybe father (a hard negative).
     fn relative(&mut self, of: &Person) -> Person {
+        if let Some(f) = of.foreign {
+            let mut p = self.person_of(f.pools);
+            p.family = of.family.clone();
+            if let Some(pf) = &mut p.foreign {
+                pf.family = f.family;
+            }
+            return p;
+        }
         let mut p = self.person();
         p.family = feminine(&masculine(&of.family), p.sex);
         if self.chance(0.5) {
@@ -305,6 +358,13 @@ impl Gen {
 
     /// A namesake: same names, another date of birth (a hard negative).
     fn namesake(&mut self, of: &Person) -> Person {
+        if let Some(f) = of.foreign {
+            let mut p = self.person_of(f.pools);
+            p.sex = of.sex;
+            p.family = of.family.clone();
+            p.foreign = Some(f);
+            return p;
+        }
         let mut p = self.person();
         p.sex = of.sex;
         p.given = of.given;
@@ -439,7 +499,14 @@ pub fn generate(config: &Config) -> Lists {
     ];
     let ngo_style = latin_styles[g.below(latin_styles.len())];
 
-    let people: Vec<Person> = (0..config.consular).map(|_| g.person()).collect();
+    let draw = |g: &mut Gen| {
+        if config.mixed_origins {
+            g.person_mixed()
+        } else {
+            g.person()
+        }
+    };
+    let people: Vec<Person> = (0..config.consular).map(|_| draw(&mut g)).collect();
     let mut consular = csv_line(&[
         "id",
         "full_name",
@@ -456,18 +523,22 @@ pub fn generate(config: &Config) -> Lists {
         let truth = format!("P{:05}", i + 1);
         let (full, given, family, script) = if g.chance(0.5) {
             (
-                format!("{} {} {}", p.given_name(), p.patronymic, p.family),
+                join(&[p.given_name(), &p.patronymic, &p.family]),
                 String::new(),
                 String::new(),
                 "cyrillic",
             )
         } else {
-            (
-                String::new(),
-                to_latin(p.given_name(), Style::Icao).to_uppercase(),
-                to_latin(&p.family, Style::Icao).to_uppercase(),
-                "latin",
-            )
+            // A Western passport spells the names as they are; others are transliterated.
+            let latin = |native: &str, cyrillic: &str| match p.foreign {
+                Some(f) if f.pools.script == "latin" => native.to_uppercase(),
+                _ => to_latin(cyrillic, Style::Icao).to_uppercase(),
+            };
+            let (given, family) = match p.foreign {
+                Some(f) => (latin(f.given.0, f.given.1), latin(f.family.0, f.family.1)),
+                None => (latin("", p.given_name()), latin("", &p.family)),
+            };
+            (String::new(), given, family, "latin")
         };
         consular.push_str(&csv_line(&[
             &id,
@@ -498,7 +569,8 @@ pub fn generate(config: &Config) -> Lists {
         }
     }
     for i in 0..config.roster_only {
-        roster_people.push((g.person(), format!("O{:05}", i + 1)));
+        let p = draw(&mut g);
+        roster_people.push((p, format!("O{:05}", i + 1)));
     }
     for i in (1..roster_people.len()).rev() {
         let j = g.below(i + 1);
@@ -524,6 +596,12 @@ pub fn generate(config: &Config) -> Lists {
             p.given_name().to_string()
         };
         let mut family = p.family.clone();
+        // A list in the script a name is written in natively writes it so, not rendered.
+        let native = p.foreign.filter(|f| f.pools.script == script);
+        if let Some(f) = native {
+            given = f.given.0.to_string();
+            family = f.family.0.to_string();
+        }
         if g.chance(0.15) {
             given = g.typo(&given);
         }
@@ -532,6 +610,9 @@ pub fn generate(config: &Config) -> Lists {
         }
         let with_patronymic = script == "cyrillic" && g.chance(0.5);
         let render = |s: &str, g: &mut Gen| -> String {
+            if native.is_some() {
+                return s.to_string();
+            }
             match script {
                 "hebrew" => to_hebrew(s, g.chance(0.3)),
                 "arabic" => to_arabic(s, g.chance(0.3)),
@@ -647,6 +728,54 @@ mod tests {
             assert!(lists.roster.contains(&format!(",{script},")), "{script}");
         }
         assert!(lists.roster.lines().count() > 4800);
+    }
+
+    /// With several origins, each origin's lists write its names natively (a Hebrew name in
+    /// the hospital's Hebrew as spelt, not rendered from Cyrillic; a Western name in the NGO's
+    /// Latin with its letters), and every origin is drawn.
+    #[test]
+    fn mixed_origins_write_names_natively() {
+        let lists = generate(&Config {
+            mixed_origins: true,
+            ..Config::default()
+        });
+        let natives = |script: &str| -> Vec<&str> {
+            MIXED
+                .iter()
+                .filter(|p| p.script == script)
+                .flat_map(|p| p.family.iter().map(|f| f.0))
+                .collect()
+        };
+        for (script, marker) in [
+            ("hebrew", ",hebrew,"),
+            ("arabic", ",arabic,"),
+            ("latin", ",latin,"),
+        ] {
+            let written = natives(script)
+                .into_iter()
+                .filter(|name| {
+                    lists
+                        .roster
+                        .lines()
+                        .any(|l| l.contains(marker) && l.contains(name))
+                })
+                .count();
+            assert!(written >= 8, "{script}: {written} native family names");
+        }
+        // Every origin's Cyrillic form reaches the consular list.
+        for pools in MIXED {
+            assert!(
+                pools.family.iter().any(|f| lists.consular.contains(f.1)
+                    || lists
+                        .consular
+                        .contains(&to_latin(f.1, Style::Icao).to_uppercase())
+                    || lists.consular.contains(&f.0.to_uppercase())),
+                "{:?}",
+                pools.origin
+            );
+        }
+        // The Russian-only lists are as they were: no draw of the mixed origins reaches them.
+        assert!(!generate(&Config::default()).roster.contains("Коэн"));
     }
 
     #[test]

@@ -11,11 +11,18 @@ use std::path::{Path, PathBuf};
 pub const CONSULAR: &str = include_str!("../../../demo/consular.csv");
 pub const ROSTER: &str = include_str!("../../../demo/roster.csv");
 
-pub fn generate(out: &Path, seed: u64, consular: usize, roster_only: usize) -> Result<(), Failure> {
+pub fn generate(
+    out: &Path,
+    seed: u64,
+    consular: usize,
+    roster_only: usize,
+    mixed_origins: bool,
+) -> Result<(), Failure> {
     let config = listlink_synth::Config {
         seed,
         consular,
         roster_only,
+        mixed_origins,
         ..Default::default()
     };
     let lists = listlink_synth::generate(&config);

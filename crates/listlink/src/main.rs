@@ -136,6 +136,10 @@ enum Command {
         /// People on the roster only (crossscript).
         #[arg(long, default_value_t = 4500)]
         roster_only: usize,
+        /// Names of several origins (crossscript): Russian, Israeli Hebrew, Arabic, Western
+        /// European, Ashkenazi, Georgian/Armenian, each written natively where its lists would.
+        #[arg(long)]
+        mixed_origins: bool,
         /// Rows to write (febrl).
         #[arg(long, default_value_t = 10_000)]
         records: usize,
@@ -331,8 +335,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             kind: GenerateKind::Crossscript,
             consular,
             roster_only,
+            mixed_origins,
             ..
-        } => demo::generate(&out, seed, consular, roster_only),
+        } => demo::generate(&out, seed, consular, roster_only, mixed_origins),
         Command::Generate {
             out,
             seed,
