@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Cross-script find benchmark: listlink (and a plain any_ascii + Jaro-Winkler baseline) on the
 project's generated lists, with pairwise precision / recall / F1 per script pairing at one global
-threshold, and blocking recall. Usage: bench/crossscript.py [--consular N] [--roster-only M]
+threshold, blocking recall, and calibration (expected calibration error with a reliability table of
+the pairs listlink scored, p >= pairs_min_probability). Usage: bench/crossscript.py [--consular N] [--roster-only M]
 [--seed S]... (see bench/crossscript.sh, which builds listlink and sets up the baseline's venv)."""
 import argparse, csv, json, os, subprocess, sys, time
 from collections import defaultdict
+
+from realnames import reliability
 
 def read(path):
     with open(path, newline='', encoding='utf-8-sig') as f:
@@ -23,6 +26,7 @@ def main():
     args = ap.parse_args()
     seeds = args.seed or [7, 11]
     results = []
+    calibration = []
     for seed in seeds:
         d = os.path.join(args.out, f'seed{seed}')
         os.makedirs(d, exist_ok=True)
@@ -59,6 +63,8 @@ def main():
         scored = {}
         for p in read(os.path.join(out, 'pairs.csv')):
             scored[((p['left_source'], p['left_id']), (p['right_source'], p['right_id']))] = float(p['match_probability'])
+        ece, table = reliability([(p, pair in truth_pairs) for pair, p in scored.items()])
+        calibration.append((seed, ece, table))
         tables = [('listlink', scored)]
         if args.baseline:
             tables.append(('baseline', baseline(qrec, rrec)))
@@ -98,6 +104,11 @@ def main():
             extra = (f"  blocking recall {r['blocking_recall']:.4f}, {r['candidate_pairs']} candidate pairs, {r['records']} records, "
                      f"{r['seconds']:.1f}s, {r['names_per_second']:.0f} records prepared/s")
         print(f"{r['seed']:>4}  {r['tool']:<9} {r['pairing']:<18} {r['tp']:>5} {r['fp']:>5} {r['fn']:>5}  {r['precision']:.4f}  {r['recall']:.4f}  {r['f1']:.4f}{extra}")
+    for seed, ece, table in calibration:
+        print(f"\nreliability, listlink, seed {seed} (pairs scored): expected calibration error {ece:.3f}")
+        print(f"  {'band':9} {'pairs':>6} {'mean p':>7} {'right':>7}")
+        for band, n, mp, share in table:
+            print(f"  {band:9} {n:6d} {mp:7.3f} {share:7.3f}")
     json.dump(results, open(os.path.join(args.out, 'results.json'), 'w'), indent=1)
 
 def baseline(qrec, rrec):
