@@ -70,7 +70,17 @@ fn is_nasab(token: &str) -> bool {
 
 /// Folds and tokenises a name, gluing compounds (`abd` + `allah`, `al` + `hassan`).
 pub fn name_tokens(raw: &str) -> Vec<String> {
-    let folded = fold(raw).replace('-', " ");
+    let folded = fold(raw)
+        .split_whitespace()
+        .map(|w| match w.split_once('-') {
+            // as-Sayyid, ад-Дин: the article assimilated to a sun letter, as `al`.
+            Some((head, rest)) if !rest.is_empty() && is_hyphen_article(head) => {
+                format!("al {}", rest.replace('-', " "))
+            }
+            _ => w.replace('-', " "),
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut out: Vec<String> = Vec::new();
     let mut glue_next = false;
     for t in tokens(&folded) {
@@ -149,8 +159,46 @@ fn is_particle(t: &str) -> bool {
     )
 }
 
+/// The Arabic article written apart (folded), in the scripts lists write it in.
 fn is_article(t: &str) -> bool {
-    matches!(t, "al" | "el" | "ال")
+    matches!(t, "al" | "el" | "ال" | "аль" | "эль" | "אל")
+}
+
+/// The Arabic article before a hyphen, as written before sun letters too (ad-Din, ash-Shami,
+/// ар-Рашид): only with the hyphen, since `An` or `As` alone may be a name.
+fn is_hyphen_article(t: &str) -> bool {
+    is_article(t)
+        || matches!(
+            t,
+            "ad" | "adh"
+                | "ar"
+                | "as"
+                | "ash"
+                | "at"
+                | "ath"
+                | "az"
+                | "an"
+                | "ed"
+                | "er"
+                | "es"
+                | "et"
+                | "en"
+                | "ez"
+                | "ал"
+                | "эл"
+                | "ад"
+                | "ар"
+                | "ас"
+                | "аш"
+                | "ат"
+                | "аз"
+                | "ан"
+                | "эд"
+                | "эр"
+                | "эс"
+                | "эт"
+                | "эн"
+        )
 }
 
 /// Splits a full name. Without cues, the first token is the given name and the last the family
@@ -423,7 +471,7 @@ fn parse_full_name_as_written(raw: &str) -> NameParts {
         .last()
         .map_or(1, |w| {
             w.split('-')
-                .filter(|p| !p.is_empty() && !is_article(p))
+                .filter(|p| !p.is_empty() && !is_hyphen_article(p))
                 .count()
         })
         .clamp(1, n - 1);
@@ -434,6 +482,29 @@ fn parse_full_name_as_written(raw: &str) -> NameParts {
         patronymic,
         family,
     }
+}
+
+/// [`parse_full_name`], and the name with its family name's attached article kept when one was
+/// taken off: `الكسيف` may be al-Kasif or Alekseev.
+pub fn parse_full_name_readings(raw: &str) -> (NameParts, Option<NameParts>) {
+    articles_off(parse_full_name_as_written(&regnal(raw)))
+}
+
+/// [`from_columns`], and the name with its family name's attached article kept when one was
+/// taken off.
+pub fn from_columns_readings(
+    given: &str,
+    family: &str,
+    patronymic: &str,
+    full: &str,
+) -> (NameParts, Option<NameParts>) {
+    articles_off(from_columns_as_written(given, family, patronymic, full))
+}
+
+fn articles_off(written: NameParts) -> (NameParts, Option<NameParts>) {
+    let off = without_articles(written.clone());
+    let kept = (off != written).then_some(written);
+    (off, kept)
 }
 
 /// The Arabic article attached in Arabic script taken off family names: `الهاشمي` → `هاشمي`
@@ -657,6 +728,23 @@ mod tests {
             parse_full_name("Abd al-Rahman Haddad").given,
             vec!["abdalrahman"]
         );
+        // In Cyrillic and Hebrew, and assimilated to a sun letter; only with its hyphen.
+        assert_eq!(parse_full_name("Худа Аль-Ахмад").family, vec!["ахмад"]);
+        assert_eq!(parse_full_name("Худа аль Ахмад").family, vec!["ахмад"]);
+        assert_eq!(parse_full_name("הודא אל-חטיב").family, vec!["חטיב"]);
+        assert_eq!(parse_full_name("Nasir ad-Din").family, vec!["din"]);
+        assert_eq!(parse_full_name("Рашид ар-Рашид").family, vec!["рашид"]);
+        assert_eq!(
+            parse_full_name("Abd ar-Rahman Haddad").given,
+            vec!["abdalrahman"]
+        );
+        assert_eq!(parse_full_name("Nguyen An").family, vec!["an"]);
+        // The attached article taken off, and the name as written kept as a second reading
+        // (الكسيف may be Alekseev); none when there was no article.
+        let (off, kept) = parse_full_name_readings("إيغور الكسيف");
+        assert_eq!(off.family, vec!["كسيف"]);
+        assert_eq!(kept.unwrap().family, vec!["الكسيف"]);
+        assert_eq!(parse_full_name_readings("Omar Al-Masri").1, None);
     }
 
     #[test]

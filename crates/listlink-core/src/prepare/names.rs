@@ -110,17 +110,26 @@ pub(crate) fn person_feature(
             cell(&full, r),
         );
         let mut readings: Vec<(NameParts, bool)> = Vec::with_capacity(1);
+        // An Arabic family name's attached article is taken off (الهاشمي ~ Hashimi), and the
+        // name as written is one more reading, last (الكسيف ~ Alekseev).
+        let mut kept_article = Vec::new();
         if !g.trim().is_empty() || !f.trim().is_empty() {
-            readings.push((listlink_names::from_columns(g, f, p, ""), false));
+            let (parts, kept) = listlink_names::parts::from_columns_readings(g, f, p, "");
+            readings.push((parts, false));
+            kept_article.extend(kept.map(|k| (k, false)));
         }
         if !full_name.trim().is_empty() {
-            let mut parts = listlink_names::parse_full_name(full_name);
+            let (mut parts, mut kept) = listlink_names::parts::parse_full_name_readings(full_name);
             if readings.is_empty() {
-                parts
-                    .patronymic
-                    .extend(listlink_names::parts::name_tokens(p));
+                for parts in std::iter::once(&mut parts).chain(kept.as_mut()) {
+                    parts
+                        .patronymic
+                        .extend(listlink_names::parts::name_tokens(p));
+                }
             }
-            readings.push((parts, listlink_names::parts::order_guessed(full_name)));
+            let guessed = listlink_names::parts::order_guessed(full_name);
+            readings.push((parts, guessed));
+            kept_article.extend(kept.map(|k| (k, guessed)));
         }
         // A maiden name is one more reading: the same person under her family name at birth.
         let maiden_name = cell(&maiden, r);
@@ -131,6 +140,7 @@ pub(crate) fn person_feature(
             born.family = listlink_names::parts::name_tokens(maiden_name);
             readings.push((born, false));
         }
+        readings.extend(kept_article);
         readings.retain(|(r, _)| !r.is_empty());
         readings
     };
