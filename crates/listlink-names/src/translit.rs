@@ -24,6 +24,7 @@ pub enum Standard {
     Iso9,
     German,
     French,
+    Italian,
     /// A Latin spelling read by its sounds (Alex as aleks, Philip as filip, Marcel as marsel):
     /// what a Hebrew, Arabic or Cyrillic writer hears and writes.
     Sounded,
@@ -44,6 +45,7 @@ impl Standard {
             Standard::Iso9 => "ISO 9",
             Standard::German => "German",
             Standard::French => "French",
+            Standard::Italian => "Italian",
             Standard::Sounded => "as sounded",
             Standard::Hebrew => "Hebrew",
             Standard::Arabic => "Arabic",
@@ -524,6 +526,103 @@ const SOUNDED_READING: &[(&str, &str)] = &[
     ("x", "ks"),
 ];
 
+/// A French name as Russian, Hebrew and Arabic writers hear it (Dubois Дюбуа, Moreau Моро,
+/// Lambert Ламбер, Isabelle Изабель): vowel digraphs as their sounds, a final consonant
+/// unsaid, an s between vowels as z. Only for a spelling French by its look (eau, oi, or one
+/// of French names' silent endings), so that English names keep one reading.
+fn french_sounds(ascii: &str) -> Option<String> {
+    const ENDINGS: [&str; 14] = [
+        "eau", "eaux", "ois", "oit", "ault", "aud", "ard", "ert", "ot", "et", "oux", "eux", "aux",
+        "ier",
+    ];
+    let french = ascii.len() >= 4
+        && (ascii.contains("eau")
+            || ascii[1..].contains("oi")
+            || ENDINGS.iter().any(|e| ascii.ends_with(e)));
+    if !french {
+        return None;
+    }
+    let mut read = rewrite(
+        ascii,
+        &[
+            ("eaux", "o"),
+            ("eau", "o"),
+            ("aux", "o"),
+            ("au", "o"),
+            ("oi", "ua"),
+            ("ou", "u"),
+            ("ier", "ie"),
+            ("ch", "sh"),
+        ],
+    );
+    // The final consonant unsaid (Bernard, Lambert, Renault), and a second one before it.
+    for _ in 0..2 {
+        if read.len() > 3 && read.ends_with(['s', 't', 'd', 'x', 'z']) {
+            read.pop();
+        }
+        if read.len() > 3 && read.ends_with('l') && ascii.ends_with("ault") {
+            read.pop();
+        }
+    }
+    // s between vowels as z.
+    let b = read.as_bytes();
+    let vowel = |c: u8| b"aeiouy".contains(&c);
+    let read: String = (0..b.len())
+        .map(|i| {
+            if b[i] == b's' && i > 0 && i + 1 < b.len() && vowel(b[i - 1]) && vowel(b[i + 1]) {
+                'z'
+            } else {
+                b[i] as char
+            }
+        })
+        .collect();
+    (read != ascii).then_some(read)
+}
+
+/// An Italian name as Russian, Hebrew and Arabic writers hear it (Giulia Джулия, Giovanni
+/// Джованни, Cecilia Чечилия): a soft g and c before e or i, a hard ch and gh. Only for a word
+/// ending in a vowel with one of those letters, as Italian names are.
+fn italian_sounds(ascii: &str) -> Option<String> {
+    const SOFT: [&str; 6] = ["gi", "ge", "ci", "ce", "gn", "gh"];
+    let italian = ascii.len() >= 4
+        && ascii.ends_with(['a', 'e', 'i', 'o'])
+        && (SOFT.iter().any(|s| ascii.contains(s))
+            || ascii.contains("che")
+            || ascii.contains("chi"));
+    if !italian {
+        return None;
+    }
+    let read = rewrite(
+        ascii,
+        &[
+            ("ggia", "dzha"),
+            ("ggio", "dzho"),
+            ("gia", "dzha"),
+            ("gio", "dzho"),
+            ("giu", "dzhu"),
+            ("gi", "dzhi"),
+            ("ge", "dzhe"),
+            ("ccia", "cha"),
+            ("cci", "chi"),
+            ("cce", "che"),
+            ("cia", "cha"),
+            ("cio", "cho"),
+            ("ciu", "chu"),
+            ("ci", "chi"),
+            ("ce", "che"),
+            ("chi", "ki"),
+            ("che", "ke"),
+            ("gh", "g"),
+            ("gli", "li"),
+            ("gn", "n"),
+            ("sci", "shi"),
+            ("sce", "she"),
+            ("ia", "iya"),
+        ],
+    );
+    (read != ascii).then_some(read)
+}
+
 /// Applies rewrite rules left to right, longest rule first at each position.
 fn rewrite(s: &str, rules: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(s.len() + 4);
@@ -573,6 +672,12 @@ pub fn renderings(token: &str) -> Vec<Rendering> {
                 if read != ascii {
                     push(standard, read);
                 }
+            }
+            if let Some(read) = french_sounds(&ascii) {
+                push(Standard::French, read);
+            }
+            if let Some(read) = italian_sounds(&ascii) {
+                push(Standard::Italian, read);
             }
         }
         Some(Script::Cyrillic) => {

@@ -199,13 +199,16 @@ proptest! {
     }
 }
 
+/// The level two names, folded and analysed with the bundled variants, agree at.
+fn level(a: &str, b: &str) -> TokenLevel {
+    let v = variants::bundled();
+    compare(&analyse(&fold(a), v), &analyse(&fold(b), v), None, false).0
+}
+
 /// A Latin spelling read by its sounds meets the letters a Hebrew, Arabic or Cyrillic writer
 /// chose for them: x as ks, ph as f, a soft c as s, ck as k.
 #[test]
 fn latin_spellings_are_read_by_their_sounds() {
-    let v = variants::bundled();
-    let level =
-        |a: &str, b: &str| compare(&analyse(&fold(a), v), &analyse(&fold(b), v), None, false).0;
     for (latin, other) in [
         ("Alex", "אלכס"),
         ("Max", "מקס"),
@@ -223,4 +226,30 @@ fn latin_spellings_are_read_by_their_sounds() {
     }
     // A hard c and a ch stay what they are.
     assert_ne!(level("Marco", "מרסו"), TokenLevel::Transliteration);
+}
+
+/// A French or Italian name meets the letters a Russian, Hebrew or Arabic writer chose for its
+/// sounds, and an English name keeps its own.
+#[test]
+fn french_and_italian_names_are_read_as_they_sound() {
+    for (latin, other) in [
+        ("Dubois", "Дюбуа"),
+        ("Moreau", "Моро"),
+        ("Lambert", "Ламбер"),
+        ("Bernard", "Бернар"),
+        ("Renault", "Рено"),
+        ("Benoit", "Бенуа"),
+        ("Moreau", "מורו"),
+        ("Dubois", "דובואה"),
+        ("Giulia", "Джулия"),
+        ("Giovanni", "Джованни"),
+        ("Cecilia", "Чечилия"),
+    ] {
+        assert!(
+            level(latin, other) <= TokenLevel::Transliteration,
+            "{latin} ~ {other}"
+        );
+    }
+    assert!(level("Jones", "Джон") > TokenLevel::Variant);
+    assert_eq!(analyse("smith", variants::bundled()).renderings.len(), 1);
 }
