@@ -252,8 +252,19 @@ impl Scorer {
                 } else {
                     level as usize
                 };
+                // A person name's share counts it in any script, and an exact agreement can
+                // only happen within one: adjusted by the u of agreeing exactly or after
+                // transliteration together, an exact agreement is not worth less than the
+                // same name across scripts.
                 let levels = (level as usize..=top)
-                    .map(|l| (l as u8, m.levels[l].u))
+                    .map(|l| {
+                        let u = if c.person_part.is_some() && l == level as usize && l < top {
+                            m.levels[l].u + m.levels[l + 1].u
+                        } else {
+                            m.levels[l].u
+                        };
+                        (l as u8, u)
+                    })
                     .collect();
                 Some((source, levels, 1.0 / present.max(1) as f64))
             })

@@ -718,3 +718,74 @@ fn streaming_keeps_the_pairs_training_keeps(settings: &Path, least: usize) {
         read(&out2.join("clusters.csv"))
     );
 }
+
+/// On lists in several scripts, a query's name agreeing exactly (same script) counts for at
+/// least as much as the same name agreeing only after transliteration: term frequencies count
+/// a name in every script, so an exact agreement is not made to look commoner than it is.
+#[test]
+fn an_exact_name_is_worth_no_less_than_the_same_name_across_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    cli!(
+        "generate",
+        "--mixed-origins",
+        "--seed",
+        "105",
+        "--consular",
+        "150",
+        "--roster-only",
+        "1500",
+        "--out",
+        &data
+    )
+    .success();
+    let out = dir.path().join("out");
+    cli!(
+        "find",
+        "--list",
+        data.join("consular.csv"),
+        "--roster",
+        data.join("roster.csv"),
+        "--as-of",
+        "2026-01-01",
+        "--out",
+        &out
+    )
+    .success();
+    // Per query and name part, the parts of exact and of transliterated agreements.
+    let part = |explanation: &str, name: &str, level: &str| -> Option<f64> {
+        let start = explanation.find(&format!("{name}: {level}"))?;
+        let rest = &explanation[start..];
+        let open = rest.find("(")? + 1;
+        // Skip a rule in brackets: the weight is in the first parenthesis after it.
+        let rest = match rest.find("] (") {
+            Some(i) if i < rest.find(';').unwrap_or(rest.len()) => &rest[i + 3..],
+            _ => &rest[open..],
+        };
+        rest.split([' ', ')', ',']).next()?.parse().ok()
+    };
+    let mut reader = csv::Reader::from_path(out.join("found.csv")).unwrap();
+    type Parts = (Vec<f64>, Vec<f64>);
+    let mut by_query: std::collections::HashMap<(String, &str), Parts> = Default::default();
+    for row in reader.records() {
+        let row = row.unwrap();
+        let explanation = &row[13];
+        for name in ["given_name", "family_name"] {
+            let entry = by_query.entry((row[1].to_string(), name)).or_default();
+            entry.0.extend(part(explanation, name, "exact"));
+            entry
+                .1
+                .extend(part(explanation, name, "equal after transliteration"));
+        }
+    }
+    let mut compared = 0;
+    for ((query, name), (exact, across)) in &by_query {
+        for e in exact {
+            for a in across {
+                compared += 1;
+                assert!(e >= a, "{query} {name}: exact {e} < transliterated {a}");
+            }
+        }
+    }
+    assert!(compared >= 20, "only {compared} comparisons");
+}
