@@ -531,9 +531,9 @@ const SOUNDED_READING: &[(&str, &str)] = &[
 /// unsaid, an s between vowels as z. Only for a spelling French by its look (eau, oi, or one
 /// of French names' silent endings), so that English names keep one reading.
 fn french_sounds(ascii: &str) -> Option<String> {
-    const ENDINGS: [&str; 14] = [
-        "eau", "eaux", "ois", "oit", "ault", "aud", "ard", "ert", "ot", "et", "oux", "eux", "aux",
-        "ier",
+    const ENDINGS: [&str; 15] = [
+        "eau", "eaux", "ois", "oit", "ault", "aud", "ard", "ert", "ot", "et", "at", "oux", "eux",
+        "aux", "ier",
     ];
     let french = ascii.len() >= 4
         && (ascii.contains("eau")
